@@ -1,0 +1,177 @@
+import type { FastifyInstance } from "fastify";
+import { type ConversationDoc, renderStoredDocument } from "../../domain/conversation.js";
+import type { ListRow } from "../../store/store.js";
+import { ApiError, conversationNotFound, ValidationFailed } from "../api-error.js";
+import type { AppServices } from "../app.js";
+import { parseRange } from "./byte-range.js";
+import { encodeCursor, type ListQueryString, listQuerySchema, toListQuery } from "./list-params.js";
+
+const conversationIdParams = {
+  type: "object",
+  properties: { conversation_id: { type: "string", minLength: 1, maxLength: 512 } },
+  required: ["conversation_id"],
+} as const;
+
+/** Picks the requested ids out of a stored JSON object of per-id results. */
+function pickResults(json: string | null, ids: string[]): Record<string, unknown> {
+  const all = json ? (JSON.parse(json) as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = {};
+  for (const id of ids) if (id in all) out[id] = all[id];
+  return out;
+}
+
+/** Renders one list row, splicing in the parts a request asked for without re-serialising the item. */
+function renderListRow(row: ListRow, q: ListQueryString): string {
+  const extra: string[] = [];
+  if (q.summary_mode === "include" && row.transcriptSummary !== null) {
+    extra.push(`"transcript_summary":${JSON.stringify(row.transcriptSummary)}`);
+  }
+  if (q.evaluation_criteria_ids && q.evaluation_criteria_ids.length > 0) {
+    extra.push(
+      `"evaluation_criteria_results":${JSON.stringify(pickResults(row.evaluationResultsJson, q.evaluation_criteria_ids))}`,
+    );
+  }
+  if (q.data_collection_ids && q.data_collection_ids.length > 0) {
+    extra.push(
+      `"data_collection_results":${JSON.stringify(pickResults(row.dataCollectionResultsJson, q.data_collection_ids))}`,
+    );
+  }
+  return extra.length === 0 ? row.listItemJson : `${row.listItemJson.slice(0, -1)},${extra.join(",")}}`;
+}
+
+const SUMMARY_NOTE =
+  "This is a summary. Call GET /v1/convai/conversations/{conversation_id} for the full transcript with tool calls and contextual updates.";
+
+/** The read API of the conversations resource, as `@elevenlabs/elevenlabs-js` calls it. */
+export async function conversationRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
+  const { db, blobs } = services;
+
+  app.get<{ Querystring: ListQueryString }>(
+    "/v1/convai/conversations",
+    { schema: { querystring: listQuerySchema } },
+    async (request, reply) => {
+      const query = toListQuery(request.query);
+      const page = await db.conversations.listConversations(query);
+      const items = page.items.map((row) => renderListRow(row, request.query));
+      const next = page.nextCursor ? JSON.stringify(encodeCursor(page.nextCursor)) : "null";
+      reply.type("application/json");
+      return `{"conversations":[${items.join(",")}],"has_more":${page.hasMore},"next_cursor":${next}}`;
+    },
+  );
+
+  app.get<{ Params: { conversation_id: string }; Querystring: { format?: string } }>(
+    "/v1/convai/conversations/:conversation_id",
+    {
+      schema: {
+        params: conversationIdParams,
+        querystring: {
+          type: "object",
+          properties: { format: { type: "string", enum: ["json", "opentelemetry"] } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { conversation_id: id } = request.params;
+      if (request.query.format === "opentelemetry") {
+        throw new ValidationFailed([
+          {
+            loc: ["query", "format"],
+            msg: "format=opentelemetry is not available in this version of openconvai; use format=json",
+            type: "unsupported_format",
+          },
+        ]);
+      }
+      const stored = await db.conversations.getConversation(id);
+      if (!stored) throw conversationNotFound(id);
+      reply.type("application/json");
+      return renderStoredDocument(stored.json, { hasAudio: stored.audio !== null });
+    },
+  );
+
+  app.delete<{ Params: { conversation_id: string } }>(
+    "/v1/convai/conversations/:conversation_id",
+    { schema: { params: conversationIdParams } },
+    async (request) => {
+      const { conversation_id: id } = request.params;
+      const deleted = await db.conversations.deleteConversation(id);
+      if (!deleted) throw conversationNotFound(id);
+      if (deleted.audio) await blobs.delete(deleted.audio.blobKey);
+      return {};
+    },
+  );
+
+  app.get<{ Params: { conversation_id: string }; Querystring: { max_messages?: number } }>(
+    "/v1/convai/conversations/:conversation_id/summary",
+    {
+      schema: {
+        params: conversationIdParams,
+        querystring: {
+          type: "object",
+          properties: { max_messages: { type: "integer", minimum: 0, maximum: 10_000 } },
+        },
+      },
+    },
+    async (request) => {
+      const { conversation_id: id } = request.params;
+      const stored = await db.conversations.getConversation(id);
+      if (!stored) throw conversationNotFound(id);
+      const doc = JSON.parse(stored.json) as ConversationDoc;
+      const analysis = (doc.analysis ?? {}) as Record<string, unknown>;
+      const messages: { role: string; message: string }[] = [];
+      for (const entry of Array.isArray(doc.transcript) ? doc.transcript : []) {
+        const turn = entry as Record<string, unknown>;
+        if (typeof turn.message === "string" && turn.message.length > 0) {
+          messages.push({ role: String(turn.role), message: turn.message });
+        }
+      }
+      const max = request.query.max_messages ?? 50;
+      const omitted = messages.length > max;
+      return {
+        conversation_id: id,
+        agent_id: doc.agent_id,
+        status: doc.status,
+        call_summary_title: analysis.call_summary_title ?? null,
+        transcript_summary: analysis.transcript_summary ?? null,
+        call_successful: analysis.call_successful ?? null,
+        message_count: messages.length,
+        messages: omitted ? null : messages,
+        messages_omitted: omitted,
+        note: SUMMARY_NOTE,
+      };
+    },
+  );
+
+  app.get<{ Params: { conversation_id: string } }>(
+    "/v1/convai/conversations/:conversation_id/audio",
+    { schema: { params: conversationIdParams } },
+    async (request, reply) => {
+      const { conversation_id: id } = request.params;
+      const stored = await db.conversations.getConversation(id);
+      if (!stored) throw conversationNotFound(id);
+      if (!stored.audio) throw new ApiError(404, "audio_not_found", `Conversation ${id} has no audio.`);
+      const { size, contentType } = stored.audio;
+      const rangeHeader = request.headers.range;
+      const range = rangeHeader !== undefined ? parseRange(rangeHeader, size) : undefined;
+      if (range === "unsatisfiable") {
+        reply.header("content-range", `bytes */${size}`);
+        throw new ApiError(
+          416,
+          "range_not_satisfiable",
+          `Range ${rangeHeader} cannot be served from ${size} bytes.`,
+        );
+      }
+      const stream = await blobs.get(stored.audio.blobKey, range);
+      if (!stream) throw new ApiError(404, "audio_not_found", `The audio of conversation ${id} is missing.`);
+      reply.header("accept-ranges", "bytes").type(contentType);
+      if (range) {
+        reply
+          .code(206)
+          .header("content-range", `bytes ${range.start}-${range.end}/${size}`)
+          .header("content-length", range.end - range.start + 1);
+      } else {
+        reply.header("content-length", size);
+      }
+      return reply.send(stream);
+    },
+  );
+}

@@ -1,0 +1,83 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import type { ApiKeyRow, KeyStore } from "../store/store.js";
+
+/** What a newly created key looks like: the secret is shown once and never stored. */
+export interface CreatedKey {
+  row: ApiKeyRow;
+  secret: string;
+}
+
+const KEY_PREFIX = "oc_";
+const CACHE_TTL_MS = 5_000;
+
+/**
+ * Hashes an API key for storage. Keys are 256-bit random secrets, so a fast hash is enough:
+ * there is nothing to brute-force. (A password hash would cost milliseconds per request.)
+ */
+export function hashApiKey(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
+/** Makes a new random key secret. */
+export function generateApiKeySecret(): string {
+  return KEY_PREFIX + randomBytes(32).toString("base64url");
+}
+
+/** Creates, verifies and revokes API keys over a key store. */
+export class ApiKeyService {
+  /** Recently verified hashes, so a hot client does not cost a database round trip per request. */
+  private readonly verified = new Map<string, number>();
+
+  constructor(private readonly keys: KeyStore) {}
+
+  /** Creates a key (from a given secret, for bootstrap keys) and stores its hash. */
+  async create(name: string, secret: string = generateApiKeySecret()): Promise<CreatedKey> {
+    const row: ApiKeyRow = {
+      id: randomUUID(),
+      name,
+      prefix: secret.slice(0, 10),
+      hash: hashApiKey(secret),
+      createdAtUnixSecs: Math.floor(Date.now() / 1000),
+      revokedAtUnixSecs: null,
+    };
+    await this.keys.insertKey(row);
+    return { row, secret };
+  }
+
+  /** Makes sure a key with this secret exists and is active; true if it had to be created. */
+  async ensure(secret: string, name: string): Promise<boolean> {
+    if (await this.keys.findActiveKeyByHash(hashApiKey(secret))) return false;
+    await this.create(name, secret);
+    return true;
+  }
+
+  async list(): Promise<ApiKeyRow[]> {
+    return this.keys.listKeys();
+  }
+
+  async hasActiveKey(): Promise<boolean> {
+    return (await this.keys.listKeys()).some((k) => k.revokedAtUnixSecs === null);
+  }
+
+  async revoke(idOrPrefix: string): Promise<number> {
+    this.verified.clear();
+    return this.keys.revokeKey(idOrPrefix, Math.floor(Date.now() / 1000));
+  }
+
+  /** Checks a presented key; the stored and computed hashes are compared in constant time. */
+  async verify(secret: string | undefined): Promise<boolean> {
+    if (!secret || secret.length > 256) return false;
+    const hash = hashApiKey(secret);
+    const cachedAt = this.verified.get(hash);
+    const now = Date.now();
+    if (cachedAt !== undefined && now - cachedAt < CACHE_TTL_MS) return true;
+    const row = await this.keys.findActiveKeyByHash(hash);
+    if (!row) return false;
+    const ok = timingSafeEqual(Buffer.from(row.hash, "hex"), Buffer.from(hash, "hex"));
+    if (ok) {
+      if (this.verified.size > 1000) this.verified.clear();
+      this.verified.set(hash, now);
+    }
+    return ok;
+  }
+}

@@ -1,0 +1,22 @@
+import type { Readable } from "node:stream";
+
+/** A byte range, inclusive at both ends, as HTTP Range uses it. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** Where audio and uploaded files live: keyed bytes. The filesystem implements it; S3 can later. */
+export interface BlobStore {
+  /** Stores the bytes under the key, replacing what was there; the write is atomic. Returns the size. */
+  put(key: string, body: Readable | Buffer): Promise<number>;
+  /** Reads the bytes (or a range of them); undefined if there is no such blob. */
+  get(key: string, range?: ByteRange): Promise<Readable | undefined>;
+  /** Removes the blob; removing a missing blob is not an error. */
+  delete(key: string): Promise<void>;
+}
+
+/** The blob key of a conversation's audio recording. */
+export function audioBlobKey(conversationId: string): string {
+  return `audio/${encodeURIComponent(conversationId)}`;
+}

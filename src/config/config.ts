@@ -1,0 +1,86 @@
+import path from "node:path";
+
+/** Everything the server and the commands are configured by. */
+export interface Config {
+  host: string;
+  port: number;
+  /** Where SQLite and the blobs live. */
+  dataDir: string;
+  /** A postgres:// URL selects PostgreSQL; unset means SQLite in the data dir. */
+  databaseUrl: string | undefined;
+  /** A key made sure to exist at start (for containers and tests). */
+  bootstrapKey: string | undefined;
+  limits: { jsonBytes: number; audioBytes: number };
+  logLevel: string;
+}
+
+/** The flags every command shares, as commander hands them over. */
+export interface ConfigFlags {
+  host?: string;
+  port?: string;
+  data?: string;
+  databaseUrl?: string;
+}
+
+/** A configuration value that cannot be used; the message says which and what to do. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+const MIB = 1024 * 1024;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function parseInteger(name: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
+  }
+  return value;
+}
+
+/** Resolves the configuration: flags, then environment variables, then defaults. */
+export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
+  const pick = (flag: string | undefined, envName: string): string | undefined => {
+    const value = flag ?? env[envName];
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const databaseUrl = pick(flags.databaseUrl, "DATABASE_URL");
+  if (
+    databaseUrl !== undefined &&
+    !/^postgres(ql)?:\/\//.test(databaseUrl) &&
+    !databaseUrl.startsWith("sqlite:")
+  ) {
+    throw new ConfigError(
+      `--database-url / DATABASE_URL must be a postgres:// URL (or unset for SQLite in the data dir), got "${databaseUrl.replace(/\/\/[^@]*@/, "//***@")}".`,
+    );
+  }
+  const logLevel = pick(undefined, "OPENCONVAI_LOG_LEVEL") ?? "info";
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`OPENCONVAI_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${logLevel}".`);
+  }
+  return {
+    host: pick(flags.host, "OPENCONVAI_HOST") ?? "127.0.0.1",
+    port: parseInteger("--port / OPENCONVAI_PORT", pick(flags.port, "OPENCONVAI_PORT") ?? "8787", 0, 65535),
+    dataDir: path.resolve(pick(flags.data, "OPENCONVAI_DATA") ?? "./data"),
+    databaseUrl: databaseUrl?.startsWith("sqlite:") ? undefined : databaseUrl,
+    bootstrapKey: pick(undefined, "OPENCONVAI_BOOTSTRAP_KEY"),
+    limits: {
+      jsonBytes: parseInteger(
+        "OPENCONVAI_MAX_JSON_BYTES",
+        pick(undefined, "OPENCONVAI_MAX_JSON_BYTES") ?? String(16 * MIB),
+        1024,
+        1024 * MIB,
+      ),
+      audioBytes: parseInteger(
+        "OPENCONVAI_MAX_AUDIO_BYTES",
+        pick(undefined, "OPENCONVAI_MAX_AUDIO_BYTES") ?? String(512 * MIB),
+        1024,
+        16 * 1024 * MIB,
+      ),
+    },
+    logLevel,
+  };
+}

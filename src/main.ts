@@ -1,0 +1,87 @@
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import pino, { type Logger } from "pino";
+import { buildApp } from "./api/app.js";
+import { ApiKeyService } from "./auth/api-keys.js";
+import type { BlobStore } from "./blobs/blob-store.js";
+import { FsBlobStore } from "./blobs/fs/fs-blob-store.js";
+import type { Config } from "./config/config.js";
+import { IngestService } from "./ingest/ingest-service.js";
+import { openDatabase } from "./store/open-database.js";
+import type { Database } from "./store/store.js";
+
+/** The parts every command and the server are built from. */
+export interface Runtime {
+  config: Config;
+  db: Database;
+  blobs: BlobStore;
+  keys: ApiKeyService;
+  ingest: IngestService;
+  close(): Promise<void>;
+}
+
+/** Opens the database (running migrations) and the blob store for a configuration. */
+export async function openRuntime(config: Config): Promise<Runtime> {
+  const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const blobs = new FsBlobStore(path.join(config.dataDir, "blobs"));
+  return {
+    config,
+    db,
+    blobs,
+    keys: new ApiKeyService(db.keys),
+    ingest: new IngestService(db, blobs),
+    close: () => db.close(),
+  };
+}
+
+/** Creates the process logger (pino, JSON lines on stdout). */
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.logLevel, redact: ['req.headers["xi-api-key"]', 'headers["xi-api-key"]'] });
+}
+
+/** A listening server and how to stop it. */
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  runtime: Runtime;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
+  stop(): Promise<void>;
+}
+
+/** The key made on a first start, shown once to the person who started the server. */
+export interface FirstStartKey {
+  secret: string;
+}
+
+/** Starts the API server for a configuration. */
+export async function startServer(
+  config: Config,
+  logger: Logger = createLogger(config),
+): Promise<RunningServer & { firstStartKey: FirstStartKey | undefined }> {
+  const runtime = await openRuntime(config);
+  try {
+    if (config.bootstrapKey) await runtime.keys.ensure(config.bootstrapKey, "bootstrap");
+    let firstStartKey: FirstStartKey | undefined;
+    if (!(await runtime.keys.hasActiveKey())) {
+      const created = await runtime.keys.create("first-start");
+      firstStartKey = { secret: created.secret };
+    }
+    const app = await buildApp({ ...runtime, limits: config.limits, logger });
+    const address = await app.listen({ host: config.host, port: config.port });
+    const port = (app.server.address() as { port: number }).port;
+    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+    return {
+      app,
+      url: address.startsWith("http") ? `http://${host}:${port}` : address,
+      runtime,
+      firstStartKey,
+      stop: async () => {
+        await app.close();
+        await runtime.close();
+      },
+    };
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+}

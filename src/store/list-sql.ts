@@ -1,0 +1,137 @@
+import type { FacetKind } from "../domain/conversation.js";
+import type { KeyedCondition, ListQuery } from "../domain/list-query.js";
+
+/** The parts of SQL that differ between the database backends, as the list query needs them. */
+export interface ListSqlDialect {
+  /** The placeholder for the n-th parameter (1-based). */
+  placeholder(n: number): string;
+  /**
+   * A condition that the conversation aliased `c` contains every search token. `bind` adds a
+   * parameter and returns its placeholder.
+   */
+  searchCondition(tokens: string[], bind: (value: unknown) => string): string;
+}
+
+/** A statement and its parameters. */
+export interface SqlQuery {
+  sql: string;
+  params: unknown[];
+}
+
+/** Splits a search into tokens: whitespace-separated words, each matched as a substring. */
+export function tokenizeSearch(search: string): string[] {
+  return search
+    .split(/\s+/u)
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0)
+    .slice(0, 16);
+}
+
+/** Escapes `%`, `_` and `\` for a LIKE pattern that uses `ESCAPE '\'`. */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+/**
+ * Builds the list statement: one query over `conversations c`, filters as conditions on the
+ * indexed columns or EXISTS over `facets`, keyset pagination on (start_time, conversation_id).
+ * It asks for one row more than the page so the caller knows whether there are more.
+ */
+export function buildListSql(query: ListQuery, dialect: ListSqlDialect): SqlQuery {
+  const params: unknown[] = [];
+  const bind = (value: unknown): string => {
+    params.push(value);
+    return dialect.placeholder(params.length);
+  };
+  const where: string[] = [];
+  const eq = (column: string, value: unknown) => {
+    if (value !== undefined) where.push(`c.${column} = ${bind(value)}`);
+  };
+  const cmp = (column: string, op: string, value: number | undefined) => {
+    if (value !== undefined) where.push(`c.${column} ${op} ${bind(value)}`);
+  };
+  const inList = (column: string, values: readonly unknown[] | undefined, negate = false) => {
+    if (!values || values.length === 0) return;
+    where.push(`c.${column} ${negate ? "NOT IN" : "IN"} (${values.map(bind).join(", ")})`);
+  };
+
+  eq("agent_id", query.agentId);
+  eq("user_id", query.userId);
+  eq("branch_id", query.branchId);
+  eq("version_id", query.versionId);
+  eq("parent_conversation_id", query.parentConversationId);
+  eq("initiation_source", query.initiationSource);
+  eq("conversation_product", query.conversationProduct);
+  if (query.textOnly !== undefined) where.push(`c.text_only = ${bind(query.textOnly ? 1 : 0)}`);
+  if (query.hasFeedbackComment !== undefined) {
+    where.push(`c.has_feedback_comment = ${bind(query.hasFeedbackComment ? 1 : 0)}`);
+  }
+  cmp("start_time", "<", query.startBefore);
+  cmp("start_time", ">", query.startAfter);
+  cmp("duration", ">=", query.durationMin);
+  cmp("duration", "<=", query.durationMax);
+  cmp("rating", ">=", query.ratingMin);
+  cmp("rating", "<=", query.ratingMax);
+  if (query.callSuccessful || query.callFailedStatus) {
+    const parts: string[] = [];
+    if (query.callSuccessful && query.callSuccessful.length > 0) {
+      parts.push(`c.call_successful IN (${query.callSuccessful.map(bind).join(", ")})`);
+    }
+    if (query.callFailedStatus) parts.push(`c.status = ${bind("failed")}`);
+    where.push(`(${parts.join(" OR ")})`);
+  }
+  inList("main_language", query.mainLanguages);
+  if (query.excludeStatuses && query.excludeStatuses.length > 0)
+    inList("status", query.excludeStatuses, true);
+
+  // The condition is built after kind and key are bound: `?` placeholders are positional.
+  const facet = (kind: FacetKind, key: string, condition: () => string = () => "") => {
+    const head = `EXISTS (SELECT 1 FROM facets f WHERE f.seq = c.seq AND f.kind = ${bind(kind)} AND f.key = ${bind(key)}`;
+    return `${head}${condition()})`;
+  };
+  for (const anyOf of query.anyOf) {
+    if (anyOf.values.length === 0) continue;
+    where.push(facet(anyOf.kind, "", () => ` AND f.value IN (${anyOf.values.map(bind).join(", ")})`));
+  }
+  for (const { key, value } of query.evaluations)
+    where.push(facet("eval", key, () => ` AND f.value = ${bind(value)}`));
+  const keyed = (kind: FacetKind, condition: KeyedCondition) => {
+    const [first = ""] = condition.values;
+    switch (condition.op) {
+      case "eq":
+        return first === ""
+          ? `NOT ${facet(kind, condition.key)}`
+          : facet(kind, condition.key, () => ` AND f.value = ${bind(first)}`);
+      case "neq":
+        return first === ""
+          ? facet(kind, condition.key)
+          : facet(kind, condition.key, () => ` AND f.value <> ${bind(first)}`);
+      case "in":
+        return facet(kind, condition.key, () => ` AND f.value IN (${condition.values.map(bind).join(", ")})`);
+      default: {
+        const op = { gt: ">", gte: ">=", lt: "<", lte: "<=" }[condition.op];
+        return facet(kind, condition.key, () => ` AND f.num ${op} ${bind(Number(first))}`);
+      }
+    }
+  };
+  for (const c of query.dataCollection) where.push(keyed("data", c));
+  for (const c of query.dynamicVariables) where.push(keyed("dynvar", c));
+
+  if (query.search !== undefined) {
+    const tokens = tokenizeSearch(query.search);
+    if (tokens.length > 0) where.push(dialect.searchCondition(tokens, bind));
+  }
+
+  const desc = query.direction === "desc";
+  if (query.cursor) {
+    const t = bind(query.cursor.startTime);
+    const id = bind(query.cursor.conversationId);
+    where.push(`(c.start_time, c.conversation_id) ${desc ? "<" : ">"} (${t}, ${id})`);
+  }
+  const order = desc ? "DESC" : "ASC";
+  const sql =
+    "SELECT c.start_time, c.conversation_id, c.list_item, c.transcript_summary, c.eval_results, c.data_results " +
+    `FROM conversations c${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ` +
+    `ORDER BY c.start_time ${order}, c.conversation_id ${order} LIMIT ${bind(query.pageSize + 1)}`;
+  return { sql, params };
+}

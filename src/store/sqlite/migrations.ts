@@ -1,0 +1,60 @@
+/** SQLite schema migrations, in order; migration n brings the schema to version n + 1. */
+export const sqliteMigrations: readonly string[] = [
+  `
+  CREATE TABLE conversations (
+    seq INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL UNIQUE,
+    agent_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_time REAL NOT NULL,
+    duration REAL NOT NULL,
+    call_successful TEXT NOT NULL,
+    user_id TEXT,
+    branch_id TEXT,
+    version_id TEXT,
+    main_language TEXT,
+    initiation_source TEXT,
+    text_only INTEGER,
+    rating REAL,
+    has_feedback_comment INTEGER NOT NULL,
+    parent_conversation_id TEXT,
+    conversation_product TEXT,
+    doc TEXT NOT NULL,
+    list_item TEXT NOT NULL,
+    transcript_summary TEXT,
+    eval_results TEXT,
+    data_results TEXT,
+    audio_key TEXT,
+    audio_type TEXT,
+    audio_size INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX conversations_start ON conversations (start_time, conversation_id);
+  CREATE INDEX conversations_agent_start ON conversations (agent_id, start_time, conversation_id);
+  CREATE INDEX conversations_user_start ON conversations (user_id, start_time, conversation_id) WHERE user_id IS NOT NULL;
+  CREATE INDEX conversations_branch_start ON conversations (branch_id, start_time) WHERE branch_id IS NOT NULL;
+  CREATE INDEX conversations_version_start ON conversations (version_id, start_time) WHERE version_id IS NOT NULL;
+  CREATE INDEX conversations_parent ON conversations (parent_conversation_id) WHERE parent_conversation_id IS NOT NULL;
+
+  CREATE TABLE facets (
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    num REAL,
+    PRIMARY KEY (seq, kind, key, value)
+  ) WITHOUT ROWID;
+  CREATE INDEX facets_lookup ON facets (kind, key, value, seq);
+
+  CREATE VIRTUAL TABLE conversation_text USING fts5 (body, tokenize = 'trigram remove_diacritics 1');
+
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+  `,
+];

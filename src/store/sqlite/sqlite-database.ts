@@ -1,0 +1,65 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { type Database, SchemaTooNewError } from "../store.js";
+import { sqliteMigrations } from "./migrations.js";
+import { SqliteConversationStore } from "./sqlite-conversation-store.js";
+import { SqliteKeyStore } from "./sqlite-key-store.js";
+
+/** The SQLite file inside the data directory. */
+export const SQLITE_FILE_NAME = "openconvai.sqlite";
+
+/** Applies the connection settings openconvai relies on; the one place SQLite is tuned. */
+function tune(db: BetterSqlite3.Database): void {
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = ON");
+  db.pragma("temp_store = MEMORY");
+  db.pragma("cache_size = -65536");
+  db.pragma("mmap_size = 268435456");
+}
+
+/** Brings the schema up to date in one transaction; refuses a database from a newer version. */
+function migrate(db: BetterSqlite3.Database): void {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  const row = db.prepare("SELECT version FROM schema_version").get() as { version: number } | undefined;
+  const current = row?.version ?? 0;
+  if (current > sqliteMigrations.length) throw new SchemaTooNewError(current, sqliteMigrations.length);
+  if (current === sqliteMigrations.length) return;
+  db.transaction(() => {
+    for (const sql of sqliteMigrations.slice(current)) db.exec(sql);
+    db.prepare("DELETE FROM schema_version").run();
+    db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(sqliteMigrations.length);
+  }).immediate();
+}
+
+/** Opens (creating if needed) the SQLite database in a data directory, or at `:memory:`. */
+export function openSqliteDatabase(location: { dataDir: string } | { file: string }): Database {
+  let file: string;
+  if ("dataDir" in location) {
+    mkdirSync(location.dataDir, { recursive: true });
+    file = path.join(location.dataDir, SQLITE_FILE_NAME);
+  } else {
+    file = location.file;
+  }
+  const db = new BetterSqlite3(file);
+  try {
+    tune(db);
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return {
+    kind: "sqlite",
+    conversations: new SqliteConversationStore(db),
+    keys: new SqliteKeyStore(db),
+    close: async () => {
+      if (db.open) {
+        db.pragma("optimize");
+        db.close();
+      }
+    },
+  };
+}

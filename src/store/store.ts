@@ -1,0 +1,82 @@
+import type { ConversationRecord } from "../domain/conversation.js";
+import type { ListPage, ListQuery } from "../domain/list-query.js";
+
+/** A stored conversation as a reader gets it: JSON text ready to serve, plus what the server holds. */
+export interface StoredConversation {
+  /** The document as stored, without the server-owned `has_*` keys. */
+  json: string;
+  audio: AudioInfo | null;
+}
+
+/** The audio recording a conversation has in the blob store. */
+export interface AudioInfo {
+  blobKey: string;
+  contentType: string;
+  size: number;
+}
+
+/** A list row: the precomputed list item and the optional parts a request may add to it. */
+export interface ListRow {
+  listItemJson: string;
+  transcriptSummary: string | null;
+  evaluationResultsJson: string | null;
+  dataCollectionResultsJson: string | null;
+}
+
+/** Whether an upsert created the conversation or replaced an existing one. */
+export type UpsertOutcome = "created" | "replaced";
+
+/** An API key as stored: only its hash is kept. */
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  /** The first characters of the key, to tell keys apart in listings. */
+  prefix: string;
+  hash: string;
+  createdAtUnixSecs: number;
+  revokedAtUnixSecs: number | null;
+}
+
+/** Conversations: the one interface both database backends implement. */
+export interface ConversationStore {
+  /** Writes conversations in one transaction: all of them or none. */
+  upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]>;
+  getConversation(conversationId: string): Promise<StoredConversation | undefined>;
+  listConversations(query: ListQuery): Promise<ListPage<ListRow>>;
+  /** Removes a conversation and its index rows; returns its audio (for the blob store) or false if unknown. */
+  deleteConversation(conversationId: string): Promise<{ audio: AudioInfo | null } | false>;
+  /** Records the conversation's audio; false if the conversation is unknown. */
+  setAudio(conversationId: string, audio: AudioInfo): Promise<boolean>;
+  countConversations(): Promise<number>;
+}
+
+/** API keys, stored hashed. */
+export interface KeyStore {
+  insertKey(key: ApiKeyRow): Promise<void>;
+  listKeys(): Promise<ApiKeyRow[]>;
+  /** Marks a key revoked by id or prefix; returns how many keys changed. */
+  revokeKey(idOrPrefix: string, atUnixSecs: number): Promise<number>;
+  findActiveKeyByHash(hash: string): Promise<ApiKeyRow | undefined>;
+}
+
+/** A database backend: the stores over one connection (pool), migrated and ready. */
+export interface Database {
+  readonly kind: "sqlite" | "postgres";
+  readonly conversations: ConversationStore;
+  readonly keys: KeyStore;
+  close(): Promise<void>;
+}
+
+/** Raised by a store when the database was written by a newer openconvai. */
+export class SchemaTooNewError extends Error {
+  constructor(
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(
+      `This database has schema version ${found}, but this openconvai supports up to ${supported}. ` +
+        "Upgrade openconvai, or point --data / --database-url at another database.",
+    );
+    this.name = "SchemaTooNewError";
+  }
+}
