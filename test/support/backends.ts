@@ -40,7 +40,7 @@ export function createTestStorage(backend: Backend): TestStorage {
     if (!POSTGRES_TEST_URL) throw new Error("OPENCONVAI_TEST_POSTGRES_URL is not set");
     const schema = `t_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
     const url = new URL(POSTGRES_TEST_URL);
-    url.searchParams.set("options", `-c search_path=${schema}`);
+    url.searchParams.set("options", `-c search_path=${schema},public`);
     databaseUrl = url.toString();
   }
   return {
