@@ -14,3 +14,18 @@ export async function dropTestSchema(databaseUrl: string): Promise<void> {
     await client.end();
   }
 }
+
+/** Runs one statement on a test URL (search_path included) and returns its rows: for tests that look past the store. */
+export async function queryTestDatabase(
+  databaseUrl: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,233 @@
+import type pg from "pg";
+import type { ConversationRecord } from "../../domain/conversation.js";
+import type { ListPage, ListQuery } from "../../domain/list-query.js";
+import { buildListSql, escapeLike, type ListSqlDialect } from "../list-sql.js";
+import type { AudioInfo, ConversationStore, ListRow, StoredConversation, UpsertOutcome } from "../store.js";
+
+interface ListDbRow {
+  start_time: number;
+  conversation_id: string;
+  list_item: string;
+  transcript_summary: string | null;
+  eval_results: string | null;
+  data_results: string | null;
+}
+
+interface AudioDbRow {
+  audio_key: string | null;
+  audio_type: string | null;
+  audio_size: number | null;
+}
+
+function toAudio(row: AudioDbRow): AudioInfo | null {
+  return row.audio_key !== null
+    ? { blobKey: row.audio_key, contentType: row.audio_type ?? "audio/mpeg", size: row.audio_size ?? 0 }
+    : null;
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000, which SQLite stores as it is. Raw strings taken from a
+ * document (ids, facet values, the summary, the search text) get U+FFFD in its place, on writes
+ * and lookups alike, so such a document is stored and found instead of failing the whole batch.
+ * The document and list item are JSON texts, where U+0000 is always escaped, and stay byte-exact.
+ */
+function toPgText<T>(value: T): T {
+  return (
+    typeof value === "string" && value.includes("\u0000") ? value.replaceAll("\u0000", "\uFFFD") : value
+  ) as T;
+}
+
+/** PostgreSQL's list dialect: `$n` placeholders and one ILIKE per search token, answered by the trigram index. */
+export const postgresListDialect: ListSqlDialect = {
+  placeholder: (n) => `$${n}`,
+  searchCondition(tokens, bind) {
+    return tokens
+      .map((token) => `c.search_text ILIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\'`)
+      .join(" AND ");
+  },
+};
+
+/** One written column of `conversations`: its name, its array type for `unnest`, and its value. */
+interface Column {
+  name: string;
+  type: string;
+  value(record: ConversationRecord): unknown;
+}
+
+const COLUMNS: readonly Column[] = [
+  { name: "conversation_id", type: "text", value: (r) => r.index.conversationId },
+  { name: "agent_id", type: "text", value: (r) => r.index.agentId },
+  { name: "status", type: "text", value: (r) => r.index.status },
+  { name: "start_time", type: "float8", value: (r) => r.index.startTime },
+  { name: "duration", type: "float8", value: (r) => r.index.duration },
+  { name: "call_successful", type: "text", value: (r) => r.index.callSuccessful },
+  { name: "user_id", type: "text", value: (r) => r.index.userId },
+  { name: "branch_id", type: "text", value: (r) => r.index.branchId },
+  { name: "version_id", type: "text", value: (r) => r.index.versionId },
+  { name: "main_language", type: "text", value: (r) => r.index.mainLanguage },
+  { name: "initiation_source", type: "text", value: (r) => r.index.initiationSource },
+  { name: "text_only", type: "bool", value: (r) => r.index.textOnly },
+  { name: "rating", type: "float8", value: (r) => r.index.rating },
+  { name: "has_feedback_comment", type: "bool", value: (r) => r.index.hasFeedbackComment },
+  { name: "parent_conversation_id", type: "text", value: (r) => r.index.parentConversationId },
+  { name: "conversation_product", type: "text", value: (r) => r.index.conversationProduct },
+  { name: "doc", type: "text", value: (r) => r.json },
+  { name: "list_item", type: "text", value: (r) => r.listItemJson },
+  { name: "transcript_summary", type: "text", value: (r) => r.transcriptSummary },
+  { name: "eval_results", type: "text", value: (r) => r.evaluationResultsJson },
+  { name: "data_results", type: "text", value: (r) => r.dataCollectionResultsJson },
+  { name: "search_text", type: "text", value: (r) => r.searchText },
+];
+
+/**
+ * Upserts a whole batch in one statement: one array parameter per column. Rows go in the order
+ * given (sorted by id by the caller, so concurrent batches lock rows in the same order and cannot
+ * deadlock). A replace keeps `seq` and the audio columns; `xmax = 0` tells a fresh insert.
+ */
+const UPSERT_SQL = (() => {
+  const names = COLUMNS.map((c) => c.name);
+  const arrays = COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`);
+  const updatedAt = `$${COLUMNS.length + 1}::bigint`;
+  return (
+    `INSERT INTO conversations AS c (${names.join(", ")}, updated_at) ` +
+    `SELECT ${names.map((n) => `u.${n}`).join(", ")}, ${updatedAt} ` +
+    `FROM unnest(${arrays.join(", ")}) WITH ORDINALITY AS u(${names.join(", ")}, ord) ORDER BY u.ord ` +
+    `ON CONFLICT (conversation_id) DO UPDATE SET ${names
+      .slice(1)
+      .map((n) => `${n} = excluded.${n}`)
+      .join(", ")}, updated_at = excluded.updated_at ` +
+    "RETURNING c.seq, c.conversation_id, (c.xmax = 0) AS inserted"
+  );
+})();
+
+const INSERT_FACETS_SQL =
+  "INSERT INTO facets (seq, kind, key, value, num) " +
+  "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::float8[]) ON CONFLICT DO NOTHING";
+
+/** Conversations in PostgreSQL: one row per conversation, facet rows for the multi-valued filters, trigram search. */
+export class PostgresConversationStore implements ConversationStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]> {
+    if (records.length === 0) return [];
+    // A batch may name a conversation twice. As in SQLite, the first time creates or replaces, later
+    // times replace, and the last one is what remains: only that one is written.
+    const ids = records.map((r) => toPgText(r.index.conversationId));
+    const last = new Map(records.map((record, i) => [ids[i] as string, record]));
+    const batch = [...last.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+
+    const params: unknown[] = COLUMNS.map((column) => batch.map((r) => toPgText(column.value(r))));
+    params.push(Math.floor(Date.now() / 1000));
+
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const written = await client.query<{ seq: number; conversation_id: string; inserted: boolean }>(
+        UPSERT_SQL,
+        params,
+      );
+      const seqById = new Map<string, number>();
+      const inserted = new Map<string, boolean>();
+      const replacedSeqs: number[] = [];
+      for (const row of written.rows) {
+        seqById.set(row.conversation_id, row.seq);
+        inserted.set(row.conversation_id, row.inserted);
+        if (!row.inserted) replacedSeqs.push(row.seq);
+      }
+      if (replacedSeqs.length > 0) {
+        await client.query("DELETE FROM facets WHERE seq = ANY($1::bigint[])", [replacedSeqs]);
+      }
+      const seqs: (number | undefined)[] = [];
+      const kinds: string[] = [];
+      const keys: string[] = [];
+      const values: string[] = [];
+      const nums: (number | null)[] = [];
+      for (const [id, record] of last) {
+        const seq = seqById.get(id);
+        for (const f of record.facets) {
+          seqs.push(seq);
+          kinds.push(f.kind);
+          keys.push(toPgText(f.key));
+          values.push(toPgText(f.value));
+          nums.push(f.num);
+        }
+      }
+      if (seqs.length > 0) await client.query(INSERT_FACETS_SQL, [seqs, kinds, keys, values, nums]);
+      await client.query("COMMIT");
+
+      const seen = new Set<string>();
+      return ids.map((id): UpsertOutcome => {
+        const first = !seen.has(id);
+        seen.add(id);
+        return first && inserted.get(id) === true ? "created" : "replaced";
+      });
+    } catch (error) {
+      // A connection that cannot even roll back is handed back as broken, so the pool discards it.
+      await client.query("ROLLBACK").catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async getConversation(conversationId: string): Promise<StoredConversation | undefined> {
+    const result = await this.pool.query<AudioDbRow & { doc: string }>(
+      "SELECT doc, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = $1",
+      [toPgText(conversationId)],
+    );
+    const row = result.rows[0];
+    return row ? { json: row.doc, audio: toAudio(row) } : undefined;
+  }
+
+  async listConversations(query: ListQuery): Promise<ListPage<ListRow>> {
+    const { sql, params } = buildListSql(query, postgresListDialect);
+    const result = await this.pool.query<ListDbRow>(sql, params.map(toPgText));
+    const rows = result.rows;
+    const hasMore = rows.length > query.pageSize;
+    const page = hasMore ? rows.slice(0, query.pageSize) : rows;
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => ({
+        listItemJson: r.list_item,
+        transcriptSummary: r.transcript_summary,
+        evaluationResultsJson: r.eval_results,
+        dataCollectionResultsJson: r.data_results,
+      })),
+      nextCursor:
+        hasMore && last ? { startTime: last.start_time, conversationId: last.conversation_id } : null,
+      hasMore,
+    };
+  }
+
+  async deleteConversation(conversationId: string): Promise<{ audio: AudioInfo | null } | false> {
+    // One statement, so one transaction: the row (and its search text) and its facets go together.
+    const result = await this.pool.query<AudioDbRow>(
+      `WITH gone AS (
+         DELETE FROM conversations WHERE conversation_id = $1 RETURNING seq, audio_key, audio_type, audio_size
+       ), gone_facets AS (
+         DELETE FROM facets WHERE seq IN (SELECT seq FROM gone)
+       )
+       SELECT audio_key, audio_type, audio_size FROM gone`,
+      [toPgText(conversationId)],
+    );
+    const row = result.rows[0];
+    return row ? { audio: toAudio(row) } : false;
+  }
+
+  async setAudio(conversationId: string, audio: AudioInfo): Promise<boolean> {
+    const now = Math.floor(Date.now() / 1000);
+    const result = await this.pool.query(
+      "UPDATE conversations SET audio_key = $1, audio_type = $2, audio_size = $3, updated_at = $4 WHERE conversation_id = $5",
+      [audio.blobKey, audio.contentType, audio.size, now, toPgText(conversationId)],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async countConversations(): Promise<number> {
+    const result = await this.pool.query<{ n: number }>("SELECT count(*) AS n FROM conversations");
+    return result.rows[0]?.n ?? 0;
+  }
+}
