@@ -78,13 +78,13 @@ function toIssues(errors: AjvLikeError[], context: string | undefined): Validati
       case "maxLength":
         return {
           loc: [where, ...path],
-          msg: `String should have at most ${e.params.limit} characters`,
+          msg: `String should have at most ${e.params.limit} character${e.params.limit === 1 ? "" : "s"}`,
           type: "string_too_long",
         };
       case "minLength":
         return {
           loc: [where, ...path],
-          msg: `String should have at least ${e.params.limit} characters`,
+          msg: `String should have at least ${e.params.limit} character${e.params.limit === 1 ? "" : "s"}`,
           type: "string_too_short",
         };
       case "maxItems":
@@ -151,7 +151,21 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     loggerInstance: services.logger as FastifyBaseLogger,
     logController: new OneLinePerRequest(),
     bodyLimit: services.limits.jsonBytes,
-    routerOptions: { maxParamLength: 512 },
+    // Above the 512-character id limit, so that the route schemas report an over-long id as a
+    // 422 naming the parameter; only absurd paths are stopped by the router (see frameworkErrors).
+    routerOptions: { maxParamLength: 4096 },
+    // Errors the router raises before any route runs; rendered in upstream's 422 envelope too.
+    frameworkErrors: (error, request, reply: FastifyReply) => {
+      const issue =
+        error.code === "FST_ERR_MAX_PARAM_LENGTH"
+          ? { loc: ["path"], msg: "A path parameter is too long", type: "string_too_long" }
+          : { loc: ["path"], msg: "The path is not valid percent-encoded UTF-8", type: "value_error" };
+      // No hooks run for these, so the request id header is set here.
+      reply
+        .code(422)
+        .header("x-request-id", request.id)
+        .send({ detail: [issue] });
+    },
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     ajv: { customOptions: { coerceTypes: "array", allErrors: true, useDefaults: true } },

@@ -1,4 +1,4 @@
-import { Transform } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { ApiError, conversationNotFound, ValidationFailed } from "../api/api-error.js";
 import type { AppServices } from "../api/app.js";
@@ -18,13 +18,20 @@ function tooLarge(limit: number): ApiError {
   );
 }
 
-/** Counts bytes as they stream through and fails once they pass the limit. */
+function audioRequired(): ValidationFailed {
+  return new ValidationFailed([{ loc: ["body"], msg: "Audio bytes are required", type: "missing" }]);
+}
+
+/** Counts bytes as they stream through; fails once they pass the limit, or at the end if there were none. */
 function limitBytes(limit: number): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
       callback(seen > limit ? tooLarge(limit) : null, chunk);
+    },
+    flush(callback) {
+      callback(seen === 0 ? audioRequired() : null);
     },
   });
 }
@@ -55,18 +62,39 @@ export async function ingestRoutes(app: FastifyInstance, services: AppServices):
       { schema: { params } },
       async (request, reply) => {
         const { conversation_id: id } = request.params;
+        const body = request.body as Readable | undefined;
+        // Whatever of the upload is left unread must not be parsed as the next request on the
+        // connection, so an answer given before the end of the body closes the connection.
+        const closeIfUnread = () => {
+          if (body && !body.readableEnded) reply.header("connection", "close");
+        };
         const declared = Number(request.headers["content-length"] ?? 0);
-        if (declared > limits.audioBytes) throw tooLarge(limits.audioBytes);
+        if (declared > limits.audioBytes) {
+          closeIfUnread();
+          throw tooLarge(limits.audioBytes);
+        }
         const contentType =
           (request.headers["content-type"] ?? "audio/mpeg").split(";")[0]?.trim() || "audio/mpeg";
-        const body = request.body as NodeJS.ReadableStream | undefined;
-        if (!body || declared === 0) {
-          throw new ValidationFailed([{ loc: ["body"], msg: "Audio bytes are required", type: "missing" }]);
-        }
-        const stream = (body as import("node:stream").Readable).pipe(limitBytes(limits.audioBytes));
+        // A chunked upload has no Content-Length: an empty one is caught as the bytes stream through.
+        if (!body || request.headers["content-length"] === "0") throw audioRequired();
+        const stream = limitBytes(limits.audioBytes);
+        // Bytes flow (and may pass the limit) before the blob store starts reading: until then no
+        // one listens for errors. The stream stays errored, so the blob store's pipeline still
+        // fails with the error when it attaches; this listener only keeps it from being uncaught.
+        stream.on("error", () => {});
         body.on("error", (error) => stream.destroy(error));
-        const ok = await ingest.putAudio(id, stream, contentType);
-        if (!ok) throw conversationNotFound(id);
+        body.pipe(stream);
+        let ok: boolean;
+        try {
+          ok = await ingest.putAudio(id, stream, contentType);
+        } catch (error) {
+          closeIfUnread();
+          throw error;
+        }
+        if (!ok) {
+          closeIfUnread();
+          throw conversationNotFound(id);
+        }
         const stored = await db.conversations.getConversation(id);
         if (!stored) throw conversationNotFound(id);
         reply.type("application/json");

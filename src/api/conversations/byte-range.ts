@@ -2,12 +2,15 @@ import type { ByteRange } from "../../blobs/blob-store.js";
 
 /**
  * Parses a single-range `Range: bytes=…` header against a resource size (RFC 9110 14.2).
- * Returns undefined to serve the whole resource (multi-range requests), or "unsatisfiable"
+ * Returns undefined to serve the whole resource (multi-range requests, other units), or "unsatisfiable"
  * for a malformed or out-of-bounds range.
  */
 export function parseRange(header: string, size: number): ByteRange | "unsatisfiable" | undefined {
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match) return header.trim().startsWith("bytes=") && header.includes(",") ? undefined : "unsatisfiable";
+  const value = header.trim();
+  // Another range unit must be ignored (RFC 9110 14.2); several ranges may be, and are: the whole is served.
+  if (!/^bytes=/i.test(value) || value.includes(",")) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/i.exec(value);
+  if (!match) return "unsatisfiable";
   const [, first = "", last = ""] = match;
   if (first === "" && last === "") return "unsatisfiable";
   if (first === "") {
