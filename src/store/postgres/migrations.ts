@@ -1,5 +1,9 @@
+import { postgresConversationResourceMigration } from "./migration-conversation-resource.js";
+import { postgresIngestMigration } from "./migration-ingest.js";
+import { postgresSearchAnalysisMigration } from "./migration-search-analysis.js";
+
 /**
- * PostgreSQL schema migrations, in order; migration n brings the schema to version n + 1.
+ * Version 1: conversations, facets, search text, API keys.
  *
  * The tables mirror the SQLite ones. Differences on purpose: ids that take part in ordering use
  * the "C" collation, so ties sort the same as SQLite's binary order whatever the database locale;
@@ -7,8 +11,7 @@
  * The trigram operator class is referenced in `public`, where the extension is created: a schema
  * of its own may be dropped (tests drop theirs) and must not take the extension with it.
  */
-export const postgresMigrations: readonly string[] = [
-  `
+const initialSchema = `
   CREATE TABLE conversations (
     seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     conversation_id TEXT COLLATE "C" NOT NULL UNIQUE,
@@ -64,5 +67,15 @@ export const postgresMigrations: readonly string[] = [
     created_at BIGINT NOT NULL,
     revoked_at BIGINT
   );
-  `,
+  `;
+
+/** PostgreSQL schema migrations, in order; migration n brings the schema to version n + 1. */
+export const postgresMigrations: readonly string[] = [
+  initialSchema,
+  // 2: tags, feedback, files, SIP messages
+  postgresConversationResourceMigration,
+  // 3: webhook deliveries, sync state
+  postgresIngestMigration,
+  // 4: message embeddings, analysis settings
+  postgresSearchAnalysisMigration,
 ];

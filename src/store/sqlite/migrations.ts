@@ -1,6 +1,9 @@
-/** SQLite schema migrations, in order; migration n brings the schema to version n + 1. */
-export const sqliteMigrations: readonly string[] = [
-  `
+import { sqliteConversationResourceMigration } from "./migration-conversation-resource.js";
+import { sqliteIngestMigration } from "./migration-ingest.js";
+import { sqliteSearchAnalysisMigration } from "./migration-search-analysis.js";
+
+/** Version 1: conversations, facets, full-text search, API keys. */
+const initialSchema = `
   CREATE TABLE conversations (
     seq INTEGER PRIMARY KEY,
     conversation_id TEXT NOT NULL UNIQUE,
@@ -56,5 +59,15 @@ export const sqliteMigrations: readonly string[] = [
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
   );
-  `,
+  `;
+
+/** SQLite schema migrations, in order; migration n brings the schema to version n + 1. */
+export const sqliteMigrations: readonly string[] = [
+  initialSchema,
+  // 2: tags, feedback, files, SIP messages
+  sqliteConversationResourceMigration,
+  // 3: webhook deliveries, sync state
+  sqliteIngestMigration,
+  // 4: message embeddings, analysis settings
+  sqliteSearchAnalysisMigration,
 ];
