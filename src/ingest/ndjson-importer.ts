@@ -1,0 +1,438 @@
+/**
+ * The NDJSON importer: streams conversation documents, one a line, into the store in batches.
+ *
+ * The input is cut into lines as it is read; the complete lines of each chunk are parsed,
+ * validated and turned into records in one synchronous step (no await per line). Valid records
+ * are written in batches, each batch one `putRecords` call and so one transaction, with the next
+ * batch being prepared while one is written. A bad line is reported by its number and skipped; with
+ * `strict`, every line is checked first and nothing is written unless all of them are good.
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ValidationIssue } from "../api/api-error.js";
+import type { ConversationRecord } from "../domain/conversation.js";
+import type { UpsertOutcome } from "../store/store.js";
+import { checkIncomingDocument } from "./ingest-service.js";
+
+const MIB = 1024 * 1024;
+const NEWLINE = 0x0a;
+
+/** The longest conversation id accepted: the same limit as the `{conversation_id}` path parameter. */
+const MAX_CONVERSATION_ID_LENGTH = 512;
+
+/** Where validated records go. `IngestService` is one; each call must be one transaction. */
+export interface RecordSink {
+  putRecords(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]>;
+}
+
+/** NDJSON input: a file, or a stream that can be read once (stdin). */
+export interface NdjsonSource {
+  /** How messages name the input. */
+  readonly name: string;
+  /** Total bytes, when known (for progress). */
+  readonly size: number | undefined;
+  /** Whether `open` may be called more than once: a regular file can be read twice, a pipe cannot. */
+  readonly reopenable: boolean;
+  /** Opens the input from its start. */
+  open(): Readable;
+  /** Releases what the source holds. */
+  close(): Promise<void>;
+}
+
+/** A line that cannot be imported, and what is wrong with it (issues located under `["line", n]`). */
+export interface BadLine {
+  line: number;
+  issues: ValidationIssue[];
+}
+
+/** What the importer has done so far, for a progress display. */
+export interface ImportProgress {
+  /** `check`: the first pass of a strict import (nothing written yet); `write`: the loading pass. */
+  phase: "check" | "write";
+  lines: number;
+  created: number;
+  replaced: number;
+  bad: number;
+  bytesRead: number;
+  /** Total input bytes, when known. */
+  totalBytes: number | undefined;
+}
+
+/** How an import ended. */
+export interface ImportSummary {
+  created: number;
+  replaced: number;
+  /** Lines that could not be imported (with `strict`: the one that stopped the import). */
+  bad: number;
+  /** Empty lines, skipped. */
+  blank: number;
+  lines: number;
+  seconds: number;
+  /** Set when `strict` stopped at a bad line; nothing was written. */
+  strictFailure: BadLine | undefined;
+}
+
+/** Settings of one import. */
+export interface ImportOptions {
+  /** The largest line accepted, in bytes (config.limits.jsonBytes). */
+  maxLineBytes: number;
+  /** Check every line first; any bad line stops the import before anything is written. */
+  strict?: boolean;
+  /** Records per transaction (default 1000). */
+  batchSize?: number;
+  /** Document bytes per transaction, a cap for very large documents (default 64 MiB). */
+  batchBytes?: number;
+  /** Called for each bad line, in line order. */
+  onBadLine?: (bad: BadLine) => void;
+  /** Called up to ten times a second, and once at the end of each pass. */
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+/** An import stopped by an error it cannot step over (reading the input, writing to the database). */
+export class ImportInterrupted extends Error {
+  constructor(
+    readonly summary: ImportSummary,
+    cause: unknown,
+  ) {
+    super(
+      `stopped after ${summary.created + summary.replaced} conversations were written: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.name = "ImportInterrupted";
+  }
+}
+
+/** Opens an NDJSON file. A regular file is read twice by a strict import; a named pipe is copied first. */
+export async function openNdjsonFile(file: string): Promise<NdjsonSource> {
+  const info = await stat(file);
+  if (info.isDirectory()) throw new Error(`${file} is a directory`);
+  const regular = info.isFile();
+  return {
+    name: file,
+    size: regular ? info.size : undefined,
+    reopenable: regular,
+    open: () => createReadStream(file, { highWaterMark: MIB }),
+    close: async () => {},
+  };
+}
+
+/** Wraps a stream that can be read once (stdin) as a source. */
+export function ndjsonStreamSource(stream: Readable, name = "stdin"): NdjsonSource {
+  let opened = false;
+  return {
+    name,
+    size: undefined,
+    reopenable: false,
+    open: () => {
+      if (opened) throw new Error(`${name} can be read only once`);
+      opened = true;
+      return stream;
+    },
+    close: async () => {},
+  };
+}
+
+/** Copies a source that can be read only once into a temporary file, which the copy's `close` deletes. */
+export async function spoolNdjson(source: NdjsonSource): Promise<NdjsonSource> {
+  const dir = await mkdtemp(path.join(tmpdir(), "openconvai-import-"));
+  const file = path.join(dir, "input.ndjson");
+  try {
+    await pipeline(source.open(), createWriteStream(file));
+    const spooled = await openNdjsonFile(file);
+    return { ...spooled, name: source.name, close: () => rm(dir, { recursive: true, force: true }) };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** A line of input: its bytes without the newline, or null when it is over the size limit. */
+type Line = Uint8Array | null;
+
+/** Cuts a byte stream into lines; a line over the limit is dropped as it streams, never held whole. */
+class LineSplitter {
+  /** The unfinished line: its pieces so far, or `skipping` once it is over the limit. */
+  private partial: Uint8Array[] = [];
+  private partialBytes = 0;
+  private skipping = false;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  /** Feeds the next chunk; returns the lines it completed. */
+  push(chunk: Uint8Array): Line[] {
+    const lines: Line[] = [];
+    let pos = 0;
+    while (pos < chunk.length) {
+      const nl = chunk.indexOf(NEWLINE, pos);
+      const end = nl === -1 ? chunk.length : nl;
+      if (!this.skipping && this.partialBytes + (end - pos) > this.maxLineBytes) {
+        this.skipping = true;
+        this.partial = [];
+        this.partialBytes = 0;
+      }
+      if (nl === -1) {
+        if (!this.skipping) {
+          this.partial.push(chunk.subarray(pos));
+          this.partialBytes += chunk.length - pos;
+        }
+        break;
+      }
+      lines.push(this.finishLine(chunk.subarray(pos, nl)));
+      pos = nl + 1;
+    }
+    return lines;
+  }
+
+  /** Ends the input; returns its last line when it had no newline. */
+  end(): Line[] {
+    return this.skipping || this.partialBytes > 0 ? [this.finishLine(new Uint8Array(0))] : [];
+  }
+
+  private finishLine(tail: Uint8Array): Line {
+    const line = this.skipping
+      ? null
+      : this.partial.length > 0
+        ? Buffer.concat([...this.partial, tail])
+        : tail;
+    this.partial = [];
+    this.partialBytes = 0;
+    this.skipping = false;
+    return line;
+  }
+}
+
+/** What checking a run of lines found. */
+interface LinesResult {
+  /** Records of the valid lines, in line order (empty when not asked for). */
+  records: ConversationRecord[];
+  valid: number;
+  bad: BadLine[];
+  blank: number;
+}
+
+function isBlank(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  }
+  return true;
+}
+
+function checkConversationId(doc: unknown, loc: (string | number)[]): ValidationIssue | undefined {
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return undefined;
+  const id = (doc as Record<string, unknown>).conversation_id;
+  const at = [...loc, "conversation_id"];
+  if (id === undefined || id === null) return { loc: at, msg: "Field required", type: "missing" };
+  if (typeof id !== "string") return { loc: at, msg: "Input should be a valid string", type: "string_type" };
+  if (id.length > MAX_CONVERSATION_ID_LENGTH) {
+    return {
+      loc: at,
+      msg: `String should have at most ${MAX_CONVERSATION_ID_LENGTH} characters`,
+      type: "string_too_long",
+    };
+  }
+  return undefined;
+}
+
+// fatal: invalid UTF-8 makes a bad line rather than silently replaced characters. A leading BOM is dropped.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function checkLine(
+  bytes: Uint8Array,
+  line: number,
+): { ok: true; record: ConversationRecord } | { ok: false; issues: ValidationIssue[] } {
+  const loc = ["line", line];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(utf8.decode(bytes));
+  } catch (error) {
+    const msg =
+      error instanceof SyntaxError
+        ? `JSON decode error: ${error.message}`
+        : "JSON decode error: invalid UTF-8";
+    return { ok: false, issues: [{ loc, msg, type: "json_invalid" }] };
+  }
+  const idIssue = checkConversationId(doc, loc);
+  const checked = checkIncomingDocument(doc, undefined, loc);
+  if (checked.ok && !idIssue) return checked;
+  const issues = checked.ok ? [] : checked.issues;
+  const same = (i: ValidationIssue) =>
+    idIssue !== undefined && i.loc.join("\u0000") === idIssue.loc.join("\u0000");
+  if (idIssue && !issues.some(same)) issues.unshift(idIssue);
+  return { ok: false, issues };
+}
+
+/** Checks lines numbered from `firstLine`; without `buildRecords` it only validates (a strict first pass). */
+function checkLines(
+  lines: Line[],
+  firstLine: number,
+  maxLineBytes: number,
+  buildRecords: boolean,
+): LinesResult {
+  const result: LinesResult = { records: [], valid: 0, bad: [], blank: 0 };
+  for (const [i, bytes] of lines.entries()) {
+    const line = firstLine + i;
+    if (bytes === null) {
+      const msg = `The line is larger than the limit of ${maxLineBytes} bytes (OPENCONVAI_MAX_JSON_BYTES)`;
+      result.bad.push({ line, issues: [{ loc: ["line", line], msg, type: "too_long" }] });
+    } else if (isBlank(bytes)) {
+      result.blank++;
+    } else {
+      const checked = checkLine(bytes, line);
+      if (!checked.ok) result.bad.push({ line, issues: checked.issues });
+      else {
+        result.valid++;
+        if (buildRecords) result.records.push(checked.record);
+      }
+    }
+  }
+  return result;
+}
+
+/**
+ * Reads the input and hands what each chunk's complete lines hold to `visit`, in line order,
+ * checking a whole chunk's lines in one synchronous step. Stops when `visit` returns false.
+ */
+async function forEachChunk(
+  input: Readable,
+  options: { maxLineBytes: number; buildRecords: boolean },
+  visit: (result: LinesResult, bytesRead: number) => Promise<boolean> | boolean,
+): Promise<boolean> {
+  const splitter = new LineSplitter(options.maxLineBytes);
+  let bytesRead = 0;
+  let nextLine = 1;
+  const check = (lines: Line[]) => {
+    const result = checkLines(lines, nextLine, options.maxLineBytes, options.buildRecords);
+    nextLine += lines.length;
+    return result;
+  };
+  for await (const chunk of input) {
+    const bytes: Uint8Array = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    bytesRead += bytes.length;
+    const lines = splitter.push(bytes);
+    if (lines.length > 0 && !(await visit(check(lines), bytesRead))) return false;
+  }
+  const last = splitter.end();
+  return last.length === 0 || visit(check(last), bytesRead);
+}
+
+/** Imports NDJSON conversations (one document a line, each with its `conversation_id`) into `sink`. */
+export async function importNdjson(
+  source: NdjsonSource,
+  sink: RecordSink,
+  options: ImportOptions,
+): Promise<ImportSummary> {
+  const started = performance.now();
+  const { maxLineBytes, strict = false, batchSize = 1000, batchBytes = 64 * MIB } = options;
+  const summary: ImportSummary = {
+    created: 0,
+    replaced: 0,
+    bad: 0,
+    blank: 0,
+    lines: 0,
+    seconds: 0,
+    strictFailure: undefined,
+  };
+  let input = source;
+
+  let lastProgress = 0;
+  let bytesRead = 0;
+  const progress = (phase: ImportProgress["phase"], force: boolean) => {
+    const now = performance.now();
+    if (!options.onProgress || (!force && now - lastProgress < 100)) return;
+    lastProgress = now;
+    const { lines, created, replaced, bad } = summary;
+    options.onProgress({ phase, lines, created, replaced, bad, bytesRead, totalBytes: input.size });
+  };
+
+  let batch: ConversationRecord[] = [];
+  let batchJsonBytes = 0;
+  let writing: Promise<void> = Promise.resolve();
+  let writeFailure: { error: unknown } | undefined;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const records = batch;
+    batch = [];
+    batchJsonBytes = 0;
+    // One write in flight: the next batch is prepared while this one is written.
+    await writing;
+    if (writeFailure) throw writeFailure.error;
+    writing = sink.putRecords(records).then(
+      (outcomes) => {
+        for (const outcome of outcomes) {
+          if (outcome === "created") summary.created++;
+          else summary.replaced++;
+        }
+      },
+      (error: unknown) => {
+        writeFailure = { error };
+      },
+    );
+  };
+
+  try {
+    if (strict) {
+      // A strict import reads its input twice; what can be read only once is copied first.
+      if (!source.reopenable) input = await spoolNdjson(source);
+      const allGood = await forEachChunk(
+        input.open(),
+        { maxLineBytes, buildRecords: false },
+        (result, read) => {
+          bytesRead = read;
+          const first = result.bad[0];
+          if (first) {
+            summary.lines = first.line;
+            summary.bad = 1;
+            summary.strictFailure = first;
+            options.onBadLine?.(first);
+            return false;
+          }
+          summary.lines += result.valid + result.blank;
+          progress("check", false);
+          return true;
+        },
+      );
+      if (!allGood) return summary;
+      progress("check", true);
+      summary.lines = 0;
+      bytesRead = 0;
+      lastProgress = 0;
+    }
+
+    await forEachChunk(input.open(), { maxLineBytes, buildRecords: true }, async (result, read) => {
+      bytesRead = read;
+      summary.lines += result.valid + result.blank + result.bad.length;
+      summary.blank += result.blank;
+      const firstBad = result.bad[0];
+      if (firstBad && strict)
+        throw new Error(`${input.name} changed during the import: line ${firstBad.line}`);
+      for (const bad of result.bad) {
+        summary.bad++;
+        options.onBadLine?.(bad);
+      }
+      for (const record of result.records) {
+        batch.push(record);
+        batchJsonBytes += record.json.length;
+        if (batch.length >= batchSize || batchJsonBytes >= batchBytes) await flush();
+      }
+      progress("write", false);
+      return true;
+    });
+    await flush();
+    await writing;
+    if (writeFailure) throw writeFailure.error;
+    progress("write", true);
+    return summary;
+  } catch (error) {
+    await writing;
+    summary.seconds = (performance.now() - started) / 1000;
+    throw new ImportInterrupted(summary, error);
+  } finally {
+    summary.seconds = (performance.now() - started) / 1000;
+    if (input !== source) await input.close();
+  }
+}
