@@ -446,6 +446,53 @@ describe.each(BACKENDS)("store contract on %s", (backend) => {
     });
   });
 
+  describe("search ordering and paging", () => {
+    // Many matches in few seconds (fractional times and exact ties): the page boundaries fall
+    // inside seconds, where the search path has to restore the exact (start time, id) order.
+    const docs = Array.from({ length: 120 }, (_, i) => ({
+      id: `p${String((i * 37) % 120).padStart(3, "0")}`,
+      start: 1_000 + Math.floor(i / 25) + (i % 5 === 0 ? 0.5 : 0) + (i % 7 === 0 ? 0.25 : 0),
+      rare: i % 17 === 0,
+    }));
+
+    beforeEach(async () => {
+      await db.conversations.upsertConversations(
+        docs.map((d) =>
+          makeRecord(d.id, { start: d.start, messages: [d.rare ? "a zanzibar order" : "an ordinary order"] }),
+        ),
+      );
+    });
+
+    async function pageThrough(query: Partial<ListQuery>): Promise<string[]> {
+      const seen: string[] = [];
+      let cursor: ListQuery["cursor"] = null;
+      for (let pages = 0; pages < 100; pages++) {
+        const page = await db.conversations.listConversations(listQuery({ ...query, cursor, pageSize: 7 }));
+        seen.push(...idsOf(page.items));
+        if (!page.hasMore) return seen;
+        cursor = page.nextCursor;
+      }
+      throw new Error("did not reach the last page");
+    }
+
+    for (const direction of ["desc", "asc"] as const) {
+      for (const [word, pick] of [
+        ["order", () => true],
+        ["zanzibar", (d: { rare: boolean }) => d.rare],
+      ] as const) {
+        it(`pages through every match of "${word}" in exact list order (${direction})`, async () => {
+          const expected = docs
+            .filter(pick)
+            .map((d) => ({ start: d.start, id: d.id }))
+            .sort(compareListOrder)
+            .map((d) => d.id);
+          if (direction === "desc") expected.reverse();
+          expect(await pageThrough({ search: word, direction })).toEqual(expected);
+        });
+      }
+    }
+  });
+
   describe("search", () => {
     beforeEach(async () => {
       await db.conversations.upsertConversations([

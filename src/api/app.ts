@@ -169,7 +169,8 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     ajv: { customOptions: { coerceTypes: "array", allErrors: true, useDefaults: true } },
-    forceCloseConnections: false,
+    // On shutdown, idle keep-alive connections close at once; requests in flight finish first.
+    forceCloseConnections: "idle",
     return503OnClosing: true,
   });
 

@@ -315,7 +315,8 @@ export function buildSearchText(doc: ConversationDoc): string {
   }
   const summary = asString(asRecord(doc.analysis)?.transcript_summary);
   if (summary) parts.push(summary);
-  return parts.join("\n");
+  // U+0000 ends a string for SQLite's LIKE; it is no word character anyway.
+  return parts.join("\n").replace(/\u0000/g, " ");
 }
 
 /** Returns the document without the keys the server owns. */

@@ -9,7 +9,7 @@ export interface ListSqlDialect {
    * A condition that the conversation aliased `c` contains every search token. `bind` adds a
    * parameter and returns its placeholder.
    */
-  searchCondition(tokens: string[], bind: (value: unknown) => string): string;
+  searchCondition(tokens: string[], bind: Bind): string;
 }
 
 /** A statement and its parameters. */
@@ -32,17 +32,49 @@ export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 }
 
-/**
- * Builds the list statement: one query over `conversations c`, filters as conditions on the
- * indexed columns or EXISTS over `facets`, keyset pagination on (start_time, conversation_id).
- * It asks for one row more than the page so the caller knows whether there are more.
- */
-export function buildListSql(query: ListQuery, dialect: ListSqlDialect): SqlQuery {
+/** Binds a value as the next parameter and returns its placeholder. */
+export type Bind = (value: unknown) => string;
+
+/** Makes a parameter list and the `bind` that appends to it. */
+export function createParams(dialect: ListSqlDialect): { params: unknown[]; bind: Bind } {
   const params: unknown[] = [];
-  const bind = (value: unknown): string => {
-    params.push(value);
-    return dialect.placeholder(params.length);
+  return {
+    params,
+    bind: (value) => {
+      params.push(value);
+      return dialect.placeholder(params.length);
+    },
   };
+}
+
+/** The columns a list page reads. */
+export const LIST_COLUMNS =
+  "c.start_time, c.conversation_id, c.list_item, c.transcript_summary, c.eval_results, c.data_results";
+
+/** The keyset condition for a cursor: rows after it in the list's order. */
+export function cursorCondition(query: ListQuery, bind: Bind): string | undefined {
+  if (!query.cursor) return undefined;
+  const t = bind(query.cursor.startTime);
+  const id = bind(query.cursor.conversationId);
+  return `(c.start_time, c.conversation_id) ${query.direction === "desc" ? "<" : ">"} (${t}, ${id})`;
+}
+
+/** The ORDER BY of the list. */
+export function listOrder(query: ListQuery): string {
+  const order = query.direction === "desc" ? "DESC" : "ASC";
+  return `ORDER BY c.start_time ${order}, c.conversation_id ${order}`;
+}
+
+/**
+ * The filter conditions of a list query on `conversations c` (without the cursor), in the order
+ * their parameters are bound. Search is left to the caller when `withSearch` is false.
+ */
+export function buildListConditions(
+  query: ListQuery,
+  dialect: ListSqlDialect,
+  bind: Bind,
+  withSearch = true,
+): string[] {
   const where: string[] = [];
   const eq = (column: string, value: unknown) => {
     if (value !== undefined) where.push(`c.${column} = ${bind(value)}`);
@@ -117,21 +149,25 @@ export function buildListSql(query: ListQuery, dialect: ListSqlDialect): SqlQuer
   for (const c of query.dataCollection) where.push(keyed("data", c));
   for (const c of query.dynamicVariables) where.push(keyed("dynvar", c));
 
-  if (query.search !== undefined) {
+  if (withSearch && query.search !== undefined) {
     const tokens = tokenizeSearch(query.search);
     if (tokens.length > 0) where.push(dialect.searchCondition(tokens, bind));
   }
+  return where;
+}
 
-  const desc = query.direction === "desc";
-  if (query.cursor) {
-    const t = bind(query.cursor.startTime);
-    const id = bind(query.cursor.conversationId);
-    where.push(`(c.start_time, c.conversation_id) ${desc ? "<" : ">"} (${t}, ${id})`);
-  }
-  const order = desc ? "DESC" : "ASC";
+/**
+ * Builds the list statement: one query over `conversations c`, filters as conditions on the
+ * indexed columns or EXISTS over `facets`, keyset pagination on (start_time, conversation_id).
+ * It asks for one row more than the page so the caller knows whether there are more.
+ */
+export function buildListSql(query: ListQuery, dialect: ListSqlDialect): SqlQuery {
+  const { params, bind } = createParams(dialect);
+  const where = buildListConditions(query, dialect, bind);
+  const cursor = cursorCondition(query, bind);
+  if (cursor) where.push(cursor);
   const sql =
-    "SELECT c.start_time, c.conversation_id, c.list_item, c.transcript_summary, c.eval_results, c.data_results " +
-    `FROM conversations c${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ` +
-    `ORDER BY c.start_time ${order}, c.conversation_id ${order} LIMIT ${bind(query.pageSize + 1)}`;
+    `SELECT ${LIST_COLUMNS} FROM conversations c${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ` +
+    `${listOrder(query)} LIMIT ${bind(query.pageSize + 1)}`;
   return { sql, params };
 }

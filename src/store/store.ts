@@ -48,6 +48,23 @@ export interface ConversationStore {
   /** Records the conversation's audio; false if the conversation is unknown. */
   setAudio(conversationId: string, audio: AudioInfo): Promise<boolean>;
   countConversations(): Promise<number>;
+  /**
+   * Reads, changes and rewrites one conversation in one transaction (no other writer interleaves);
+   * `change` gets the stored JSON and returns the new record. Undefined if the conversation is unknown.
+   */
+  updateConversation(
+    conversationId: string,
+    change: (json: string) => ConversationRecord,
+  ): Promise<ConversationRecord | undefined>;
+  /** Every conversation in conversation_id order, a page at a time (for export and sync). */
+  scanConversations(afterId: string | null, limit: number): Promise<ScannedConversation[]>;
+}
+
+/** One conversation as a full scan returns it. */
+export interface ScannedConversation {
+  conversationId: string;
+  json: string;
+  audio: AudioInfo | null;
 }
 
 /** API keys, stored hashed. */

@@ -2,7 +2,14 @@ import type pg from "pg";
 import type { ConversationRecord } from "../../domain/conversation.js";
 import type { ListPage, ListQuery } from "../../domain/list-query.js";
 import { buildListSql, escapeLike, type ListSqlDialect } from "../list-sql.js";
-import type { AudioInfo, ConversationStore, ListRow, StoredConversation, UpsertOutcome } from "../store.js";
+import type {
+  AudioInfo,
+  ConversationStore,
+  ListRow,
+  ScannedConversation,
+  StoredConversation,
+  UpsertOutcome,
+} from "../store.js";
 
 interface ListDbRow {
   start_time: number;
@@ -110,6 +117,40 @@ export class PostgresConversationStore implements ConversationStore {
 
   async upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]> {
     if (records.length === 0) return [];
+    return this.inTransaction((client) => this.writeRecords(client, records));
+  }
+
+  async updateConversation(
+    conversationId: string,
+    change: (json: string) => ConversationRecord,
+  ): Promise<ConversationRecord | undefined> {
+    return this.inTransaction(async (client) => {
+      const found = await client.query<{ doc: string }>(
+        "SELECT doc FROM conversations WHERE conversation_id = $1 FOR UPDATE",
+        [toPgText(conversationId)],
+      );
+      const row = found.rows[0];
+      if (!row) return undefined;
+      const record = change(row.doc);
+      await this.writeRecords(client, [record]);
+      return record;
+    });
+  }
+
+  async scanConversations(afterId: string | null, limit: number): Promise<ScannedConversation[]> {
+    const result = await this.pool.query<AudioDbRow & { conversation_id: string; doc: string }>(
+      "SELECT conversation_id, doc, audio_key, audio_type, audio_size FROM conversations " +
+        "WHERE ($1::text IS NULL OR conversation_id > $1) ORDER BY conversation_id LIMIT $2",
+      [afterId === null ? null : toPgText(afterId), limit],
+    );
+    return result.rows.map((r) => ({ conversationId: r.conversation_id, json: r.doc, audio: toAudio(r) }));
+  }
+
+  /** Writes records on a connection inside an open transaction. */
+  private async writeRecords(
+    client: pg.PoolClient,
+    records: readonly ConversationRecord[],
+  ): Promise<UpsertOutcome[]> {
     // A batch may name a conversation twice. As in SQLite, the first time creates or replaces, later
     // times replace, and the last one is what remains: only that one is written.
     const ids = records.map((r) => toPgText(r.index.conversationId));
@@ -119,10 +160,7 @@ export class PostgresConversationStore implements ConversationStore {
     const params: unknown[] = COLUMNS.map((column) => batch.map((r) => toPgText(column.value(r))));
     params.push(Math.floor(Date.now() / 1000));
 
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query("BEGIN");
+    {
       const written = await client.query<{ seq: number; conversation_id: string; inserted: boolean }>(
         UPSERT_SQL,
         params,
@@ -154,7 +192,6 @@ export class PostgresConversationStore implements ConversationStore {
         }
       }
       if (seqs.length > 0) await client.query(INSERT_FACETS_SQL, [seqs, kinds, keys, values, nums]);
-      await client.query("COMMIT");
 
       const seen = new Set<string>();
       return ids.map((id): UpsertOutcome => {
@@ -162,6 +199,18 @@ export class PostgresConversationStore implements ConversationStore {
         seen.add(id);
         return first && inserted.get(id) === true ? "created" : "replaced";
       });
+    }
+  }
+
+  /** Runs a body in one transaction on one pooled connection. */
+  private async inTransaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const result = await body(client);
+      await client.query("COMMIT");
+      return result;
     } catch (error) {
       // A connection that cannot even roll back is handed back as broken, so the pool discards it.
       await client.query("ROLLBACK").catch((rollbackError: Error) => {

@@ -7,6 +7,7 @@ const initialSchema = `
   CREATE TABLE conversations (
     seq INTEGER PRIMARY KEY,
     conversation_id TEXT NOT NULL UNIQUE,
+    sort_key INTEGER NOT NULL UNIQUE,
     agent_id TEXT NOT NULL,
     status TEXT NOT NULL,
     start_time REAL NOT NULL,
@@ -49,7 +50,9 @@ const initialSchema = `
   ) WITHOUT ROWID;
   CREATE INDEX facets_lookup ON facets (kind, key, value, seq);
 
-  CREATE VIRTUAL TABLE conversation_text USING fts5 (body, tokenize = 'trigram remove_diacritics 1');
+  -- Keyed by conversations.sort_key, so the index can be walked in start-time order. detail=none
+  -- halves the write cost; LIKE '%…%' still uses the trigram index and checks the text.
+  CREATE VIRTUAL TABLE conversation_text USING fts5 (body, tokenize = 'trigram', detail = none);
 
   CREATE TABLE api_keys (
     id TEXT PRIMARY KEY,

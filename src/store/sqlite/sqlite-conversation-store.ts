@@ -1,8 +1,32 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { ConversationRecord } from "../../domain/conversation.js";
 import type { ListPage, ListQuery } from "../../domain/list-query.js";
-import { buildListSql, escapeLike, type ListSqlDialect } from "../list-sql.js";
-import type { AudioInfo, ConversationStore, ListRow, StoredConversation, UpsertOutcome } from "../store.js";
+import {
+  buildListConditions,
+  buildListSql,
+  createParams,
+  cursorCondition,
+  escapeLike,
+  LIST_COLUMNS,
+  type ListSqlDialect,
+  listOrder,
+  tokenizeSearch,
+} from "../list-sql.js";
+import type {
+  AudioInfo,
+  ConversationStore,
+  ListRow,
+  ScannedConversation,
+  StoredConversation,
+  UpsertOutcome,
+} from "../store.js";
+import {
+  SORT_KEY_SLOTS,
+  secondOfSortKey,
+  sortKeyCandidates,
+  sortKeyCeiling,
+  sortKeyFloor,
+} from "./sort-key.js";
 
 interface ListDbRow {
   start_time: number;
@@ -25,49 +49,60 @@ function toAudio(row: AudioDbRow): AudioInfo | null {
     : null;
 }
 
-/** Quotes a token as an FTS5 string (a phrase the trigram tokenizer matches as a substring). */
-function ftsPhrase(token: string): string {
-  return `"${token.replace(/"/g, '""')}"`;
+/** LIKE conditions on the search text aliased `t`, one per token. */
+function likeConditions(tokens: string[], bind: (value: unknown) => string): string {
+  return tokens.map((token) => `t.body LIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\'`).join(" AND ");
 }
 
-/** SQLite's list dialect: `?` placeholders and FTS5 trigram search (LIKE for tokens under 3 characters). */
+/**
+ * SQLite's list dialect: `?` placeholders; search as LIKE over the FTS5 trigram table (the index
+ * answers tokens of three or more characters; shorter ones are checked against the text).
+ */
 export const sqliteListDialect: ListSqlDialect = {
   placeholder: () => "?",
-  searchCondition(tokens, bind) {
-    const long = tokens.filter((t) => [...t].length >= 3);
-    const short = tokens.filter((t) => [...t].length < 3);
-    const parts: string[] = [];
-    if (long.length > 0) {
-      parts.push(
-        `c.seq IN (SELECT rowid FROM conversation_text WHERE conversation_text MATCH ${bind(long.map(ftsPhrase).join(" AND "))})`,
-      );
-    }
-    for (const token of short) {
-      // The trigram index cannot answer a pattern shorter than three characters; LIKE scans instead.
-      parts.push(
-        `EXISTS (SELECT 1 FROM conversation_text t WHERE t.rowid = c.seq AND t.body LIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\')`,
-      );
-    }
-    return parts.join(" AND ");
-  },
+  searchCondition: (tokens, bind) =>
+    `EXISTS (SELECT 1 FROM conversation_text t WHERE t.rowid = c.sort_key AND ${likeConditions(tokens, bind)})`,
 };
+
+function toListPage(rows: ListDbRow[], pageSize: number): ListPage<ListRow> {
+  const hasMore = rows.length > pageSize;
+  const page = hasMore ? rows.slice(0, pageSize) : rows;
+  const last = page[page.length - 1];
+  return {
+    items: page.map((r) => ({
+      listItemJson: r.list_item,
+      transcriptSummary: r.transcript_summary,
+      evaluationResultsJson: r.eval_results,
+      dataCollectionResultsJson: r.data_results,
+    })),
+    nextCursor: hasMore && last ? { startTime: last.start_time, conversationId: last.conversation_id } : null,
+    hasMore,
+  };
+}
 
 /** Conversations in SQLite: one row per conversation, facet rows for the multi-valued filters, FTS5 for search. */
 export class SqliteConversationStore implements ConversationStore {
   private readonly statements;
+  /** Prepared list statements by SQL text: the shapes repeat, so preparing once pays. */
+  private readonly prepared = new Map<string, BetterSqlite3.Statement>();
 
   constructor(private readonly db: BetterSqlite3.Database) {
     this.statements = {
-      findSeq: db.prepare("SELECT seq FROM conversations WHERE conversation_id = ?"),
+      findExisting: db.prepare(
+        "SELECT seq, sort_key, start_time FROM conversations WHERE conversation_id = ?",
+      ),
+      sortKeyTaken: db.prepare("SELECT 1 FROM conversations WHERE sort_key = ?"),
       insert: db.prepare(`INSERT INTO conversations (
-          conversation_id, agent_id, status, start_time, duration, call_successful, user_id, branch_id, version_id,
-          main_language, initiation_source, text_only, rating, has_feedback_comment, parent_conversation_id,
-          conversation_product, doc, list_item, transcript_summary, eval_results, data_results, updated_at)
-        VALUES (@conversationId, @agentId, @status, @startTime, @duration, @callSuccessful, @userId, @branchId, @versionId,
-          @mainLanguage, @initiationSource, @textOnly, @rating, @hasFeedbackComment, @parentConversationId,
-          @conversationProduct, @doc, @listItem, @transcriptSummary, @evalResults, @dataResults, @updatedAt)`),
+          conversation_id, sort_key, agent_id, status, start_time, duration, call_successful, user_id, branch_id,
+          version_id, main_language, initiation_source, text_only, rating, has_feedback_comment,
+          parent_conversation_id, conversation_product, doc, list_item, transcript_summary, eval_results,
+          data_results, updated_at)
+        VALUES (@conversationId, @sortKey, @agentId, @status, @startTime, @duration, @callSuccessful, @userId,
+          @branchId, @versionId, @mainLanguage, @initiationSource, @textOnly, @rating, @hasFeedbackComment,
+          @parentConversationId, @conversationProduct, @doc, @listItem, @transcriptSummary, @evalResults,
+          @dataResults, @updatedAt)`),
       update: db.prepare(`UPDATE conversations SET
-          agent_id = @agentId, status = @status, start_time = @startTime, duration = @duration,
+          sort_key = @sortKey, agent_id = @agentId, status = @status, start_time = @startTime, duration = @duration,
           call_successful = @callSuccessful, user_id = @userId, branch_id = @branchId, version_id = @versionId,
           main_language = @mainLanguage, initiation_source = @initiationSource, text_only = @textOnly, rating = @rating,
           has_feedback_comment = @hasFeedbackComment, parent_conversation_id = @parentConversationId,
@@ -85,49 +120,99 @@ export class SqliteConversationStore implements ConversationStore {
         "SELECT doc, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
       ),
       getForDelete: db.prepare(
-        "SELECT seq, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
+        "SELECT seq, sort_key, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
       ),
       delete: db.prepare("DELETE FROM conversations WHERE seq = ?"),
       setAudio: db.prepare(
         "UPDATE conversations SET audio_key = ?, audio_type = ?, audio_size = ?, updated_at = ? WHERE conversation_id = ?",
       ),
       count: db.prepare("SELECT count(*) AS n FROM conversations"),
+      scanFirst: db.prepare(
+        "SELECT conversation_id, doc, audio_key, audio_type, audio_size FROM conversations ORDER BY conversation_id LIMIT ?",
+      ),
+      scanAfter: db.prepare(
+        "SELECT conversation_id, doc, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id > ? ORDER BY conversation_id LIMIT ?",
+      ),
     };
   }
 
-  async upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]> {
+  private prepare(sql: string): BetterSqlite3.Statement {
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      if (this.prepared.size > 500) this.prepared.clear();
+      statement = this.db.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Picks a free sort key for a start time (see sort-key.ts). */
+  private freeSortKey(startTime: number, conversationId: string): number {
+    for (const key of sortKeyCandidates(startTime, conversationId)) {
+      if (!this.statements.sortKeyTaken.get(key)) return key;
+    }
+    throw new Error(
+      `More than ${SORT_KEY_SLOTS} conversations start in the same second as ${conversationId}.`,
+    );
+  }
+
+  /** Writes one record; must run inside a transaction. */
+  private writeRecord(record: ConversationRecord, now: number): UpsertOutcome {
     const s = this.statements;
+    const i = record.index;
+    const existing = s.findExisting.get(i.conversationId) as
+      | { seq: number; sort_key: number; start_time: number }
+      | undefined;
+    const sameSecond = existing && Math.floor(existing.start_time) === Math.floor(i.startTime);
+    if (existing) s.deleteText.run(existing.sort_key);
+    const sortKey =
+      existing && sameSecond ? existing.sort_key : this.freeSortKey(i.startTime, i.conversationId);
+    const row = {
+      ...i,
+      sortKey,
+      textOnly: i.textOnly === null ? null : i.textOnly ? 1 : 0,
+      hasFeedbackComment: i.hasFeedbackComment ? 1 : 0,
+      doc: record.json,
+      listItem: record.listItemJson,
+      transcriptSummary: record.transcriptSummary,
+      evalResults: record.evaluationResultsJson,
+      dataResults: record.dataCollectionResultsJson,
+      updatedAt: now,
+    };
+    let seq: number;
+    if (existing) {
+      seq = existing.seq;
+      s.update.run({ ...row, seq });
+      s.deleteFacets.run(seq);
+    } else {
+      seq = Number(s.insert.run(row).lastInsertRowid);
+    }
+    for (const f of record.facets) s.insertFacet.run(seq, f.kind, f.key, f.value, f.num);
+    if (record.searchText.length > 0) s.insertText.run(sortKey, record.searchText);
+    return existing ? "replaced" : "created";
+  }
+
+  async upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]> {
     const write = this.db.transaction((batch: readonly ConversationRecord[]) => {
       const now = Math.floor(Date.now() / 1000);
-      return batch.map((record): UpsertOutcome => {
-        const i = record.index;
-        const row = {
-          ...i,
-          textOnly: i.textOnly === null ? null : i.textOnly ? 1 : 0,
-          hasFeedbackComment: i.hasFeedbackComment ? 1 : 0,
-          doc: record.json,
-          listItem: record.listItemJson,
-          transcriptSummary: record.transcriptSummary,
-          evalResults: record.evaluationResultsJson,
-          dataResults: record.dataCollectionResultsJson,
-          updatedAt: now,
-        };
-        const existing = s.findSeq.get(i.conversationId) as { seq: number } | undefined;
-        let seq: number;
-        if (existing) {
-          seq = existing.seq;
-          s.update.run({ ...row, seq });
-          s.deleteFacets.run(seq);
-          s.deleteText.run(seq);
-        } else {
-          seq = Number(s.insert.run(row).lastInsertRowid);
-        }
-        for (const f of record.facets) s.insertFacet.run(seq, f.kind, f.key, f.value, f.num);
-        if (record.searchText.length > 0) s.insertText.run(seq, record.searchText);
-        return existing ? "replaced" : "created";
-      });
+      return batch.map((record) => this.writeRecord(record, now));
     });
     return write.immediate(records);
+  }
+
+  async updateConversation(
+    conversationId: string,
+    change: (json: string) => ConversationRecord,
+  ): Promise<ConversationRecord | undefined> {
+    return this.db
+      .transaction(() => {
+        const row = this.statements.get.get(conversationId) as { doc: string } | undefined;
+        if (!row) return undefined;
+        const record = change(row.doc);
+        this.writeRecord(record, Math.floor(Date.now() / 1000));
+        return record;
+      })
+      .immediate();
   }
 
   async getConversation(conversationId: string): Promise<StoredConversation | undefined> {
@@ -136,32 +221,68 @@ export class SqliteConversationStore implements ConversationStore {
   }
 
   async listConversations(query: ListQuery): Promise<ListPage<ListRow>> {
+    const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
+    if (tokens.length > 0) return this.searchConversations(query, tokens);
     const { sql, params } = buildListSql(query, sqliteListDialect);
-    const rows = this.db.prepare(sql).all(...params) as ListDbRow[];
-    const hasMore = rows.length > query.pageSize;
-    const page = hasMore ? rows.slice(0, query.pageSize) : rows;
-    const last = page[page.length - 1];
-    return {
-      items: page.map((r) => ({
-        listItemJson: r.list_item,
-        transcriptSummary: r.transcript_summary,
-        evaluationResultsJson: r.eval_results,
-        dataCollectionResultsJson: r.data_results,
-      })),
-      nextCursor:
-        hasMore && last ? { startTime: last.start_time, conversationId: last.conversation_id } : null,
-      hasMore,
+    return toListPage(this.prepare(sql).all(...params) as ListDbRow[], query.pageSize);
+  }
+
+  /**
+   * A list with search, in two steps that both walk the trigram index in sort-key order (start
+   * time, to the second) and stop early, so a common word costs no more than a rare one:
+   * 1. find the (page size + 1)-th match in that order;
+   * 2. all matches from its second on are enough to order the page exactly by (start time, id).
+   */
+  private searchConversations(query: ListQuery, tokens: string[]): ListPage<ListRow> {
+    const desc = query.direction === "desc";
+    const keyOrder = desc ? "DESC" : "ASC";
+    const run = (bound: { second: number } | undefined, mode: "probe" | "page") => {
+      const { params, bind } = createParams(sqliteListDialect);
+      const where = [
+        likeConditions(tokens, bind),
+        ...buildListConditions(query, sqliteListDialect, bind, false),
+      ];
+      const cursor = cursorCondition(query, bind);
+      if (cursor && query.cursor) {
+        where.push(cursor);
+        // The same position as a key range the full-text index can seek to.
+        const second = Math.floor(query.cursor.startTime);
+        where.push(
+          desc ? `t.rowid < ${bind(sortKeyCeiling(second))}` : `t.rowid >= ${bind(sortKeyFloor(second))}`,
+        );
+      }
+      // Every match that can rank in the page files under the boundary's second or beyond it.
+      if (bound) {
+        where.push(
+          desc
+            ? `t.rowid >= ${bind(sortKeyFloor(bound.second))}`
+            : `t.rowid < ${bind(sortKeyCeiling(bound.second))}`,
+        );
+      }
+      const from = `FROM conversation_text t JOIN conversations c ON c.sort_key = t.rowid WHERE ${where.join(" AND ")}`;
+      if (mode === "probe") {
+        const sql = `SELECT t.rowid AS k ${from} ORDER BY t.rowid ${keyOrder} LIMIT 1 OFFSET ${bind(query.pageSize)}`;
+        return this.prepare(sql).all(...params) as { k: number }[];
+      }
+      const sql = `SELECT ${LIST_COLUMNS} ${from} ${listOrder(query)} LIMIT ${bind(query.pageSize + 1)}`;
+      return this.prepare(sql).all(...params) as ListDbRow[];
     };
+    const probe = run(undefined, "probe") as { k: number }[];
+    const boundary = probe[0];
+    const rows = run(boundary ? { second: secondOfSortKey(boundary.k) } : undefined, "page");
+    return toListPage(rows as ListDbRow[], query.pageSize);
   }
 
   async deleteConversation(conversationId: string): Promise<{ audio: AudioInfo | null } | false> {
     const s = this.statements;
     return this.db
       .transaction(() => {
-        const row = s.getForDelete.get(conversationId) as (AudioDbRow & { seq: number }) | undefined;
+        const row = s.getForDelete.get(conversationId) as
+          | (AudioDbRow & { seq: number; sort_key: number })
+          | undefined;
         if (!row) return false as const;
         s.deleteFacets.run(row.seq);
-        s.deleteText.run(row.seq);
+        s.deleteText.run(row.sort_key);
         s.delete.run(row.seq);
         return { audio: toAudio(row) };
       })
@@ -178,5 +299,12 @@ export class SqliteConversationStore implements ConversationStore {
 
   async countConversations(): Promise<number> {
     return (this.statements.count.get() as { n: number }).n;
+  }
+
+  async scanConversations(afterId: string | null, limit: number): Promise<ScannedConversation[]> {
+    const rows = (
+      afterId === null ? this.statements.scanFirst.all(limit) : this.statements.scanAfter.all(afterId, limit)
+    ) as (AudioDbRow & { conversation_id: string; doc: string })[];
+    return rows.map((r) => ({ conversationId: r.conversation_id, json: r.doc, audio: toAudio(r) }));
   }
 }
