@@ -6,10 +6,8 @@ import {
   buildListSql,
   createParams,
   cursorCondition,
-  escapeLike,
   LIST_COLUMNS,
   type ListSqlDialect,
-  listOrder,
   tokenizeSearch,
 } from "../list-sql.js";
 import type {
@@ -49,9 +47,19 @@ function toAudio(row: AudioDbRow): AudioInfo | null {
     : null;
 }
 
-/** LIKE conditions on the search text aliased `t`, one per token. */
-function likeConditions(tokens: string[], bind: (value: unknown) => string): string {
-  return tokens.map((token) => `t.body LIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\'`).join(" AND ");
+/**
+ * Conditions on the search text aliased `t`, one per token. A plain LIKE lets the trigram index
+ * answer; a token holding `%` or `_` would need LIKE's ESCAPE, which the index cannot serve, so
+ * it is matched with instr() instead (both fold ASCII case only).
+ */
+function searchConditions(tokens: string[], bind: (value: unknown) => string): string {
+  return tokens
+    .map((token) =>
+      /[%_]/.test(token)
+        ? `instr(lower(t.body), lower(${bind(token)})) > 0`
+        : `t.body LIKE ${bind(`%${token}%`)}`,
+    )
+    .join(" AND ");
 }
 
 /**
@@ -61,7 +69,7 @@ function likeConditions(tokens: string[], bind: (value: unknown) => string): str
 export const sqliteListDialect: ListSqlDialect = {
   placeholder: () => "?",
   searchCondition: (tokens, bind) =>
-    `EXISTS (SELECT 1 FROM conversation_text t WHERE t.rowid = c.sort_key AND ${likeConditions(tokens, bind)})`,
+    `EXISTS (SELECT 1 FROM conversation_text t WHERE t.rowid = c.sort_key AND ${searchConditions(tokens, bind)})`,
 };
 
 function toListPage(rows: ListDbRow[], pageSize: number): ListPage<ListRow> {
@@ -228,49 +236,56 @@ export class SqliteConversationStore implements ConversationStore {
   }
 
   /**
-   * A list with search, in two steps that both walk the trigram index in sort-key order (start
-   * time, to the second) and stop early, so a common word costs no more than a rare one:
-   * 1. find the (page size + 1)-th match in that order;
-   * 2. all matches from its second on are enough to order the page exactly by (start time, id).
+   * A list with search. The trigram index is walked in sort-key order (start time, to the
+   * second) and stopped by LIMIT, so a common word costs no more than a rare one. Rows come back
+   * in key order; the page must be in exact (start time, id) order, which can differ only among
+   * rows of the same second, so the walk goes on until the second of the (page size + 1)-th row
+   * is complete, and the rows are then sorted here.
    */
   private searchConversations(query: ListQuery, tokens: string[]): ListPage<ListRow> {
     const desc = query.direction === "desc";
-    const keyOrder = desc ? "DESC" : "ASC";
-    const run = (bound: { second: number } | undefined, mode: "probe" | "page") => {
-      const { params, bind } = createParams(sqliteListDialect);
-      const where = [
-        likeConditions(tokens, bind),
-        ...buildListConditions(query, sqliteListDialect, bind, false),
-      ];
-      const cursor = cursorCondition(query, bind);
-      if (cursor && query.cursor) {
-        where.push(cursor);
-        // The same position as a key range the full-text index can seek to.
-        const second = Math.floor(query.cursor.startTime);
-        where.push(
-          desc ? `t.rowid < ${bind(sortKeyCeiling(second))}` : `t.rowid >= ${bind(sortKeyFloor(second))}`,
+    const { params, bind } = createParams(sqliteListDialect);
+    const where = [
+      searchConditions(tokens, bind),
+      ...buildListConditions(query, sqliteListDialect, bind, false),
+    ];
+    const cursor = cursorCondition(query, bind);
+    if (cursor && query.cursor) {
+      where.push(cursor);
+      // The cursor's position as a key range: the index seeks to it when walking downwards.
+      const second = query.cursor.startTime;
+      where.push(
+        desc ? `t.rowid < ${bind(sortKeyCeiling(second))}` : `t.rowid >= ${bind(sortKeyFloor(second))}`,
+      );
+    }
+    const sql =
+      `SELECT ${LIST_COLUMNS}, t.rowid AS k FROM conversation_text t CROSS JOIN conversations c ON c.sort_key = t.rowid ` +
+      `WHERE ${where.join(" AND ")} ORDER BY t.rowid ${desc ? "DESC" : "ASC"} LIMIT ?`;
+    const statement = this.prepare(sql);
+    const wanted = query.pageSize + 1;
+    let limit = wanted + 64;
+    let rows: (ListDbRow & { k: number })[];
+    for (;;) {
+      rows = statement.all(...params, limit) as (ListDbRow & { k: number })[];
+      const boundary = rows[wanted - 1];
+      const last = rows[rows.length - 1];
+      if (rows.length < limit || !boundary || !last) break;
+      const second = secondOfSortKey(boundary.k);
+      if (secondOfSortKey(last.k) !== second) {
+        rows = rows.filter(
+          (r) => secondOfSortKey(r.k) === second || (desc ? r.k > boundary.k : r.k < boundary.k),
         );
+        break;
       }
-      // Every match that can rank in the page files under the boundary's second or beyond it.
-      if (bound) {
-        where.push(
-          desc
-            ? `t.rowid >= ${bind(sortKeyFloor(bound.second))}`
-            : `t.rowid < ${bind(sortKeyCeiling(bound.second))}`,
-        );
-      }
-      const from = `FROM conversation_text t JOIN conversations c ON c.sort_key = t.rowid WHERE ${where.join(" AND ")}`;
-      if (mode === "probe") {
-        const sql = `SELECT t.rowid AS k ${from} ORDER BY t.rowid ${keyOrder} LIMIT 1 OFFSET ${bind(query.pageSize)}`;
-        return this.prepare(sql).all(...params) as { k: number }[];
-      }
-      const sql = `SELECT ${LIST_COLUMNS} ${from} ${listOrder(query)} LIMIT ${bind(query.pageSize + 1)}`;
-      return this.prepare(sql).all(...params) as ListDbRow[];
-    };
-    const probe = run(undefined, "probe") as { k: number }[];
-    const boundary = probe[0];
-    const rows = run(boundary ? { second: secondOfSortKey(boundary.k) } : undefined, "page");
-    return toListPage(rows as ListDbRow[], query.pageSize);
+      limit *= 4;
+    }
+    const sign = desc ? -1 : 1;
+    rows.sort((a, b) =>
+      a.start_time !== b.start_time
+        ? sign * (a.start_time - b.start_time)
+        : sign * (a.conversation_id < b.conversation_id ? -1 : a.conversation_id > b.conversation_id ? 1 : 0),
+    );
+    return toListPage(rows.slice(0, wanted), query.pageSize);
   }
 
   async deleteConversation(conversationId: string): Promise<{ audio: AudioInfo | null } | false> {
