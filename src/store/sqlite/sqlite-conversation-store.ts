@@ -164,15 +164,21 @@ export class SqliteConversationStore implements ConversationStore {
     );
   }
 
-  /** Writes one record; must run inside a transaction. */
-  private writeRecord(record: ConversationRecord, now: number): UpsertOutcome {
+  /**
+   * Writes one record's row and facets; must run inside a transaction. Its search text is
+   * queued for `writeSearchText`.
+   */
+  private writeRecord(record: ConversationRecord, now: number, texts: Map<number, string>): UpsertOutcome {
     const s = this.statements;
     const i = record.index;
     const existing = s.findExisting.get(i.conversationId) as
       | { seq: number; sort_key: number; start_time: number }
       | undefined;
     const sameSecond = existing && Math.floor(existing.start_time) === Math.floor(i.startTime);
-    if (existing) s.deleteText.run(existing.sort_key);
+    if (existing) {
+      s.deleteText.run(existing.sort_key);
+      texts.delete(existing.sort_key); // the same id earlier in this batch
+    }
     const sortKey =
       existing && sameSecond ? existing.sort_key : this.freeSortKey(i.startTime, i.conversationId);
     const row = {
@@ -196,14 +202,26 @@ export class SqliteConversationStore implements ConversationStore {
       seq = Number(s.insert.run(row).lastInsertRowid);
     }
     for (const f of record.facets) s.insertFacet.run(seq, f.kind, f.key, f.value, f.num);
-    if (record.searchText.length > 0) s.insertText.run(sortKey, record.searchText);
+    if (record.searchText.length > 0) texts.set(sortKey, record.searchText);
     return existing ? "replaced" : "created";
+  }
+
+  /**
+   * Adds queued search texts in ascending key order: FTS5 buffers a transaction's rows in memory
+   * only while rowids ascend, and flushes to disk whenever one goes down.
+   */
+  private writeSearchText(texts: Map<number, string>): void {
+    const sorted = [...texts].sort((a, b) => a[0] - b[0]);
+    for (const [key, text] of sorted) this.statements.insertText.run(key, text);
   }
 
   async upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]> {
     const write = this.db.transaction((batch: readonly ConversationRecord[]) => {
       const now = Math.floor(Date.now() / 1000);
-      return batch.map((record) => this.writeRecord(record, now));
+      const texts = new Map<number, string>();
+      const outcomes = batch.map((record) => this.writeRecord(record, now, texts));
+      this.writeSearchText(texts);
+      return outcomes;
     });
     return write.immediate(records);
   }
@@ -217,7 +235,9 @@ export class SqliteConversationStore implements ConversationStore {
         const row = this.statements.get.get(conversationId) as { doc: string } | undefined;
         if (!row) return undefined;
         const record = change(row.doc);
-        this.writeRecord(record, Math.floor(Date.now() / 1000));
+        const texts = new Map<number, string>();
+        this.writeRecord(record, Math.floor(Date.now() / 1000), texts);
+        this.writeSearchText(texts);
         return record;
       })
       .immediate();
