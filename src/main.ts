@@ -7,7 +7,9 @@ import type { BlobStore } from "./blobs/blob-store.js";
 import { FsBlobStore } from "./blobs/fs/fs-blob-store.js";
 import type { Config } from "./config/config.js";
 import { IngestService } from "./ingest/ingest-service.js";
+import { type AiServices, createAiServices } from "./providers/ai-services.js";
 import { openDatabase } from "./store/open-database.js";
+import type { Workload } from "./store/sqlite/sqlite-database.js";
 import type { Database } from "./store/store.js";
 
 /** The parts every command and the server are built from. */
@@ -17,26 +19,38 @@ export interface Runtime {
   blobs: BlobStore;
   keys: ApiKeyService;
   ingest: IngestService;
+  /** Model providers (embeddings, LLM) and the embedding indexer. */
+  ai: AiServices;
   close(): Promise<void>;
 }
 
 /** Opens the database (running migrations) and the blob store for a configuration. */
-export async function openRuntime(config: Config): Promise<Runtime> {
-  const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+export async function openRuntime(config: Config, workload: Workload = "serve"): Promise<Runtime> {
+  const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, workload });
   const blobs = new FsBlobStore(path.join(config.dataDir, "blobs"));
+  const ai = createAiServices(config.ai, db);
   return {
     config,
     db,
     blobs,
     keys: new ApiKeyService(db.keys),
     ingest: new IngestService(db, blobs),
-    close: () => db.close(),
+    ai,
+    close: async () => {
+      await ai.stop();
+      await db.close();
+    },
   };
 }
 
 /** Creates the process logger (pino, JSON lines on stdout). */
 export function createLogger(config: Config): Logger {
-  return pino({ level: config.logLevel, redact: ['req.headers["xi-api-key"]', 'headers["xi-api-key"]'] });
+  // Buffered, asynchronous writes: a log line per request must not cost a system call each.
+  // pino flushes the buffer when the process exits.
+  return pino(
+    { level: config.logLevel, redact: ['req.headers["xi-api-key"]', 'headers["xi-api-key"]'] },
+    pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+  );
 }
 
 /** A listening server and how to stop it. */
@@ -66,9 +80,15 @@ export async function startServer(
       const created = await runtime.keys.create("first-start");
       firstStartKey = { secret: created.secret };
     }
-    const app = await buildApp({ ...runtime, limits: config.limits, logger });
+    const app = await buildApp({
+      ...runtime,
+      limits: config.limits,
+      logger,
+      webhookSettings: config.webhooks,
+    });
     const address = await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as { port: number }).port;
+    runtime.ai.start(logger);
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     return {
       app,

@@ -8,13 +8,26 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Logger } from "pino";
+import { analysisRoutes } from "../analysis/analysis-routes.js";
 import type { ApiKeyService } from "../auth/api-keys.js";
 import type { BlobStore } from "../blobs/blob-store.js";
 import { ingestRoutes } from "../ingest/ingest-routes.js";
 import type { IngestService } from "../ingest/ingest-service.js";
+import { sipMessageIngestRoutes } from "../ingest/sip-message-ingest-routes.js";
+import { topicIngestRoutes } from "../ingest/topic-ingest-routes.js";
+import { ELEVENLABS_WEBHOOK_PATH, webhookRoutes } from "../ingest/webhook-routes.js";
+import type { SignatureSettings } from "../ingest/webhook-signature.js";
+import type { AiServices } from "../providers/ai-services.js";
+import { messageSearchRoutes } from "../search/message-search-routes.js";
 import type { Database } from "../store/store.js";
 import { ApiError, ValidationFailed, type ValidationIssue } from "./api-error.js";
 import { conversationRoutes } from "./conversations/conversation-routes.js";
+import { feedbackRoutes } from "./conversations/feedback-routes.js";
+import { fileRoutes } from "./conversations/file-routes.js";
+import { resolveRoutes } from "./conversations/resolve-routes.js";
+import { sipMessageRoutes } from "./conversations/sip-message-routes.js";
+import { tagRoutes } from "./tags/tag-routes.js";
+import { topicRoutes } from "./topics/topic-routes.js";
 
 /** Size limits for request bodies. */
 export interface BodyLimits {
@@ -22,6 +35,8 @@ export interface BodyLimits {
   jsonBytes: number;
   /** Raw audio uploads. */
   audioBytes: number;
+  /** One file uploaded to a conversation (`POST …/files`). */
+  fileBytes: number;
 }
 
 /** What the HTTP layer is built from. */
@@ -32,6 +47,10 @@ export interface AppServices {
   ingest: IngestService;
   limits: BodyLimits;
   logger: Logger;
+  /** Secrets and tolerance of the ElevenLabs webhook receiver; without secrets it answers 503. */
+  webhookSettings?: SignatureSettings;
+  /** Model providers: semantic search and analysis run when they are configured. */
+  ai?: AiServices;
 }
 
 const LOCATIONS: Record<string, string> = {
@@ -174,11 +193,12 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     return503OnClosing: true,
   });
 
-  app.addHook("onSend", async (request, reply) => {
+  app.addHook("onRequest", async (request, reply) => {
+    // Set first, so every answer carries it, errors included (the SDK reads it as requestId).
     reply.header("x-request-id", request.id);
-  });
-  app.addHook("onRequest", async (request) => {
     if (request.url === "/healthz") return;
+    // The webhook receiver authenticates each delivery by its signature instead of an API key.
+    if (request.url.split("?")[0] === ELEVENLABS_WEBHOOK_PATH) return;
     const key = request.headers["xi-api-key"];
     const ok = await services.keys.verify(Array.isArray(key) ? key[0] : key);
     if (!ok) {
@@ -259,5 +279,16 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   app.get("/healthz", async () => ({ status: "ok" }));
   await app.register(async (scope) => conversationRoutes(scope, services));
   await app.register(async (scope) => ingestRoutes(scope, services));
+  await app.register(async (scope) => feedbackRoutes(scope, services));
+  await app.register(async (scope) => fileRoutes(scope, services));
+  await app.register(async (scope) => resolveRoutes(scope, services));
+  await app.register(async (scope) => sipMessageRoutes(scope, services));
+  await app.register(async (scope) => tagRoutes(scope, services));
+  await app.register(async (scope) => topicRoutes(scope, services));
+  await app.register(async (scope) => sipMessageIngestRoutes(scope, services));
+  await app.register(async (scope) => topicIngestRoutes(scope, services));
+  await app.register(async (scope) => webhookRoutes(scope, services));
+  await app.register(async (scope) => messageSearchRoutes(scope, services));
+  await app.register(async (scope) => analysisRoutes(scope, services));
   return app;
 }

@@ -1,5 +1,6 @@
 import { MultiBar } from "cli-progress";
 import type { Command } from "commander";
+import { importAudioDirectory } from "../ingest/audio-files.js";
 import {
   type BadLine,
   ImportInterrupted,
@@ -98,46 +99,83 @@ export function registerImportCommand(program: Command): void {
       .option(
         "--strict",
         "check every line first; a bad line stops the import and nothing is written (stdin is copied to a temporary file first)",
+      )
+      .option(
+        "--audio <dir>",
+        "then load the recordings in this directory, as `openconvai export --audio` writes them (<conversation id>.mp3, …)",
       ),
-  ).action(async (file: string, flags: { data?: string; databaseUrl?: string; strict?: boolean }) => {
-    let source: NdjsonSource;
-    try {
-      source = file === "-" ? ndjsonStreamSource(process.stdin) : await openNdjsonFile(file);
-    } catch (error) {
-      process.stderr.write(`openconvai import: cannot read ${file}: ${(error as Error).message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    if (file === "-" && process.stdin.isTTY) {
-      process.stderr.write("Reading NDJSON from the terminal; end with Ctrl-D.\n");
-    }
-    await withRuntime(flags, async ({ config, ingest }) => {
-      const display = createImportDisplay(process.stderr, source.size);
-      let summary: ImportSummary;
+  ).action(
+    async (
+      file: string,
+      flags: { data?: string; databaseUrl?: string; strict?: boolean; audio?: string },
+    ) => {
+      let source: NdjsonSource;
       try {
-        summary = await importNdjson(source, ingest, {
-          maxLineBytes: config.limits.jsonBytes,
-          strict: flags.strict === true,
-          onBadLine: display.badLine,
-          onProgress: display.progress,
-        });
+        source = file === "-" ? ndjsonStreamSource(process.stdin) : await openNdjsonFile(file);
       } catch (error) {
-        display.stop();
-        if (!(error instanceof ImportInterrupted)) throw error;
-        process.stderr.write(`openconvai import: ${error.message}\n${describeSummary(error.summary)}\n`);
-        process.exitCode = 1;
+        process.stderr.write(`openconvai import: cannot read ${file}: ${(error as Error).message}\n`);
+        process.exitCode = 2;
         return;
-      } finally {
-        await source.close();
       }
-      display.stop();
-      if (summary.strictFailure) {
-        process.stderr.write(
-          `openconvai import: --strict: line ${summary.strictFailure.line} is bad, so nothing was written.\n`,
-        );
+      if (file === "-" && process.stdin.isTTY) {
+        process.stderr.write("Reading NDJSON from the terminal; end with Ctrl-D.\n");
       }
-      process.stderr.write(`${describeSummary(summary)}\n`);
-      if (summary.bad > 0) process.exitCode = 1;
-    });
-  });
+      await withRuntime(
+        flags,
+        async ({ config, ingest }) => {
+          const display = createImportDisplay(process.stderr, source.size);
+          let summary: ImportSummary;
+          try {
+            summary = await importNdjson(source, ingest, {
+              maxLineBytes: config.limits.jsonBytes,
+              strict: flags.strict === true,
+              onBadLine: display.badLine,
+              onProgress: display.progress,
+            });
+          } catch (error) {
+            display.stop();
+            if (!(error instanceof ImportInterrupted)) throw error;
+            process.stderr.write(`openconvai import: ${error.message}\n${describeSummary(error.summary)}\n`);
+            process.exitCode = 1;
+            return;
+          } finally {
+            await source.close();
+          }
+          display.stop();
+          if (summary.strictFailure) {
+            process.stderr.write(
+              `openconvai import: --strict: line ${summary.strictFailure.line} is bad, so nothing was written.\n`,
+            );
+          }
+          process.stderr.write(`${describeSummary(summary)}\n`);
+          if (summary.bad > 0) process.exitCode = 1;
+          if (flags.audio !== undefined && !summary.strictFailure) {
+            let audio: Awaited<ReturnType<typeof importAudioDirectory>>;
+            try {
+              audio = await importAudioDirectory(flags.audio, ingest);
+            } catch (error) {
+              process.stderr.write(
+                `openconvai import: cannot read ${flags.audio}: ${(error as Error).message}\n`,
+              );
+              process.exitCode = 2;
+              return;
+            }
+            for (const name of audio.unknownConversation) {
+              process.stderr.write(`openconvai import: ${name}: no such conversation; not loaded\n`);
+            }
+            for (const name of audio.skipped) {
+              process.stderr.write(
+                `openconvai import: ${name}: not a recording file (<conversation id>.mp3, …); skipped\n`,
+              );
+            }
+            process.stderr.write(
+              `openconvai import: ${audio.loaded} recordings loaded from ${flags.audio}, ${audio.unknownConversation.length} without a conversation\n`,
+            );
+            if (audio.unknownConversation.length > 0) process.exitCode = 1;
+          }
+        },
+        "bulk",
+      );
+    },
+  );
 }

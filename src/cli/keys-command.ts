@@ -1,14 +1,16 @@
 import type { Command } from "commander";
 import { resolveConfig } from "../config/config.js";
 import { openRuntime, type Runtime } from "../main.js";
+import type { Workload } from "../store/sqlite/sqlite-database.js";
 import { withStorageOptions } from "./main.js";
 
 /** Runs a command body against an opened runtime, closing it afterwards. */
 export async function withRuntime<T>(
   flags: { data?: string; databaseUrl?: string },
   body: (runtime: Runtime) => Promise<T>,
+  workload: Workload = "serve",
 ): Promise<T> {
-  const runtime = await openRuntime(resolveConfig(flags));
+  const runtime = await openRuntime(resolveConfig(flags), workload);
   try {
     return await body(runtime);
   } finally {

@@ -2,10 +2,13 @@
 import { Command, Option } from "commander";
 import { ConfigError } from "../config/config.js";
 import { SchemaTooNewError } from "../store/store.js";
+import { registerExportCommand } from "./export-command.js";
 import { registerImportCommand } from "./import-command.js";
 import { registerKeysCommand } from "./keys-command.js";
 import { registerSeedCommand } from "./seed-command.js";
 import { registerServeCommand } from "./serve-command.js";
+import { registerSyncCommand } from "./sync-command.js";
+import { registerWebhooksCommand } from "./webhooks-command.js";
 
 /** Adds the storage flags every command takes. */
 export function withStorageOptions(command: Command): Command {
@@ -25,8 +28,11 @@ const program = new Command()
   .showHelpAfterError();
 registerServeCommand(program);
 registerImportCommand(program);
+registerExportCommand(program);
+registerSyncCommand(program);
 registerSeedCommand(program);
 registerKeysCommand(program);
+registerWebhooksCommand(program);
 
 try {
   await program.parseAsync();

@@ -46,7 +46,7 @@ export function registerServeCommand(program: Command): void {
       stopping = true;
       logger.info({ signal }, "shutting down: finishing in-flight requests");
       server.stop().then(
-        () => process.exit(0),
+        () => logger.flush(() => process.exit(0)),
         (error: unknown) => {
           logger.error({ err: error }, "shutdown failed");
           process.exit(1);

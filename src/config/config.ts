@@ -1,4 +1,5 @@
 import path from "node:path";
+import { type AiConfig, resolveAiConfig } from "./ai-config.js";
 
 /** Everything the server and the commands are configured by. */
 export interface Config {
@@ -10,8 +11,12 @@ export interface Config {
   databaseUrl: string | undefined;
   /** A key made sure to exist at start (for containers and tests). */
   bootstrapKey: string | undefined;
-  limits: { jsonBytes: number; audioBytes: number };
+  limits: { jsonBytes: number; audioBytes: number; fileBytes: number };
   logLevel: string;
+  /** The webhook receiver: HMAC secrets (several during a rotation) and the timestamp tolerance. */
+  webhooks: { secrets: string[]; toleranceSecs: number };
+  /** OpenAI-compatible providers: embeddings for semantic search, a chat model for analysis. */
+  ai: AiConfig;
 }
 
 /** The flags every command shares, as commander hands them over. */
@@ -80,7 +85,26 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
         1024,
         16 * 1024 * MIB,
       ),
+      fileBytes: parseInteger(
+        "OPENCONVAI_MAX_FILE_BYTES",
+        pick(undefined, "OPENCONVAI_MAX_FILE_BYTES") ?? String(20 * MIB),
+        1,
+        1024 * MIB,
+      ),
     },
     logLevel,
+    webhooks: {
+      secrets: (pick(undefined, "OPENCONVAI_WEBHOOK_SECRETS") ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+      toleranceSecs: parseInteger(
+        "OPENCONVAI_WEBHOOK_TOLERANCE_SECS",
+        pick(undefined, "OPENCONVAI_WEBHOOK_TOLERANCE_SECS") ?? "1800",
+        1,
+        7 * 24 * 3600,
+      ),
+    },
+    ai: resolveAiConfig(env),
   };
 }

@@ -7,6 +7,8 @@
  * never re-derive them.
  */
 
+import { deriveReferenceKeys } from "./conversation-reference.js";
+
 /** A conversation document in the upstream wire shape. Unknown keys are kept as they are. */
 export type ConversationDoc = Record<string, unknown>;
 
@@ -44,7 +46,8 @@ export type FacetKind =
   | "guardrail_type"
   | "guardrail_name"
   | "workflow_node"
-  | "termination_reason";
+  | "termination_reason"
+  | "reference";
 
 /** Scalar fields the list filters and the default order use. */
 export interface ConversationIndex {
@@ -183,6 +186,7 @@ export function deriveFacets(doc: ConversationDoc): Facet[] {
 
   for (const t of asArray(doc.tag_ids)) if (typeof t === "string") add("tag", "", t);
   for (const t of asArray(doc.topic_ids)) if (typeof t === "string") add("topic", "", t);
+  for (const key of deriveReferenceKeys(doc)) add("reference", "", key);
 
   const termination = asString(metadata.termination_reason);
   if (termination !== null) add("termination_reason", "", termination);
@@ -271,6 +275,7 @@ export function buildListItem(
     direction: asString(phoneCall?.direction),
     rating: index.rating,
     sentiment_analysis: asRecord(analysis.sentiment_analysis) ?? null,
+    tag_ids: Array.isArray(doc.tag_ids) ? doc.tag_ids.filter((t) => typeof t === "string") : null,
   };
   for (const [key, value] of Object.entries(optional)) if (value !== null) item[key] = value;
   return item;
@@ -316,7 +321,7 @@ export function buildSearchText(doc: ConversationDoc): string {
   const summary = asString(asRecord(doc.analysis)?.transcript_summary);
   if (summary) parts.push(summary);
   // U+0000 ends a string for SQLite's LIKE; it is no word character anyway.
-  return parts.join("\n").replace(/\u0000/g, " ");
+  return parts.join("\n").replaceAll("\u0000", " ");
 }
 
 /** Returns the document without the keys the server owns. */
@@ -351,6 +356,22 @@ export function buildConversationRecord(doc: ConversationDoc): ConversationRecor
 /** Flags describing the audio this server holds for a conversation. */
 export interface AudioFlags {
   hasAudio: boolean;
+}
+
+const AUDIO_TAILS = {
+  with: Buffer.from(
+    ',"has_audio":true,"has_user_audio":false,"has_response_audio":false,"has_auxiliary_audio":false}',
+  ),
+  without: Buffer.from(
+    ',"has_audio":false,"has_user_audio":false,"has_response_audio":false,"has_auxiliary_audio":false}',
+  ),
+};
+
+/** `renderStoredDocument` on UTF-8 bytes: one copy, no decoding. */
+export function renderStoredBytes(bytes: Buffer, audio: AudioFlags): Buffer {
+  if (bytes.length <= 2) return Buffer.from(renderStoredDocument(bytes.toString("utf8"), audio));
+  const tail = audio.hasAudio ? AUDIO_TAILS.with : AUDIO_TAILS.without;
+  return Buffer.concat([bytes.subarray(0, bytes.length - 1), tail], bytes.length - 1 + tail.length);
 }
 
 /**

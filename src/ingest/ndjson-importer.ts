@@ -13,16 +13,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ValidationIssue } from "../api/api-error.js";
 import type { ConversationRecord } from "../domain/conversation.js";
 import type { UpsertOutcome } from "../store/store.js";
-import { checkIncomingDocument } from "./ingest-service.js";
+import { LineChecker } from "./line-checker.js";
+import type { BadLine, Line, LinesResult } from "./ndjson-check.js";
+
+export type { BadLine } from "./ndjson-check.js";
 
 const MIB = 1024 * 1024;
 const NEWLINE = 0x0a;
-
-/** The longest conversation id accepted: the same limit as the `{conversation_id}` path parameter. */
-const MAX_CONVERSATION_ID_LENGTH = 512;
 
 /** Where validated records go. `IngestService` is one; each call must be one transaction. */
 export interface RecordSink {
@@ -41,12 +40,6 @@ export interface NdjsonSource {
   open(): Readable;
   /** Releases what the source holds. */
   close(): Promise<void>;
-}
-
-/** A line that cannot be imported, and what is wrong with it (issues located under `["line", n]`). */
-export interface BadLine {
-  line: number;
-  issues: ValidationIssue[];
 }
 
 /** What the importer has done so far, for a progress display. */
@@ -88,6 +81,8 @@ export interface ImportOptions {
   batchBytes?: number;
   /** Called for each bad line, in line order. */
   onBadLine?: (bad: BadLine) => void;
+  /** Check lines in a worker thread (default: for inputs over 4 MiB or of unknown size). */
+  worker?: boolean;
   /** Called up to ten times a second, and once at the end of each pass. */
   onProgress?: (progress: ImportProgress) => void;
 }
@@ -150,9 +145,6 @@ export async function spoolNdjson(source: NdjsonSource): Promise<NdjsonSource> {
   }
 }
 
-/** A line of input: its bytes without the newline, or null when it is over the size limit. */
-type Line = Uint8Array | null;
-
 /** Cuts a byte stream into lines; a line over the limit is dropped as it streams, never held whole. */
 class LineSplitter {
   /** The unfinished line: its pieces so far, or `skipping` once it is over the limit. */
@@ -205,119 +197,45 @@ class LineSplitter {
   }
 }
 
-/** What checking a run of lines found. */
-interface LinesResult {
-  /** Records of the valid lines, in line order (empty when not asked for). */
-  records: ConversationRecord[];
-  valid: number;
-  bad: BadLine[];
-  blank: number;
-}
-
-function isBlank(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
-  }
-  return true;
-}
-
-function checkConversationId(doc: unknown, loc: (string | number)[]): ValidationIssue | undefined {
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return undefined;
-  const id = (doc as Record<string, unknown>).conversation_id;
-  const at = [...loc, "conversation_id"];
-  if (id === undefined || id === null) return { loc: at, msg: "Field required", type: "missing" };
-  if (typeof id !== "string") return { loc: at, msg: "Input should be a valid string", type: "string_type" };
-  if (id.length > MAX_CONVERSATION_ID_LENGTH) {
-    return {
-      loc: at,
-      msg: `String should have at most ${MAX_CONVERSATION_ID_LENGTH} characters`,
-      type: "string_too_long",
-    };
-  }
-  return undefined;
-}
-
-// fatal: invalid UTF-8 makes a bad line rather than silently replaced characters. A leading BOM is dropped.
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-function checkLine(
-  bytes: Uint8Array,
-  line: number,
-): { ok: true; record: ConversationRecord } | { ok: false; issues: ValidationIssue[] } {
-  const loc = ["line", line];
-  let doc: unknown;
-  try {
-    doc = JSON.parse(utf8.decode(bytes));
-  } catch (error) {
-    const msg =
-      error instanceof SyntaxError
-        ? `JSON decode error: ${error.message}`
-        : "JSON decode error: invalid UTF-8";
-    return { ok: false, issues: [{ loc, msg, type: "json_invalid" }] };
-  }
-  const idIssue = checkConversationId(doc, loc);
-  const checked = checkIncomingDocument(doc, undefined, loc);
-  if (checked.ok && !idIssue) return checked;
-  const issues = checked.ok ? [] : checked.issues;
-  const same = (i: ValidationIssue) =>
-    idIssue !== undefined && i.loc.join("\u0000") === idIssue.loc.join("\u0000");
-  if (idIssue && !issues.some(same)) issues.unshift(idIssue);
-  return { ok: false, issues };
-}
-
-/** Checks lines numbered from `firstLine`; without `buildRecords` it only validates (a strict first pass). */
-function checkLines(
-  lines: Line[],
-  firstLine: number,
-  maxLineBytes: number,
-  buildRecords: boolean,
-): LinesResult {
-  const result: LinesResult = { records: [], valid: 0, bad: [], blank: 0 };
-  for (const [i, bytes] of lines.entries()) {
-    const line = firstLine + i;
-    if (bytes === null) {
-      const msg = `The line is larger than the limit of ${maxLineBytes} bytes (OPENCONVAI_MAX_JSON_BYTES)`;
-      result.bad.push({ line, issues: [{ loc: ["line", line], msg, type: "too_long" }] });
-    } else if (isBlank(bytes)) {
-      result.blank++;
-    } else {
-      const checked = checkLine(bytes, line);
-      if (!checked.ok) result.bad.push({ line, issues: checked.issues });
-      else {
-        result.valid++;
-        if (buildRecords) result.records.push(checked.record);
-      }
-    }
-  }
-  return result;
-}
+/** Chunks of lines being checked ahead of the writer: enough to keep the checker busy during a write. */
+const CHUNKS_AHEAD = 64;
 
 /**
- * Reads the input and hands what each chunk's complete lines hold to `visit`, in line order,
- * checking a whole chunk's lines in one synchronous step. Stops when `visit` returns false.
+ * Reads the input and hands what each chunk's complete lines hold to `visit`, in line order.
+ * Chunks are checked ahead by `checker` (in a worker when there is one) while `visit` writes.
+ * Stops when `visit` returns false.
  */
 async function forEachChunk(
   input: Readable,
-  options: { maxLineBytes: number; buildRecords: boolean },
+  options: { maxLineBytes: number; buildRecords: boolean; checker: LineChecker },
   visit: (result: LinesResult, bytesRead: number) => Promise<boolean> | boolean,
 ): Promise<boolean> {
   const splitter = new LineSplitter(options.maxLineBytes);
   let bytesRead = 0;
   let nextLine = 1;
+  const ahead: { result: Promise<LinesResult>; bytesRead: number }[] = [];
   const check = (lines: Line[]) => {
-    const result = checkLines(lines, nextLine, options.maxLineBytes, options.buildRecords);
+    const result = options.checker.check(lines, nextLine, options.maxLineBytes, options.buildRecords);
+    // Handled when its turn comes; until then a failure must not count as unhandled.
+    result.catch(() => undefined);
+    ahead.push({ result, bytesRead });
     nextLine += lines.length;
-    return result;
+  };
+  const visitOldest = async (): Promise<boolean> => {
+    const oldest = ahead.shift();
+    return oldest ? visit(await oldest.result, oldest.bytesRead) : true;
   };
   for await (const chunk of input) {
     const bytes: Uint8Array = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
     bytesRead += bytes.length;
     const lines = splitter.push(bytes);
-    if (lines.length > 0 && !(await visit(check(lines), bytesRead))) return false;
+    if (lines.length > 0) check(lines);
+    while (ahead.length > CHUNKS_AHEAD) if (!(await visitOldest())) return false;
   }
   const last = splitter.end();
-  return last.length === 0 || visit(check(last), bytesRead);
+  if (last.length > 0) check(last);
+  while (ahead.length > 0) if (!(await visitOldest())) return false;
+  return true;
 }
 
 /** Imports NDJSON conversations (one document a line, each with its `conversation_id`) into `sink`. */
@@ -338,6 +256,8 @@ export async function importNdjson(
     strictFailure: undefined,
   };
   let input = source;
+  // A worker pays off for large inputs; a small file is checked faster in place.
+  const checker = new LineChecker(options.worker ?? (source.size === undefined || source.size > 4 * MIB));
 
   let lastProgress = 0;
   let bytesRead = 0;
@@ -380,7 +300,7 @@ export async function importNdjson(
       if (!source.reopenable) input = await spoolNdjson(source);
       const allGood = await forEachChunk(
         input.open(),
-        { maxLineBytes, buildRecords: false },
+        { maxLineBytes, buildRecords: false, checker },
         (result, read) => {
           bytesRead = read;
           const first = result.bad[0];
@@ -403,7 +323,7 @@ export async function importNdjson(
       lastProgress = 0;
     }
 
-    await forEachChunk(input.open(), { maxLineBytes, buildRecords: true }, async (result, read) => {
+    await forEachChunk(input.open(), { maxLineBytes, buildRecords: true, checker }, async (result, read) => {
       bytesRead = read;
       summary.lines += result.valid + result.blank + result.bad.length;
       summary.blank += result.blank;
@@ -433,6 +353,7 @@ export async function importNdjson(
     throw new ImportInterrupted(summary, error);
   } finally {
     summary.seconds = (performance.now() - started) / 1000;
+    await checker.close();
     if (input !== source) await input.close();
   }
 }

@@ -1,10 +1,24 @@
 import type { ConversationRecord } from "../domain/conversation.js";
 import type { ListPage, ListQuery } from "../domain/list-query.js";
+import type { AnalysisSettingsStore } from "./analysis-settings-store.js";
+import type { ConversationFileStore } from "./file-store.js";
+import type { MessageSearchStore } from "./message-search-store.js";
+import type { SipMessageStore } from "./sip-message-store.js";
+import type { SyncStateStore } from "./sync-state-store.js";
+import type { TagStore } from "./tag-store.js";
+import type { TopicStore } from "./topic-store.js";
+import type { WebhookStore } from "./webhook-store.js";
 
 /** A stored conversation as a reader gets it: JSON text ready to serve, plus what the server holds. */
 export interface StoredConversation {
   /** The document as stored, without the server-owned `has_*` keys. */
   json: string;
+  audio: AudioInfo | null;
+}
+
+/** A stored conversation as raw UTF-8 JSON bytes, without the server-owned `has_*` keys. */
+export interface StoredConversationBytes {
+  bytes: Buffer;
   audio: AudioInfo | null;
 }
 
@@ -42,9 +56,17 @@ export interface ConversationStore {
   /** Writes conversations in one transaction: all of them or none. */
   upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]>;
   getConversation(conversationId: string): Promise<StoredConversation | undefined>;
+  /** The stored document as UTF-8 bytes (the fast path for serving it as it is). */
+  getConversationBytes(conversationId: string): Promise<StoredConversationBytes | undefined>;
   listConversations(query: ListQuery): Promise<ListPage<ListRow>>;
-  /** Removes a conversation and its index rows; returns its audio (for the blob store) or false if unknown. */
-  deleteConversation(conversationId: string): Promise<{ audio: AudioInfo | null } | false>;
+  /**
+   * Removes a conversation and its index rows (and, in the same transaction, its uploaded files'
+   * rows); returns its audio and, when it had any, its files' blob keys (for the blob store), or
+   * false if unknown.
+   */
+  deleteConversation(
+    conversationId: string,
+  ): Promise<{ audio: AudioInfo | null; fileBlobKeys?: string[] } | false>;
   /** Records the conversation's audio; false if the conversation is unknown. */
   setAudio(conversationId: string, audio: AudioInfo): Promise<boolean>;
   countConversations(): Promise<number>;
@@ -81,6 +103,22 @@ export interface Database {
   readonly kind: "sqlite" | "postgres";
   readonly conversations: ConversationStore;
   readonly keys: KeyStore;
+  /** Webhook deliveries, dead letters and audio waiting for its conversation. */
+  readonly webhooks: WebhookStore;
+  /** High-water marks of `openconvai sync`, one per source. */
+  readonly syncState: SyncStateStore;
+  /** Conversation tags (definitions). */
+  readonly tags: TagStore;
+  /** Files uploaded for conversations. */
+  readonly conversationFiles: ConversationFileStore;
+  /** SIP log messages of conversations. */
+  readonly sipMessages: SipMessageStore;
+  /** Agents' topic definitions and topic metrics. */
+  readonly topics: TopicStore;
+  /** Message search: text-search candidates and the embeddings semantic search reads. */
+  readonly messageSearch: MessageSearchStore;
+  /** Per-agent analysis settings (evaluation criteria, data collection). */
+  readonly analysisSettings: AnalysisSettingsStore;
   close(): Promise<void>;
 }
 

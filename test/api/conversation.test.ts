@@ -1,4 +1,4 @@
-import { ElevenLabs } from "@elevenlabs/elevenlabs-js";
+import type { ElevenLabs } from "@elevenlabs/elevenlabs-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConversation, buildRichConversation } from "../fixtures/conversations.js";
 import { BACKENDS } from "../support/backends.js";
@@ -103,20 +103,6 @@ describe.each(BACKENDS)("conversation endpoints on %s", (backend) => {
       });
       expect(conversation.conversationId).toBe("conv_chatty");
       expect(sdk.lastBody()).toStrictEqual({ ...chatty, ...NO_AUDIO });
-    });
-
-    it("answers format=opentelemetry with a 422 that says it is not available", async () => {
-      const error = await catchSdkError(() =>
-        sdk.client.conversationalAi.conversations.get("conv_chatty", { format: "opentelemetry" }),
-      );
-      expect(error).toBeInstanceOf(ElevenLabs.UnprocessableEntityError);
-      expect(error.statusCode).toBe(422);
-      expectWireModel("HttpValidationError", error.body);
-      expect(error.body).toEqual({
-        detail: [
-          { loc: ["query", "format"], msg: expect.stringMatching(/opentelemetry/), type: expect.any(String) },
-        ],
-      });
     });
 
     it("answers an unknown id with 404 conversation_not_found", async () => {

@@ -6,7 +6,13 @@ export type WireModel =
   | "GetConversationsPageResponseModel"
   | "GetConversationResponseModel"
   | "GetConversationSummaryResponseModel"
-  | "HttpValidationError";
+  | "HttpValidationError"
+  | "ConversationTagResponseModel"
+  | "GetConversationTagsPageResponseModel"
+  | "ConvAiFileUploadResponseModel"
+  | "GetSipLogMessagesResponse"
+  | "GetAgentTopicsResponseModel"
+  | "MessagesSearchResponse";
 
 type Schema = Record<string, unknown>;
 

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
-import { type ConversationDoc, renderStoredDocument } from "../../domain/conversation.js";
+import { type ConversationDoc, renderStoredBytes } from "../../domain/conversation.js";
+import { renderWithTrace } from "../../otel/render-with-trace.js";
 import type { ListRow } from "../../store/store.js";
-import { ApiError, conversationNotFound, ValidationFailed } from "../api-error.js";
+import { ApiError, conversationNotFound } from "../api-error.js";
 import type { AppServices } from "../app.js";
 import { parseRange } from "./byte-range.js";
 import { encodeCursor, type ListQueryString, listQuerySchema, toListQuery } from "./list-params.js";
@@ -73,18 +74,16 @@ export async function conversationRoutes(app: FastifyInstance, services: AppServ
     async (request, reply) => {
       const { conversation_id: id } = request.params;
       if (request.query.format === "opentelemetry") {
-        throw new ValidationFailed([
-          {
-            loc: ["query", "format"],
-            msg: "format=opentelemetry is not available in this version of openconvai; use format=json",
-            type: "unsupported_format",
-          },
-        ]);
+        const stored = await db.conversations.getConversation(id);
+        if (!stored) throw conversationNotFound(id);
+        reply.type("application/json");
+        return renderWithTrace(stored.json, { hasAudio: stored.audio !== null });
       }
-      const stored = await db.conversations.getConversation(id);
+      // The hot path: the stored UTF-8 bytes go out as they are, never decoded to a JS string.
+      const stored = await db.conversations.getConversationBytes(id);
       if (!stored) throw conversationNotFound(id);
       reply.type("application/json");
-      return renderStoredDocument(stored.json, { hasAudio: stored.audio !== null });
+      return renderStoredBytes(stored.bytes, { hasAudio: stored.audio !== null });
     },
   );
 
@@ -96,6 +95,7 @@ export async function conversationRoutes(app: FastifyInstance, services: AppServ
       const deleted = await db.conversations.deleteConversation(id);
       if (!deleted) throw conversationNotFound(id);
       if (deleted.audio) await blobs.delete(deleted.audio.blobKey);
+      for (const key of deleted.fileBlobKeys ?? []) await blobs.delete(key);
       return {};
     },
   );

@@ -8,6 +8,7 @@ import type {
   ListRow,
   ScannedConversation,
   StoredConversation,
+  StoredConversationBytes,
   UpsertOutcome,
 } from "../store.js";
 
@@ -231,6 +232,11 @@ export class PostgresConversationStore implements ConversationStore {
     return row ? { json: row.doc, audio: toAudio(row) } : undefined;
   }
 
+  async getConversationBytes(conversationId: string): Promise<StoredConversationBytes | undefined> {
+    const stored = await this.getConversation(conversationId);
+    return stored ? { bytes: Buffer.from(stored.json, "utf8"), audio: stored.audio } : undefined;
+  }
+
   async listConversations(query: ListQuery): Promise<ListPage<ListRow>> {
     const { sql, params } = buildListSql(query, postgresListDialect);
     const result = await this.pool.query<ListDbRow>(sql, params.map(toPgText));
@@ -251,19 +257,35 @@ export class PostgresConversationStore implements ConversationStore {
     };
   }
 
-  async deleteConversation(conversationId: string): Promise<{ audio: AudioInfo | null } | false> {
-    // One statement, so one transaction: the row (and its search text) and its facets go together.
-    const result = await this.pool.query<AudioDbRow>(
-      `WITH gone AS (
-         DELETE FROM conversations WHERE conversation_id = $1 RETURNING seq, audio_key, audio_type, audio_size
-       ), gone_facets AS (
-         DELETE FROM facets WHERE seq IN (SELECT seq FROM gone)
-       )
-       SELECT audio_key, audio_type, audio_size FROM gone`,
-      [toPgText(conversationId)],
-    );
-    const row = result.rows[0];
-    return row ? { audio: toAudio(row) } : false;
+  async deleteConversation(
+    conversationId: string,
+  ): Promise<{ audio: AudioInfo | null; fileBlobKeys?: string[] } | false> {
+    return this.inTransaction(async (client) => {
+      // The row lock makes a concurrent file upload wait (its foreign key check) and then fail, so
+      // the file rows read next are all there will ever be: their blob keys go back to the caller.
+      const locked = await client.query("SELECT 1 FROM conversations WHERE conversation_id = $1 FOR UPDATE", [
+        toPgText(conversationId),
+      ]);
+      if (locked.rowCount === 0) return false;
+      const files = await client.query<{ blob_key: string }>(
+        "DELETE FROM conversation_files WHERE conversation_id = $1 RETURNING blob_key",
+        [toPgText(conversationId)],
+      );
+      // The row (and its search text) and its facets go together, with the rows that cascade.
+      const result = await client.query<AudioDbRow>(
+        `WITH gone AS (
+           DELETE FROM conversations WHERE conversation_id = $1 RETURNING seq, audio_key, audio_type, audio_size
+         ), gone_facets AS (
+           DELETE FROM facets WHERE seq IN (SELECT seq FROM gone)
+         )
+         SELECT audio_key, audio_type, audio_size FROM gone`,
+        [toPgText(conversationId)],
+      );
+      const row = result.rows[0];
+      if (!row) return false;
+      const audio = toAudio(row);
+      return files.rows.length > 0 ? { audio, fileBlobKeys: files.rows.map((f) => f.blob_key) } : { audio };
+    });
   }
 
   async setAudio(conversationId: string, audio: AudioInfo): Promise<boolean> {

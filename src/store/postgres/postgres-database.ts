@@ -1,8 +1,16 @@
 import pg from "pg";
 import { type Database, SchemaTooNewError } from "../store.js";
 import { postgresMigrations } from "./migrations.js";
+import { PostgresAnalysisSettingsStore } from "./postgres-analysis-settings-store.js";
 import { PostgresConversationStore } from "./postgres-conversation-store.js";
+import { PostgresConversationFileStore } from "./postgres-file-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
+import { PostgresMessageSearchStore } from "./postgres-message-search-store.js";
+import { PostgresSipMessageStore } from "./postgres-sip-message-store.js";
+import { PostgresSyncStateStore } from "./postgres-sync-state-store.js";
+import { PostgresTagStore } from "./postgres-tag-store.js";
+import { PostgresTopicStore } from "./postgres-topic-store.js";
+import { PostgresWebhookStore } from "./postgres-webhook-store.js";
 
 /** Connections per process unless told otherwise: enough for concurrent requests, polite to a shared server. */
 export const DEFAULT_POOL_SIZE = 10;
@@ -165,6 +173,14 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     kind: "postgres",
     conversations: new PostgresConversationStore(pool),
     keys: new PostgresKeyStore(pool),
+    messageSearch: new PostgresMessageSearchStore(pool),
+    analysisSettings: new PostgresAnalysisSettingsStore(pool),
+    webhooks: new PostgresWebhookStore(pool),
+    syncState: new PostgresSyncStateStore(pool),
+    tags: new PostgresTagStore(pool),
+    conversationFiles: new PostgresConversationFileStore(pool),
+    sipMessages: new PostgresSipMessageStore(pool),
+    topics: new PostgresTopicStore(pool),
     close: async () => {
       if (closed) return;
       closed = true;

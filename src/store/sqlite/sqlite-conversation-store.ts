@@ -16,6 +16,7 @@ import type {
   ListRow,
   ScannedConversation,
   StoredConversation,
+  StoredConversationBytes,
   UpsertOutcome,
 } from "../store.js";
 import {
@@ -127,10 +128,15 @@ export class SqliteConversationStore implements ConversationStore {
       get: db.prepare(
         "SELECT doc, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
       ),
+      // CAST to BLOB hands over the stored UTF-8 bytes as a Buffer, with no decoding to a JS string.
+      getBytes: db.prepare(
+        "SELECT CAST(doc AS BLOB) AS bytes, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
+      ),
       getForDelete: db.prepare(
         "SELECT seq, sort_key, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
       ),
       delete: db.prepare("DELETE FROM conversations WHERE seq = ?"),
+      fileBlobKeys: db.prepare("SELECT blob_key FROM conversation_files WHERE conversation_id = ?"),
       setAudio: db.prepare(
         "UPDATE conversations SET audio_key = ?, audio_type = ?, audio_size = ?, updated_at = ? WHERE conversation_id = ?",
       ),
@@ -248,6 +254,11 @@ export class SqliteConversationStore implements ConversationStore {
     return row ? { json: row.doc, audio: toAudio(row) } : undefined;
   }
 
+  async getConversationBytes(conversationId: string): Promise<StoredConversationBytes | undefined> {
+    const row = this.statements.getBytes.get(conversationId) as (AudioDbRow & { bytes: Buffer }) | undefined;
+    return row ? { bytes: row.bytes, audio: toAudio(row) } : undefined;
+  }
+
   async listConversations(query: ListQuery): Promise<ListPage<ListRow>> {
     const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
     if (tokens.length > 0) return this.searchConversations(query, tokens);
@@ -308,7 +319,9 @@ export class SqliteConversationStore implements ConversationStore {
     return toListPage(rows.slice(0, wanted), query.pageSize);
   }
 
-  async deleteConversation(conversationId: string): Promise<{ audio: AudioInfo | null } | false> {
+  async deleteConversation(
+    conversationId: string,
+  ): Promise<{ audio: AudioInfo | null; fileBlobKeys?: string[] } | false> {
     const s = this.statements;
     return this.db
       .transaction(() => {
@@ -316,10 +329,13 @@ export class SqliteConversationStore implements ConversationStore {
           | (AudioDbRow & { seq: number; sort_key: number })
           | undefined;
         if (!row) return false as const;
+        // Uploaded files' rows go with the conversation (ON DELETE CASCADE); their blobs are the caller's.
+        const files = s.fileBlobKeys.all(conversationId) as { blob_key: string }[];
         s.deleteFacets.run(row.seq);
         s.deleteText.run(row.sort_key);
         s.delete.run(row.seq);
-        return { audio: toAudio(row) };
+        const audio = toAudio(row);
+        return files.length > 0 ? { audio, fileBlobKeys: files.map((f) => f.blob_key) } : { audio };
       })
       .immediate();
   }

@@ -1,0 +1,109 @@
+/**
+ * Audio recordings as files in a directory, for `openconvai export --audio DIR` and
+ * `openconvai import --audio DIR`: one file per conversation, named after its id
+ * (percent-encoded) with an extension that gives the content type back.
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+const EXTENSIONS: Record<string, string> = {
+  "audio/mpeg": "mp3",
+  "audio/wav": "wav",
+  "audio/ogg": "ogg",
+  "audio/webm": "webm",
+  "audio/flac": "flac",
+  "audio/mp4": "m4a",
+  "audio/aac": "aac",
+  "audio/basic": "ulaw",
+  "application/octet-stream": "bin",
+};
+const TYPES = new Map(Object.entries(EXTENSIONS).map(([type, ext]) => [ext, type]));
+
+/** The file name of a conversation's audio. Content types without an extension of their own become `.bin`. */
+export function audioFileName(conversationId: string, contentType: string): string {
+  // encodeURIComponent leaves "." alone; a leading dot would make a hidden file, so it is encoded too.
+  const base = encodeURIComponent(conversationId).replace(/^\./, "%2E");
+  return `${base}.${EXTENSIONS[contentType] ?? "bin"}`;
+}
+
+/** Reads a file name written by {@link audioFileName}; undefined for any other file. */
+export function parseAudioFileName(
+  name: string,
+): { conversationId: string; contentType: string } | undefined {
+  const dot = name.lastIndexOf(".");
+  if (dot <= 0) return undefined;
+  const contentType = TYPES.get(name.slice(dot + 1));
+  if (!contentType) return undefined;
+  try {
+    return { conversationId: decodeURIComponent(name.slice(0, dot)), contentType };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes one recording into the directory (through a temporary file, renamed into place). */
+export async function writeAudioFile(dir: string, name: string, body: Readable): Promise<void> {
+  const target = path.join(dir, name);
+  const temp = `${target}.partial`;
+  try {
+    await pipeline(body, createWriteStream(temp));
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Makes sure the audio directory exists. */
+export async function ensureAudioDirectory(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+}
+
+/** Where recordings read from a directory go: `IngestService` is one. */
+export interface AudioSink {
+  putAudio(conversationId: string, body: Readable, contentType: string): Promise<boolean>;
+}
+
+/** What loading an audio directory did. */
+export interface AudioImportSummary {
+  loaded: number;
+  /** Files whose conversation is not in the database (nothing kept). */
+  unknownConversation: string[];
+  /** Files whose names are not ours. */
+  skipped: string[];
+}
+
+/** Loads every recording in a directory into the sink, a few at a time, in name order. */
+export async function importAudioDirectory(
+  dir: string,
+  sink: AudioSink,
+  options: { concurrency?: number; onFile?: (done: number, total: number) => void } = {},
+): Promise<AudioImportSummary> {
+  const names = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort();
+  const summary: AudioImportSummary = { loaded: 0, unknownConversation: [], skipped: [] };
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < names.length) {
+      const name = names[next++] as string;
+      const parsed = parseAudioFileName(name);
+      if (!parsed) summary.skipped.push(name);
+      else if (
+        await sink.putAudio(parsed.conversationId, createReadStream(path.join(dir, name)), parsed.contentType)
+      ) {
+        summary.loaded++;
+      } else summary.unknownConversation.push(name);
+      options.onFile?.(++done, names.length);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
+  summary.skipped.sort();
+  summary.unknownConversation.sort();
+  return summary;
+}

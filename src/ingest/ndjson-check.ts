@@ -1,0 +1,107 @@
+/**
+ * Checking NDJSON lines: parse, validate and build the record of each line. Pure and
+ * synchronous, so it can run on the importer's thread or in a worker (ndjson-check-worker.ts).
+ */
+import type { ValidationIssue } from "../api/api-error.js";
+import type { ConversationRecord } from "../domain/conversation.js";
+import { checkIncomingDocument } from "./ingest-service.js";
+
+/** The longest conversation id accepted: the same limit as the `{conversation_id}` path parameter. */
+const MAX_CONVERSATION_ID_LENGTH = 512;
+
+/** A line of input: its bytes without the newline, or null when it is over the size limit. */
+export type Line = Uint8Array | null;
+
+/** A line that cannot be imported, and what is wrong with it (issues located under `["line", n]`). */
+export interface BadLine {
+  line: number;
+  issues: ValidationIssue[];
+}
+
+/** What checking a run of lines found. */
+export interface LinesResult {
+  /** Records of the valid lines, in line order (empty when not asked for). */
+  records: ConversationRecord[];
+  valid: number;
+  bad: BadLine[];
+  blank: number;
+}
+
+function isBlank(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  }
+  return true;
+}
+
+function checkConversationId(doc: unknown, loc: (string | number)[]): ValidationIssue | undefined {
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return undefined;
+  const id = (doc as Record<string, unknown>).conversation_id;
+  const at = [...loc, "conversation_id"];
+  if (id === undefined || id === null) return { loc: at, msg: "Field required", type: "missing" };
+  if (typeof id !== "string") return { loc: at, msg: "Input should be a valid string", type: "string_type" };
+  if (id.length > MAX_CONVERSATION_ID_LENGTH) {
+    return {
+      loc: at,
+      msg: `String should have at most ${MAX_CONVERSATION_ID_LENGTH} characters`,
+      type: "string_too_long",
+    };
+  }
+  return undefined;
+}
+
+// fatal: invalid UTF-8 makes a bad line rather than silently replaced characters. A leading BOM is dropped.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function checkLine(
+  bytes: Uint8Array,
+  line: number,
+): { ok: true; record: ConversationRecord } | { ok: false; issues: ValidationIssue[] } {
+  const loc = ["line", line];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(utf8.decode(bytes));
+  } catch (error) {
+    const msg =
+      error instanceof SyntaxError
+        ? `JSON decode error: ${error.message}`
+        : "JSON decode error: invalid UTF-8";
+    return { ok: false, issues: [{ loc, msg, type: "json_invalid" }] };
+  }
+  const idIssue = checkConversationId(doc, loc);
+  const checked = checkIncomingDocument(doc, undefined, loc);
+  if (checked.ok && !idIssue) return checked;
+  const issues = checked.ok ? [] : checked.issues;
+  const same = (i: ValidationIssue) =>
+    idIssue !== undefined && i.loc.join("\u0000") === idIssue.loc.join("\u0000");
+  if (idIssue && !issues.some(same)) issues.unshift(idIssue);
+  return { ok: false, issues };
+}
+
+/** Checks lines numbered from `firstLine`; without `buildRecords` it only validates (a strict first pass). */
+export function checkLines(
+  lines: Line[],
+  firstLine: number,
+  maxLineBytes: number,
+  buildRecords: boolean,
+): LinesResult {
+  const result: LinesResult = { records: [], valid: 0, bad: [], blank: 0 };
+  for (const [i, bytes] of lines.entries()) {
+    const line = firstLine + i;
+    if (bytes === null) {
+      const msg = `The line is larger than the limit of ${maxLineBytes} bytes (OPENCONVAI_MAX_JSON_BYTES)`;
+      result.bad.push({ line, issues: [{ loc: ["line", line], msg, type: "too_long" }] });
+    } else if (isBlank(bytes)) {
+      result.blank++;
+    } else {
+      const checked = checkLine(bytes, line);
+      if (!checked.ok) result.bad.push({ line, issues: checked.issues });
+      else {
+        result.valid++;
+        if (buildRecords) result.records.push(checked.record);
+      }
+    }
+  }
+  return result;
+}

@@ -1,0 +1,67 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+import { ApiError } from "../api/api-error.js";
+import type { AppServices } from "../api/app.js";
+import { WebhookReceiver } from "./webhook-receiver.js";
+import { type SignatureSettings, verifyWebhookSignature } from "./webhook-signature.js";
+
+/** Where ElevenLabs posts its webhooks; authenticated by signature, not by API key. */
+export const ELEVENLABS_WEBHOOK_PATH = "/ingest/v1/webhooks/elevenlabs";
+
+const MIB = 1024 * 1024;
+/** A JSON string over this size cannot be parsed in one piece by V8, so it is the webhook body ceiling. */
+const MAX_WEBHOOK_BODY_BYTES = 500 * MIB;
+
+/** The largest webhook body: base64 audio of OPENCONVAI_MAX_AUDIO_BYTES plus a JSON document, capped. */
+export function webhookBodyLimit(limits: { jsonBytes: number; audioBytes: number }): number {
+  return Math.min(Math.ceil((limits.audioBytes * 4) / 3) + limits.jsonBytes, MAX_WEBHOOK_BODY_BYTES);
+}
+
+/** The ElevenLabs post-call webhook receiver (docs/keeping-your-elevenlabs-conversations.md). */
+export async function webhookRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
+  const settings: SignatureSettings = services.webhookSettings ?? { secrets: [], toleranceSecs: 1800 };
+  const receiver = new WebhookReceiver(services.db, services.blobs, services.ingest);
+  const bodyLimit = webhookBodyLimit(services.limits);
+
+  // The signature covers the exact bytes sent, so the body is kept raw, whatever its content type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit }, (_request, body, done) => done(null, body));
+  app.setErrorHandler((error: FastifyError) => {
+    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      throw new ApiError(
+        413,
+        "payload_too_large",
+        `The webhook body is larger than the limit of ${bodyLimit} bytes.`,
+      );
+    }
+    throw error;
+  });
+
+  // Checked before the body is read: without secrets no delivery can be verified.
+  app.addHook("onRequest", async () => {
+    if (settings.secrets.length === 0) {
+      throw new ApiError(
+        503,
+        "webhooks_not_configured",
+        "Webhooks are not configured: set OPENCONVAI_WEBHOOK_SECRETS to the ElevenLabs webhook secret " +
+          "(several, comma-separated, while rotating) and restart the server.",
+      );
+    }
+  });
+
+  app.post(ELEVENLABS_WEBHOOK_PATH, { bodyLimit }, async (request) => {
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const header = request.headers["elevenlabs-signature"];
+    const check = verifyWebhookSignature(raw, Array.isArray(header) ? header[0] : header, settings);
+    if (!check.ok) throw new ApiError(401, "invalid_signature", check.reason);
+    const receipt = await receiver.receive(raw);
+    if (receipt.outcome === "dead_letter") {
+      request.log.warn({ type: receipt.type, reason: receipt.reason }, "webhook kept as a dead letter");
+    }
+    return {
+      status: receipt.outcome,
+      type: receipt.type,
+      conversation_id: receipt.conversationId,
+      ...(receipt.reason ? { reason: receipt.reason } : {}),
+    };
+  });
+}

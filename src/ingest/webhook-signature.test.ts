@@ -1,0 +1,42 @@
+import { ElevenLabsClient } from "@elevenlabs/elevenlabs-js";
+import { describe, expect, it } from "vitest";
+import { signWebhookBody, verifyWebhookSignature } from "./webhook-signature.js";
+
+const settings = { secrets: ["wsec_a", "wsec_b"], toleranceSecs: 1800 };
+const body = Buffer.from('{"type":"post_call_transcription","data":{"message":"¿qué tal? 日本語"}}');
+const now = 1_760_000_000;
+
+describe("webhook signatures", () => {
+  it("signs the way the official SDK verifies", async () => {
+    const client = new ElevenLabsClient({ apiKey: "unused" });
+    const t = Math.floor(Date.now() / 1000);
+    const event = await client.webhooks.constructEvent(
+      body.toString("utf8"),
+      signWebhookBody(body, "wsec_a", t),
+      "wsec_a",
+    );
+    expect(event).toEqual(JSON.parse(body.toString("utf8")));
+  });
+
+  it("accepts any configured secret, and the parts in either order", () => {
+    expect(verifyWebhookSignature(body, signWebhookBody(body, "wsec_b", now), settings, now)).toEqual({
+      ok: true,
+    });
+    const [t, v0] = signWebhookBody(body, "wsec_a", now).split(",");
+    expect(verifyWebhookSignature(body, `${v0},${t}`, settings, now)).toEqual({ ok: true });
+  });
+
+  it("refuses what does not match, is out of tolerance or is malformed", () => {
+    const accepted = (header: string | undefined, at = now) =>
+      verifyWebhookSignature(body, header, settings, at).ok;
+    expect(accepted(signWebhookBody(body, "wsec_c", now))).toBe(false);
+    expect(accepted(signWebhookBody(Buffer.concat([body, Buffer.from(" ")]), "wsec_a", now))).toBe(false);
+    expect(accepted(signWebhookBody(body, "wsec_a", now - 1801))).toBe(false);
+    expect(accepted(signWebhookBody(body, "wsec_a", now + 1801))).toBe(false);
+    expect(accepted(signWebhookBody(body, "wsec_a", now - 1800))).toBe(true);
+    expect(accepted(undefined)).toBe(false);
+    expect(accepted("t=abc,v0=00")).toBe(false);
+    expect(accepted(`t=${now}`)).toBe(false);
+    expect(accepted(`t=${now},v0=${"0".repeat(64)}`)).toBe(false);
+  });
+});

@@ -1,0 +1,20 @@
+/** A file uploaded for a conversation: its bytes live in the blob store under `blobKey`. */
+export interface ConversationFileRow {
+  fileId: string;
+  conversationId: string;
+  blobKey: string;
+  fileName: string | null;
+  contentType: string;
+  size: number;
+  createdAtUnixSecs: number;
+}
+
+/** Files uploaded for conversations (metadata; the bytes are in the blob store). */
+export interface ConversationFileStore {
+  /** Records an uploaded file; false (nothing written) if the conversation does not exist. */
+  insertFile(file: ConversationFileRow): Promise<boolean>;
+  /** The file of a conversation, or undefined. */
+  getFile(conversationId: string, fileId: string): Promise<ConversationFileRow | undefined>;
+  /** Removes one file's row and returns it (its blob is the caller's to delete), or undefined. */
+  deleteFile(conversationId: string, fileId: string): Promise<ConversationFileRow | undefined>;
+}

@@ -1,0 +1,72 @@
+import type pg from "pg";
+import type { ConversationFileRow, ConversationFileStore } from "../file-store.js";
+import { toPgText } from "./pg-text.js";
+
+interface FileDbRow {
+  file_id: string;
+  conversation_id: string;
+  blob_key: string;
+  file_name: string | null;
+  content_type: string;
+  size: number;
+  created_at: number;
+}
+
+function toFile(r: FileDbRow): ConversationFileRow {
+  return {
+    fileId: r.file_id,
+    conversationId: r.conversation_id,
+    blobKey: r.blob_key,
+    fileName: r.file_name,
+    contentType: r.content_type,
+    size: r.size,
+    createdAtUnixSecs: r.created_at,
+  };
+}
+
+/** Uploaded conversation files in PostgreSQL (rows go with their conversation: ON DELETE CASCADE). */
+export class PostgresConversationFileStore implements ConversationFileStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async insertFile(file: ConversationFileRow): Promise<boolean> {
+    // Inserts only when the conversation exists, in one statement. A conversation deleted at the
+    // same moment makes the foreign key fail: that is the same answer, "no such conversation".
+    try {
+      const result = await this.pool.query(
+        `INSERT INTO conversation_files (file_id, conversation_id, blob_key, file_name, content_type, size, created_at)
+         SELECT $1, conversation_id, $2, $3, $4, $5, $6 FROM conversations WHERE conversation_id = $7`,
+        [
+          file.fileId,
+          file.blobKey,
+          file.fileName,
+          file.contentType,
+          file.size,
+          file.createdAtUnixSecs,
+          file.conversationId,
+        ].map(toPgText),
+      );
+      return (result.rowCount ?? 0) > 0;
+    } catch (error) {
+      if ((error as { code?: string }).code === "23503") return false;
+      throw error;
+    }
+  }
+
+  async getFile(conversationId: string, fileId: string): Promise<ConversationFileRow | undefined> {
+    const result = await this.pool.query<FileDbRow>(
+      "SELECT * FROM conversation_files WHERE conversation_id = $1 AND file_id = $2",
+      [toPgText(conversationId), toPgText(fileId)],
+    );
+    const row = result.rows[0];
+    return row ? toFile(row) : undefined;
+  }
+
+  async deleteFile(conversationId: string, fileId: string): Promise<ConversationFileRow | undefined> {
+    const result = await this.pool.query<FileDbRow>(
+      "DELETE FROM conversation_files WHERE conversation_id = $1 AND file_id = $2 RETURNING *",
+      [toPgText(conversationId), toPgText(fileId)],
+    );
+    const row = result.rows[0];
+    return row ? toFile(row) : undefined;
+  }
+}

@@ -1,0 +1,54 @@
+import type pg from "pg";
+import type { SipMessageRow, SipMessageStore } from "../sip-message-store.js";
+import { toPgText } from "./pg-text.js";
+
+/** SIP log messages in PostgreSQL, one row per message keyed by (conversation, position). */
+export class PostgresSipMessageStore implements SipMessageStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async replaceSipMessages(conversationId: string, messages: readonly string[]): Promise<boolean> {
+    const id = toPgText(conversationId);
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      // Locks the conversation against a concurrent delete until the new log is written.
+      const found = await client.query(
+        "SELECT 1 FROM conversations WHERE conversation_id = $1 FOR KEY SHARE",
+        [id],
+      );
+      if (found.rowCount === 0) {
+        await client.query("ROLLBACK");
+        return false;
+      }
+      await client.query("DELETE FROM sip_messages WHERE conversation_id = $1", [id]);
+      if (messages.length > 0) {
+        await client.query(
+          "INSERT INTO sip_messages (conversation_id, position, message) SELECT $1, ord - 1, m FROM unnest($2::text[]) WITH ORDINALITY AS u(m, ord)",
+          [id, messages.map(toPgText)],
+        );
+      }
+      await client.query("COMMIT");
+      return true;
+    } catch (error) {
+      await client.query("ROLLBACK").catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async listSipMessages(
+    conversationId: string,
+    afterPosition: number | null,
+    limit: number,
+  ): Promise<SipMessageRow[]> {
+    const result = await this.pool.query<{ position: number; message: string }>(
+      "SELECT position, message FROM sip_messages WHERE conversation_id = $1 AND ($2::integer IS NULL OR position > $2) ORDER BY position LIMIT $3",
+      [toPgText(conversationId), afterPosition, limit],
+    );
+    return result.rows.map((r) => ({ position: r.position, json: r.message }));
+  }
+}

@@ -1,0 +1,99 @@
+import type pg from "pg";
+import type {
+  TopicConversationCount,
+  TopicDefinitionRow,
+  TopicEvaluationCount,
+  TopicStore,
+  TopicTimeSpan,
+  TopicWindow,
+} from "../topic-store.js";
+import { toPgText } from "./pg-text.js";
+
+/** The conditions that put conversations `c` of agent $1 in the window ($2, $3; null = open). */
+const WINDOW_SQL =
+  "c.agent_id = $1 AND ($2::float8 IS NULL OR c.start_time >= $2) AND ($3::float8 IS NULL OR c.start_time < $3)";
+
+function windowParams(agentId: string, window: TopicWindow): unknown[] {
+  return [toPgText(agentId), window.fromUnixSecs ?? null, window.toUnixSecs ?? null];
+}
+
+/** Topic definitions and topic metrics in PostgreSQL; metrics read the `topic` and `eval` facets. */
+export class PostgresTopicStore implements TopicStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async putTopics(agentId: string, topics: readonly TopicDefinitionRow[]): Promise<void> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      await client.query("DELETE FROM agent_topics WHERE agent_id = $1", [toPgText(agentId)]);
+      if (topics.length > 0) {
+        await client.query(
+          `INSERT INTO agent_topics (agent_id, position, topic_id, topic, updated_at)
+           SELECT $1, ord - 1, id, topic, $4 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(id, topic, ord)`,
+          [
+            toPgText(agentId),
+            topics.map((t) => toPgText(t.topicId)),
+            topics.map((t) => toPgText(t.json)),
+            Math.floor(Date.now() / 1000),
+          ],
+        );
+      }
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async getTopics(agentId: string): Promise<TopicDefinitionRow[]> {
+    const result = await this.pool.query<{ topic_id: string; topic: string }>(
+      "SELECT topic_id, topic FROM agent_topics WHERE agent_id = $1 ORDER BY position",
+      [toPgText(agentId)],
+    );
+    return result.rows.map((r) => ({ topicId: r.topic_id, json: r.topic }));
+  }
+
+  async countTopicConversations(agentId: string, window: TopicWindow): Promise<TopicConversationCount[]> {
+    const result = await this.pool.query<{ topic_id: string; n: number }>(
+      `SELECT t.value AS topic_id, count(*) AS n FROM facets t JOIN conversations c ON c.seq = t.seq
+       WHERE t.kind = 'topic' AND t.key = '' AND ${WINDOW_SQL} GROUP BY t.value`,
+      windowParams(agentId, window),
+    );
+    return result.rows.map((r) => ({ topicId: r.topic_id, conversationCount: r.n }));
+  }
+
+  async countTopicEvaluations(agentId: string, window: TopicWindow): Promise<TopicEvaluationCount[]> {
+    const result = await this.pool.query<{
+      topic_id: string;
+      criteria_id: string;
+      result: string;
+      n: number;
+    }>(
+      `SELECT t.value AS topic_id, e.key AS criteria_id, e.value AS result, count(*) AS n
+       FROM facets t JOIN conversations c ON c.seq = t.seq JOIN facets e ON e.seq = t.seq AND e.kind = 'eval'
+       WHERE t.kind = 'topic' AND t.key = '' AND ${WINDOW_SQL} GROUP BY t.value, e.key, e.value`,
+      windowParams(agentId, window),
+    );
+    return result.rows.map((r) => ({
+      topicId: r.topic_id,
+      criteriaId: r.criteria_id,
+      result: r.result,
+      count: r.n,
+    }));
+  }
+
+  async topicTimeSpan(agentId: string, window: TopicWindow): Promise<TopicTimeSpan> {
+    const result = await this.pool.query<{ first: number | null; last: number | null }>(
+      `SELECT min(c.start_time) AS first, max(c.start_time) AS last FROM conversations c
+       WHERE ${WINDOW_SQL} AND EXISTS (SELECT 1 FROM facets t WHERE t.seq = c.seq AND t.kind = 'topic')`,
+      windowParams(agentId, window),
+    );
+    const row = result.rows[0];
+    return { firstStartUnixSecs: row?.first ?? null, lastStartUnixSecs: row?.last ?? null };
+  }
+}

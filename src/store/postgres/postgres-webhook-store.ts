@@ -1,0 +1,135 @@
+import type pg from "pg";
+import type {
+  DeadLetter,
+  PendingAudio,
+  WebhookDelivery,
+  WebhookOutcome,
+  WebhookStore,
+} from "../webhook-store.js";
+
+interface DeliveryDbRow {
+  body_sha256: string;
+  type: string;
+  conversation_id: string | null;
+  outcome: string;
+  received_at: number;
+}
+
+interface DeadLetterDbRow {
+  body_sha256: string;
+  type: string;
+  reason: string;
+  body: string;
+  received_at: number;
+}
+
+interface PendingDbRow {
+  conversation_id: string;
+  audio_key: string;
+  audio_type: string;
+  audio_size: number;
+  received_at: number;
+}
+
+function toPending(r: PendingDbRow): PendingAudio {
+  return {
+    conversationId: r.conversation_id,
+    audio: { blobKey: r.audio_key, contentType: r.audio_type, size: r.audio_size },
+    receivedAtUnixSecs: r.received_at,
+  };
+}
+
+/** Webhook bookkeeping in PostgreSQL. */
+export class PostgresWebhookStore implements WebhookStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async findDelivery(bodySha256: string): Promise<WebhookDelivery | undefined> {
+    const result = await this.pool.query<DeliveryDbRow>(
+      "SELECT * FROM webhook_deliveries WHERE body_sha256 = $1",
+      [bodySha256],
+    );
+    const r = result.rows[0];
+    return r
+      ? {
+          bodySha256: r.body_sha256,
+          type: r.type,
+          conversationId: r.conversation_id,
+          outcome: r.outcome as WebhookOutcome,
+          receivedAtUnixSecs: r.received_at,
+        }
+      : undefined;
+  }
+
+  async recordDelivery(d: WebhookDelivery): Promise<void> {
+    await this.pool.query(
+      "INSERT INTO webhook_deliveries (body_sha256, type, conversation_id, outcome, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (body_sha256) DO NOTHING",
+      [d.bodySha256, d.type, d.conversationId, d.outcome, d.receivedAtUnixSecs],
+    );
+  }
+
+  async addDeadLetter(letter: DeadLetter): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query(
+        "INSERT INTO webhook_dead_letters (body_sha256, type, reason, body, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (body_sha256) DO NOTHING",
+        [letter.bodySha256, letter.type, letter.reason, letter.body, letter.receivedAtUnixSecs],
+      );
+      await client.query(
+        "INSERT INTO webhook_deliveries (body_sha256, type, conversation_id, outcome, received_at) VALUES ($1, $2, NULL, 'dead_letter', $3) ON CONFLICT (body_sha256) DO NOTHING",
+        [letter.bodySha256, letter.type, letter.receivedAtUnixSecs],
+      );
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    const result = await this.pool.query<DeadLetterDbRow>(
+      "SELECT * FROM webhook_dead_letters ORDER BY seq LIMIT $1",
+      [limit],
+    );
+    return result.rows.map((r) => ({
+      bodySha256: r.body_sha256,
+      type: r.type,
+      reason: r.reason,
+      body: r.body,
+      receivedAtUnixSecs: r.received_at,
+    }));
+  }
+
+  async putPendingAudio(p: PendingAudio): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO webhook_pending_audio (conversation_id, audio_key, audio_type, audio_size, received_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (conversation_id) DO UPDATE SET audio_key = excluded.audio_key, audio_type = excluded.audio_type,
+         audio_size = excluded.audio_size, received_at = excluded.received_at`,
+      [p.conversationId, p.audio.blobKey, p.audio.contentType, p.audio.size, p.receivedAtUnixSecs],
+    );
+  }
+
+  async getPendingAudio(conversationId: string): Promise<PendingAudio | undefined> {
+    const result = await this.pool.query<PendingDbRow>(
+      "SELECT * FROM webhook_pending_audio WHERE conversation_id = $1",
+      [conversationId],
+    );
+    const r = result.rows[0];
+    return r ? toPending(r) : undefined;
+  }
+
+  async deletePendingAudio(conversationId: string): Promise<void> {
+    await this.pool.query("DELETE FROM webhook_pending_audio WHERE conversation_id = $1", [conversationId]);
+  }
+
+  async listPendingAudio(limit: number): Promise<PendingAudio[]> {
+    const result = await this.pool.query<PendingDbRow>(
+      "SELECT * FROM webhook_pending_audio ORDER BY received_at, conversation_id LIMIT $1",
+      [limit],
+    );
+    return result.rows.map(toPending);
+  }
+}

@@ -1,0 +1,20 @@
+/** One stored SIP log message: its place in the conversation's log and its wire JSON (SipLogMessage). */
+export interface SipMessageRow {
+  position: number;
+  json: string;
+}
+
+/** The SIP signalling log of conversations' phone calls, as it arrived through ingest. */
+export interface SipMessageStore {
+  /**
+   * Replaces a conversation's SIP log with these messages (wire JSON, in log order) in one
+   * transaction; false (nothing written) if the conversation does not exist.
+   */
+  replaceSipMessages(conversationId: string, messages: readonly string[]): Promise<boolean>;
+  /** Messages in log order after `afterPosition` (exclusive) when given; at most `limit`. */
+  listSipMessages(
+    conversationId: string,
+    afterPosition: number | null,
+    limit: number,
+  ): Promise<SipMessageRow[]>;
+}

@@ -1,0 +1,46 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { SipMessageRow, SipMessageStore } from "../sip-message-store.js";
+
+/** SIP log messages in SQLite, one row per message keyed by (conversation, position). */
+export class SqliteSipMessageStore implements SipMessageStore {
+  private readonly statements;
+
+  constructor(private readonly db: BetterSqlite3.Database) {
+    this.statements = {
+      exists: db.prepare("SELECT 1 FROM conversations WHERE conversation_id = ?"),
+      clear: db.prepare("DELETE FROM sip_messages WHERE conversation_id = ?"),
+      insert: db.prepare("INSERT INTO sip_messages (conversation_id, position, message) VALUES (?, ?, ?)"),
+      listFirst: db.prepare(
+        "SELECT position, message FROM sip_messages WHERE conversation_id = ? ORDER BY position LIMIT ?",
+      ),
+      listAfter: db.prepare(
+        "SELECT position, message FROM sip_messages WHERE conversation_id = ? AND position > ? ORDER BY position LIMIT ?",
+      ),
+    };
+  }
+
+  async replaceSipMessages(conversationId: string, messages: readonly string[]): Promise<boolean> {
+    const s = this.statements;
+    return this.db
+      .transaction(() => {
+        if (!s.exists.get(conversationId)) return false;
+        s.clear.run(conversationId);
+        for (const [position, message] of messages.entries()) s.insert.run(conversationId, position, message);
+        return true;
+      })
+      .immediate();
+  }
+
+  async listSipMessages(
+    conversationId: string,
+    afterPosition: number | null,
+    limit: number,
+  ): Promise<SipMessageRow[]> {
+    const rows = (
+      afterPosition === null
+        ? this.statements.listFirst.all(conversationId, limit)
+        : this.statements.listAfter.all(conversationId, afterPosition, limit)
+    ) as { position: number; message: string }[];
+    return rows.map((r) => ({ position: r.position, json: r.message }));
+  }
+}

@@ -1,0 +1,94 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { NewTag, TagChange, TagRow, TagStore } from "../tag-store.js";
+
+interface TagDbRow {
+  seq: number;
+  tag_id: string;
+  title: string;
+  description: string | null;
+  owner_user_id: string;
+  workspace_id: string;
+  created_at: number;
+}
+
+function toTag(r: TagDbRow): TagRow {
+  return {
+    seq: r.seq,
+    tagId: r.tag_id,
+    title: r.title,
+    description: r.description,
+    ownerUserId: r.owner_user_id,
+    workspaceId: r.workspace_id,
+    createdAtUnixSecs: r.created_at,
+  };
+}
+
+/** Conversation tags in SQLite. */
+export class SqliteTagStore implements TagStore {
+  private readonly statements;
+
+  constructor(private readonly db: BetterSqlite3.Database) {
+    this.statements = {
+      insert: db.prepare(
+        "INSERT INTO conversation_tags (tag_id, title, description, owner_user_id, workspace_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+      ),
+      get: db.prepare("SELECT * FROM conversation_tags WHERE tag_id = ?"),
+      listFirst: db.prepare("SELECT * FROM conversation_tags ORDER BY seq DESC LIMIT ?"),
+      listBefore: db.prepare("SELECT * FROM conversation_tags WHERE seq < ? ORDER BY seq DESC LIMIT ?"),
+      update: db.prepare(
+        "UPDATE conversation_tags SET title = ?, description = ? WHERE tag_id = ? RETURNING *",
+      ),
+      delete: db.prepare("DELETE FROM conversation_tags WHERE tag_id = ?"),
+    };
+  }
+
+  async createTag(tag: NewTag): Promise<TagRow> {
+    const row = this.statements.insert.get(
+      tag.tagId,
+      tag.title,
+      tag.description,
+      tag.ownerUserId,
+      tag.workspaceId,
+      tag.createdAtUnixSecs,
+    ) as TagDbRow;
+    return toTag(row);
+  }
+
+  async getTag(tagId: string): Promise<TagRow | undefined> {
+    const row = this.statements.get.get(tagId) as TagDbRow | undefined;
+    return row ? toTag(row) : undefined;
+  }
+
+  async findExistingTagIds(tagIds: readonly string[]): Promise<Set<string>> {
+    if (tagIds.length === 0) return new Set();
+    const rows = this.db
+      .prepare(`SELECT tag_id FROM conversation_tags WHERE tag_id IN (${tagIds.map(() => "?").join(", ")})`)
+      .all(...tagIds) as { tag_id: string }[];
+    return new Set(rows.map((r) => r.tag_id));
+  }
+
+  async listTags(beforeSeq: number | null, limit: number): Promise<TagRow[]> {
+    const rows = (
+      beforeSeq === null
+        ? this.statements.listFirst.all(limit)
+        : this.statements.listBefore.all(beforeSeq, limit)
+    ) as TagDbRow[];
+    return rows.map(toTag);
+  }
+
+  async updateTag(tagId: string, change: TagChange): Promise<TagRow | undefined> {
+    return this.db
+      .transaction(() => {
+        const current = this.statements.get.get(tagId) as TagDbRow | undefined;
+        if (!current) return undefined;
+        const title = change.title ?? current.title;
+        const description = "description" in change ? (change.description ?? null) : current.description;
+        return toTag(this.statements.update.get(title, description, tagId) as TagDbRow);
+      })
+      .immediate();
+  }
+
+  async deleteTag(tagId: string): Promise<boolean> {
+    return this.statements.delete.run(tagId).changes > 0;
+  }
+}

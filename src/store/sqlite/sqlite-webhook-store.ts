@@ -1,0 +1,125 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type {
+  DeadLetter,
+  PendingAudio,
+  WebhookDelivery,
+  WebhookOutcome,
+  WebhookStore,
+} from "../webhook-store.js";
+
+interface DeliveryDbRow {
+  body_sha256: string;
+  type: string;
+  conversation_id: string | null;
+  outcome: string;
+  received_at: number;
+}
+
+interface DeadLetterDbRow {
+  body_sha256: string;
+  type: string;
+  reason: string;
+  body: string;
+  received_at: number;
+}
+
+interface PendingDbRow {
+  conversation_id: string;
+  audio_key: string;
+  audio_type: string;
+  audio_size: number;
+  received_at: number;
+}
+
+function toPending(r: PendingDbRow): PendingAudio {
+  return {
+    conversationId: r.conversation_id,
+    audio: { blobKey: r.audio_key, contentType: r.audio_type, size: r.audio_size },
+    receivedAtUnixSecs: r.received_at,
+  };
+}
+
+/** Webhook bookkeeping in SQLite. */
+export class SqliteWebhookStore implements WebhookStore {
+  constructor(private readonly db: BetterSqlite3.Database) {}
+
+  async findDelivery(bodySha256: string): Promise<WebhookDelivery | undefined> {
+    const r = this.db.prepare("SELECT * FROM webhook_deliveries WHERE body_sha256 = ?").get(bodySha256) as
+      | DeliveryDbRow
+      | undefined;
+    return r
+      ? {
+          bodySha256: r.body_sha256,
+          type: r.type,
+          conversationId: r.conversation_id,
+          outcome: r.outcome as WebhookOutcome,
+          receivedAtUnixSecs: r.received_at,
+        }
+      : undefined;
+  }
+
+  async recordDelivery(d: WebhookDelivery): Promise<void> {
+    this.db
+      .prepare(
+        "INSERT INTO webhook_deliveries (body_sha256, type, conversation_id, outcome, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (body_sha256) DO NOTHING",
+      )
+      .run(d.bodySha256, d.type, d.conversationId, d.outcome, d.receivedAtUnixSecs);
+  }
+
+  async addDeadLetter(letter: DeadLetter): Promise<void> {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          "INSERT INTO webhook_dead_letters (body_sha256, type, reason, body, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (body_sha256) DO NOTHING",
+        )
+        .run(letter.bodySha256, letter.type, letter.reason, letter.body, letter.receivedAtUnixSecs);
+      this.db
+        .prepare(
+          "INSERT INTO webhook_deliveries (body_sha256, type, conversation_id, outcome, received_at) VALUES (?, ?, NULL, 'dead_letter', ?) ON CONFLICT (body_sha256) DO NOTHING",
+        )
+        .run(letter.bodySha256, letter.type, letter.receivedAtUnixSecs);
+    })();
+  }
+
+  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM webhook_dead_letters ORDER BY seq LIMIT ?")
+      .all(limit) as DeadLetterDbRow[];
+    return rows.map((r) => ({
+      bodySha256: r.body_sha256,
+      type: r.type,
+      reason: r.reason,
+      body: r.body,
+      receivedAtUnixSecs: r.received_at,
+    }));
+  }
+
+  async putPendingAudio(p: PendingAudio): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO webhook_pending_audio (conversation_id, audio_key, audio_type, audio_size, received_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (conversation_id) DO UPDATE SET audio_key = excluded.audio_key, audio_type = excluded.audio_type,
+           audio_size = excluded.audio_size, received_at = excluded.received_at`,
+      )
+      .run(p.conversationId, p.audio.blobKey, p.audio.contentType, p.audio.size, p.receivedAtUnixSecs);
+  }
+
+  async getPendingAudio(conversationId: string): Promise<PendingAudio | undefined> {
+    const r = this.db
+      .prepare("SELECT * FROM webhook_pending_audio WHERE conversation_id = ?")
+      .get(conversationId) as PendingDbRow | undefined;
+    return r ? toPending(r) : undefined;
+  }
+
+  async deletePendingAudio(conversationId: string): Promise<void> {
+    this.db.prepare("DELETE FROM webhook_pending_audio WHERE conversation_id = ?").run(conversationId);
+  }
+
+  async listPendingAudio(limit: number): Promise<PendingAudio[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM webhook_pending_audio ORDER BY received_at, conversation_id LIMIT ?")
+      .all(limit) as PendingDbRow[];
+    return rows.map(toPending);
+  }
+}
