@@ -449,8 +449,10 @@ describe.each(BACKENDS)("store contract on %s", (backend) => {
   describe("search ordering and paging", () => {
     // Many matches in few seconds (fractional times and exact ties): the page boundaries fall
     // inside seconds, where the search path has to restore the exact (start time, id) order.
-    const docs = Array.from({ length: 120 }, (_, i) => ({
-      id: `p${String((i * 37) % 120).padStart(3, "0")}`,
+    // 260 matches of the common word: more than PostgreSQL's probe (200), so both of its search
+    // paths run (the trigram index for the rare word, the time-ordered walk for the common one).
+    const docs = Array.from({ length: 260 }, (_, i) => ({
+      id: `p${String((i * 37) % 260).padStart(3, "0")}`,
       start: 1_000 + Math.floor(i / 25) + (i % 5 === 0 ? 0.5 : 0) + (i % 7 === 0 ? 0.25 : 0),
       rare: i % 17 === 0,
     }));

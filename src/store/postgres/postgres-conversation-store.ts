@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { ConversationRecord } from "../../domain/conversation.js";
 import type { ListPage, ListQuery } from "../../domain/list-query.js";
-import { buildListSql, escapeLike, type ListSqlDialect } from "../list-sql.js";
+import { buildListSql, createParams, escapeLike, type ListSqlDialect, tokenizeSearch } from "../list-sql.js";
 import type {
   AudioInfo,
   ConversationStore,
@@ -54,6 +54,23 @@ export const postgresListDialect: ListSqlDialect = {
       .join(" AND ");
   },
 };
+
+/**
+ * The same search, written so the trigram index cannot serve it: the planner then walks the
+ * start-time index and checks rows until the page is full. For a word in many conversations
+ * that is far cheaper than fetching and sorting every match.
+ */
+const postgresScanDialect: ListSqlDialect = {
+  placeholder: postgresListDialect.placeholder,
+  searchCondition(tokens, bind) {
+    return tokens
+      .map((token) => `(c.search_text || '') ILIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\'`)
+      .join(" AND ");
+  },
+};
+
+/** A search matching at least this many conversations is walked in time order instead. */
+const COMMON_SEARCH_MATCHES = 200;
 
 /** One written column of `conversations`: its name, its array type for `unnest`, and its value. */
 interface Column {
@@ -238,7 +255,9 @@ export class PostgresConversationStore implements ConversationStore {
   }
 
   async listConversations(query: ListQuery): Promise<ListPage<ListRow>> {
-    const { sql, params } = buildListSql(query, postgresListDialect);
+    const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
+    const common = tokens.length > 0 && (await this.isCommonSearch(tokens));
+    const { sql, params } = buildListSql(query, common ? postgresScanDialect : postgresListDialect);
     const result = await this.pool.query<ListDbRow>(sql, params.map(toPgText));
     const rows = result.rows;
     const hasMore = rows.length > query.pageSize;
@@ -255,6 +274,17 @@ export class PostgresConversationStore implements ConversationStore {
         hasMore && last ? { startTime: last.start_time, conversationId: last.conversation_id } : null,
       hasMore,
     };
+  }
+
+  /** Whether the search words occur together in many conversations (probed through the trigram index). */
+  private async isCommonSearch(tokens: string[]): Promise<boolean> {
+    const { params, bind } = createParams(postgresListDialect);
+    const condition = postgresListDialect.searchCondition(tokens, bind);
+    const result = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM conversations c WHERE ${condition} LIMIT ${COMMON_SEARCH_MATCHES}) s`,
+      params.map(toPgText),
+    );
+    return (result.rows[0]?.n ?? 0) >= COMMON_SEARCH_MATCHES;
   }
 
   async deleteConversation(
