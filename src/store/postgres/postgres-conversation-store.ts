@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { ConversationRecord } from "../../domain/conversation.js";
 import type { ListPage, ListQuery } from "../../domain/list-query.js";
+import { type AudioDbRow, type ListDbRow, toAudio, toListPage } from "../db-rows.js";
 import { buildListSql, createParams, escapeLike, type ListSqlDialect, tokenizeSearch } from "../list-sql.js";
 import type {
   AudioInfo,
@@ -11,39 +12,8 @@ import type {
   StoredConversationBytes,
   UpsertOutcome,
 } from "../store.js";
-
-interface ListDbRow {
-  start_time: number;
-  conversation_id: string;
-  list_item: string;
-  transcript_summary: string | null;
-  eval_results: string | null;
-  data_results: string | null;
-}
-
-interface AudioDbRow {
-  audio_key: string | null;
-  audio_type: string | null;
-  audio_size: number | null;
-}
-
-function toAudio(row: AudioDbRow): AudioInfo | null {
-  return row.audio_key !== null
-    ? { blobKey: row.audio_key, contentType: row.audio_type ?? "audio/mpeg", size: row.audio_size ?? 0 }
-    : null;
-}
-
-/**
- * PostgreSQL text cannot hold U+0000, which SQLite stores as it is. Raw strings taken from a
- * document (ids, facet values, the summary, the search text) get U+FFFD in its place, on writes
- * and lookups alike, so such a document is stored and found instead of failing the whole batch.
- * The document and list item are JSON texts, where U+0000 is always escaped, and stay byte-exact.
- */
-function toPgText<T>(value: T): T {
-  return (
-    typeof value === "string" && value.includes("\u0000") ? value.replaceAll("\u0000", "\uFFFD") : value
-  ) as T;
-}
+import { toPgText } from "./pg-text.js";
+import { inTransaction } from "./pg-transaction.js";
 
 /** PostgreSQL's list dialect: `$n` placeholders and one ILIKE per search token, answered by the trigram index. */
 export const postgresListDialect: ListSqlDialect = {
@@ -135,14 +105,14 @@ export class PostgresConversationStore implements ConversationStore {
 
   async upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]> {
     if (records.length === 0) return [];
-    return this.inTransaction((client) => this.writeRecords(client, records));
+    return inTransaction(this.pool, (client) => this.writeRecords(client, records));
   }
 
   async updateConversation(
     conversationId: string,
     change: (json: string) => ConversationRecord,
   ): Promise<ConversationRecord | undefined> {
-    return this.inTransaction(async (client) => {
+    return inTransaction(this.pool, async (client) => {
       const found = await client.query<{ doc: string }>(
         "SELECT doc FROM conversations WHERE conversation_id = $1 FOR UPDATE",
         [toPgText(conversationId)],
@@ -220,26 +190,6 @@ export class PostgresConversationStore implements ConversationStore {
     }
   }
 
-  /** Runs a body in one transaction on one pooled connection. */
-  private async inTransaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query("BEGIN");
-      const result = await body(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      // A connection that cannot even roll back is handed back as broken, so the pool discards it.
-      await client.query("ROLLBACK").catch((rollbackError: Error) => {
-        broken = rollbackError;
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
-  }
-
   async getConversation(conversationId: string): Promise<StoredConversation | undefined> {
     const result = await this.pool.query<AudioDbRow & { doc: string }>(
       "SELECT doc, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = $1",
@@ -259,21 +209,7 @@ export class PostgresConversationStore implements ConversationStore {
     const common = tokens.length > 0 && (await this.isCommonSearch(tokens));
     const { sql, params } = buildListSql(query, common ? postgresScanDialect : postgresListDialect);
     const result = await this.pool.query<ListDbRow>(sql, params.map(toPgText));
-    const rows = result.rows;
-    const hasMore = rows.length > query.pageSize;
-    const page = hasMore ? rows.slice(0, query.pageSize) : rows;
-    const last = page[page.length - 1];
-    return {
-      items: page.map((r) => ({
-        listItemJson: r.list_item,
-        transcriptSummary: r.transcript_summary,
-        evaluationResultsJson: r.eval_results,
-        dataCollectionResultsJson: r.data_results,
-      })),
-      nextCursor:
-        hasMore && last ? { startTime: last.start_time, conversationId: last.conversation_id } : null,
-      hasMore,
-    };
+    return toListPage(result.rows, query.pageSize);
   }
 
   /** Whether the search words occur together in many conversations (probed through the trigram index). */
@@ -290,7 +226,7 @@ export class PostgresConversationStore implements ConversationStore {
   async deleteConversation(
     conversationId: string,
   ): Promise<{ audio: AudioInfo | null; fileBlobKeys?: string[] } | false> {
-    return this.inTransaction(async (client) => {
+    return inTransaction(this.pool, async (client) => {
       // The row lock makes a concurrent file upload wait (its foreign key check) and then fail, so
       // the file rows read next are all there will ever be: their blob keys go back to the caller.
       const locked = await client.query("SELECT 1 FROM conversations WHERE conversation_id = $1 FOR UPDATE", [

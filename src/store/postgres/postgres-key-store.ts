@@ -1,25 +1,6 @@
 import type pg from "pg";
+import { type KeyDbRow, toApiKeyRow } from "../db-rows.js";
 import type { ApiKeyRow, KeyStore } from "../store.js";
-
-interface KeyDbRow {
-  id: string;
-  name: string;
-  prefix: string;
-  hash: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-function toRow(r: KeyDbRow): ApiKeyRow {
-  return {
-    id: r.id,
-    name: r.name,
-    prefix: r.prefix,
-    hash: r.hash,
-    createdAtUnixSecs: r.created_at,
-    revokedAtUnixSecs: r.revoked_at,
-  };
-}
 
 /** API keys in PostgreSQL. */
 export class PostgresKeyStore implements KeyStore {
@@ -34,7 +15,7 @@ export class PostgresKeyStore implements KeyStore {
 
   async listKeys(): Promise<ApiKeyRow[]> {
     const result = await this.pool.query<KeyDbRow>("SELECT * FROM api_keys ORDER BY created_at, id");
-    return result.rows.map(toRow);
+    return result.rows.map(toApiKeyRow);
   }
 
   async revokeKey(idOrPrefix: string, atUnixSecs: number): Promise<number> {
@@ -51,6 +32,6 @@ export class PostgresKeyStore implements KeyStore {
       [hash],
     );
     const row = result.rows[0];
-    return row ? toRow(row) : undefined;
+    return row ? toApiKeyRow(row) : undefined;
   }
 }

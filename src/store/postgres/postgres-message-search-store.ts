@@ -12,6 +12,7 @@ import type {
   PendingEmbedding,
 } from "../message-search-store.js";
 import { toPgText } from "./pg-text.js";
+import { inTransaction } from "./pg-transaction.js";
 import { postgresListDialect } from "./postgres-conversation-store.js";
 
 /** Message search in PostgreSQL: candidates through the list query's conditions, embeddings as `real[]`. */
@@ -79,16 +80,12 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
     rows: readonly EmbeddingRow[] | null,
   ): Promise<boolean> {
     const id = toPgText(conversationId);
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query("BEGIN");
+    return inTransaction(this.pool, async (client) => {
       const current = await client.query<{ updated_at: number }>(
         "SELECT updated_at FROM conversations WHERE conversation_id = $1 FOR SHARE",
         [id],
       );
       if (current.rows[0]?.updated_at !== state.updatedAt) {
-        await client.query("ROLLBACK");
         return false;
       }
       if (rows) {
@@ -96,8 +93,8 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
         if (rows.length > 0) {
           await client.query(
             `INSERT INTO message_embeddings (conversation_id, transcript_index, chunk, chunk_text, vector)
-             SELECT $1, u.i, u.c, u.t, string_to_array(u.v, ',')::real[]
-             FROM unnest($2::int[], $3::int[], $4::text[], $5::text[]) AS u(i, c, t, v)`,
+           SELECT $1, u.i, u.c, u.t, string_to_array(u.v, ',')::real[]
+           FROM unnest($2::int[], $3::int[], $4::text[], $5::text[]) AS u(i, c, t, v)`,
             [
               id,
               rows.map((r) => r.transcriptIndex),
@@ -110,22 +107,14 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
       }
       await client.query(
         `INSERT INTO embedding_state (conversation_id, model, source_updated_at, text_hash, embedded_at)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (conversation_id) DO UPDATE SET model = excluded.model,
-           source_updated_at = excluded.source_updated_at, text_hash = excluded.text_hash,
-           embedded_at = excluded.embedded_at`,
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (conversation_id) DO UPDATE SET model = excluded.model,
+         source_updated_at = excluded.source_updated_at, text_hash = excluded.text_hash,
+         embedded_at = excluded.embedded_at`,
         [id, state.model, state.updatedAt, state.textHash, Math.floor(Date.now() / 1000)],
       );
-      await client.query("COMMIT");
       return true;
-    } catch (error) {
-      await client.query("ROLLBACK").catch((rollbackError: Error) => {
-        broken = rollbackError;
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   async scanEmbeddings(

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { SipMessageRow, SipMessageStore } from "../sip-message-store.js";
 import { toPgText } from "./pg-text.js";
+import { inTransaction } from "./pg-transaction.js";
 
 /** SIP log messages in PostgreSQL, one row per message keyed by (conversation, position). */
 export class PostgresSipMessageStore implements SipMessageStore {
@@ -8,17 +9,13 @@ export class PostgresSipMessageStore implements SipMessageStore {
 
   async replaceSipMessages(conversationId: string, messages: readonly string[]): Promise<boolean> {
     const id = toPgText(conversationId);
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query("BEGIN");
+    return inTransaction(this.pool, async (client) => {
       // Locks the conversation against a concurrent delete until the new log is written.
       const found = await client.query(
         "SELECT 1 FROM conversations WHERE conversation_id = $1 FOR KEY SHARE",
         [id],
       );
       if (found.rowCount === 0) {
-        await client.query("ROLLBACK");
         return false;
       }
       await client.query("DELETE FROM sip_messages WHERE conversation_id = $1", [id]);
@@ -28,16 +25,8 @@ export class PostgresSipMessageStore implements SipMessageStore {
           [id, messages.map(toPgText)],
         );
       }
-      await client.query("COMMIT");
       return true;
-    } catch (error) {
-      await client.query("ROLLBACK").catch((rollbackError: Error) => {
-        broken = rollbackError;
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   async listSipMessages(

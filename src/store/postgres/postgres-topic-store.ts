@@ -8,6 +8,7 @@ import type {
   TopicWindow,
 } from "../topic-store.js";
 import { toPgText } from "./pg-text.js";
+import { inTransaction } from "./pg-transaction.js";
 
 /** The conditions that put conversations `c` of agent $1 in the window ($2, $3; null = open). */
 const WINDOW_SQL =
@@ -22,15 +23,12 @@ export class PostgresTopicStore implements TopicStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async putTopics(agentId: string, topics: readonly TopicDefinitionRow[]): Promise<void> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query("BEGIN");
+    return inTransaction(this.pool, async (client) => {
       await client.query("DELETE FROM agent_topics WHERE agent_id = $1", [toPgText(agentId)]);
       if (topics.length > 0) {
         await client.query(
           `INSERT INTO agent_topics (agent_id, position, topic_id, topic, updated_at)
-           SELECT $1, ord - 1, id, topic, $4 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(id, topic, ord)`,
+         SELECT $1, ord - 1, id, topic, $4 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(id, topic, ord)`,
           [
             toPgText(agentId),
             topics.map((t) => toPgText(t.topicId)),
@@ -39,15 +37,7 @@ export class PostgresTopicStore implements TopicStore {
           ],
         );
       }
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch((rollbackError: Error) => {
-        broken = rollbackError;
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   async getTopics(agentId: string): Promise<TopicDefinitionRow[]> {

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { type DeadLetterDbRow, type DeliveryDbRow, type PendingDbRow, toPending } from "../db-rows.js";
 import type {
   DeadLetter,
   PendingAudio,
@@ -6,38 +7,7 @@ import type {
   WebhookOutcome,
   WebhookStore,
 } from "../webhook-store.js";
-
-interface DeliveryDbRow {
-  body_sha256: string;
-  type: string;
-  conversation_id: string | null;
-  outcome: string;
-  received_at: number;
-}
-
-interface DeadLetterDbRow {
-  body_sha256: string;
-  type: string;
-  reason: string;
-  body: string;
-  received_at: number;
-}
-
-interface PendingDbRow {
-  conversation_id: string;
-  audio_key: string;
-  audio_type: string;
-  audio_size: number;
-  received_at: number;
-}
-
-function toPending(r: PendingDbRow): PendingAudio {
-  return {
-    conversationId: r.conversation_id,
-    audio: { blobKey: r.audio_key, contentType: r.audio_type, size: r.audio_size },
-    receivedAtUnixSecs: r.received_at,
-  };
-}
+import { inTransaction } from "./pg-transaction.js";
 
 /** Webhook bookkeeping in PostgreSQL. */
 export class PostgresWebhookStore implements WebhookStore {
@@ -68,9 +38,7 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async addDeadLetter(letter: DeadLetter): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    return inTransaction(this.pool, async (client) => {
       await client.query(
         "INSERT INTO webhook_dead_letters (body_sha256, type, reason, body, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (body_sha256) DO NOTHING",
         [letter.bodySha256, letter.type, letter.reason, letter.body, letter.receivedAtUnixSecs],
@@ -79,13 +47,7 @@ export class PostgresWebhookStore implements WebhookStore {
         "INSERT INTO webhook_deliveries (body_sha256, type, conversation_id, outcome, received_at) VALUES ($1, $2, NULL, 'dead_letter', $3) ON CONFLICT (body_sha256) DO NOTHING",
         [letter.bodySha256, letter.type, letter.receivedAtUnixSecs],
       );
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {

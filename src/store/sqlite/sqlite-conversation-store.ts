@@ -1,6 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { ConversationRecord } from "../../domain/conversation.js";
 import type { ListPage, ListQuery } from "../../domain/list-query.js";
+import { type AudioDbRow, type ListDbRow, toAudio, toListPage } from "../db-rows.js";
 import {
   buildListConditions,
   buildListSql,
@@ -27,27 +28,6 @@ import {
   sortKeyFloor,
 } from "./sort-key.js";
 
-interface ListDbRow {
-  start_time: number;
-  conversation_id: string;
-  list_item: string;
-  transcript_summary: string | null;
-  eval_results: string | null;
-  data_results: string | null;
-}
-
-interface AudioDbRow {
-  audio_key: string | null;
-  audio_type: string | null;
-  audio_size: number | null;
-}
-
-function toAudio(row: AudioDbRow): AudioInfo | null {
-  return row.audio_key !== null
-    ? { blobKey: row.audio_key, contentType: row.audio_type ?? "audio/mpeg", size: row.audio_size ?? 0 }
-    : null;
-}
-
 /**
  * Conditions on the search text aliased `t`, one per token. A plain LIKE lets the trigram index
  * answer; a token holding `%` or `_` would need LIKE's ESCAPE, which the index cannot serve, so
@@ -72,22 +52,6 @@ export const sqliteListDialect: ListSqlDialect = {
   searchCondition: (tokens, bind) =>
     `EXISTS (SELECT 1 FROM conversation_text t WHERE t.rowid = c.sort_key AND ${searchConditions(tokens, bind)})`,
 };
-
-function toListPage(rows: ListDbRow[], pageSize: number): ListPage<ListRow> {
-  const hasMore = rows.length > pageSize;
-  const page = hasMore ? rows.slice(0, pageSize) : rows;
-  const last = page[page.length - 1];
-  return {
-    items: page.map((r) => ({
-      listItemJson: r.list_item,
-      transcriptSummary: r.transcript_summary,
-      evaluationResultsJson: r.eval_results,
-      dataCollectionResultsJson: r.data_results,
-    })),
-    nextCursor: hasMore && last ? { startTime: last.start_time, conversationId: last.conversation_id } : null,
-    hasMore,
-  };
-}
 
 /** Conversations in SQLite: one row per conversation, facet rows for the multi-valued filters, FTS5 for search. */
 export class SqliteConversationStore implements ConversationStore {

@@ -1,25 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
+import { type KeyDbRow, toApiKeyRow } from "../db-rows.js";
 import type { ApiKeyRow, KeyStore } from "../store.js";
-
-interface KeyDbRow {
-  id: string;
-  name: string;
-  prefix: string;
-  hash: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-function toRow(r: KeyDbRow): ApiKeyRow {
-  return {
-    id: r.id,
-    name: r.name,
-    prefix: r.prefix,
-    hash: r.hash,
-    createdAtUnixSecs: r.created_at,
-    revokedAtUnixSecs: r.revoked_at,
-  };
-}
 
 /** API keys in SQLite. */
 export class SqliteKeyStore implements KeyStore {
@@ -35,7 +16,7 @@ export class SqliteKeyStore implements KeyStore {
 
   async listKeys(): Promise<ApiKeyRow[]> {
     const rows = this.db.prepare("SELECT * FROM api_keys ORDER BY created_at, id").all() as KeyDbRow[];
-    return rows.map(toRow);
+    return rows.map(toApiKeyRow);
   }
 
   async revokeKey(idOrPrefix: string, atUnixSecs: number): Promise<number> {
@@ -48,6 +29,6 @@ export class SqliteKeyStore implements KeyStore {
     const row = this.db.prepare("SELECT * FROM api_keys WHERE hash = ? AND revoked_at IS NULL").get(hash) as
       | KeyDbRow
       | undefined;
-    return row ? toRow(row) : undefined;
+    return row ? toApiKeyRow(row) : undefined;
   }
 }

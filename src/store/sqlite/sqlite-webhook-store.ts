@@ -1,4 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
+import { type DeadLetterDbRow, type DeliveryDbRow, type PendingDbRow, toPending } from "../db-rows.js";
 import type {
   DeadLetter,
   PendingAudio,
@@ -6,38 +7,6 @@ import type {
   WebhookOutcome,
   WebhookStore,
 } from "../webhook-store.js";
-
-interface DeliveryDbRow {
-  body_sha256: string;
-  type: string;
-  conversation_id: string | null;
-  outcome: string;
-  received_at: number;
-}
-
-interface DeadLetterDbRow {
-  body_sha256: string;
-  type: string;
-  reason: string;
-  body: string;
-  received_at: number;
-}
-
-interface PendingDbRow {
-  conversation_id: string;
-  audio_key: string;
-  audio_type: string;
-  audio_size: number;
-  received_at: number;
-}
-
-function toPending(r: PendingDbRow): PendingAudio {
-  return {
-    conversationId: r.conversation_id,
-    audio: { blobKey: r.audio_key, contentType: r.audio_type, size: r.audio_size },
-    receivedAtUnixSecs: r.received_at,
-  };
-}
 
 /** Webhook bookkeeping in SQLite. */
 export class SqliteWebhookStore implements WebhookStore {
