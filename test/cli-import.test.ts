@@ -1,9 +1,7 @@
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { ElevenLabsClient } from "@elevenlabs/elevenlabs-js";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -21,44 +19,9 @@ import { startServer } from "../src/main.js";
 import type { Database } from "../src/store/store.js";
 import { syntheticConversation, syntheticNdjson } from "./fixtures/synthetic-conversations.js";
 import { createTestStorage, type TestStorage } from "./support/backends.js";
+import { runCli } from "./support/run-cli.js";
 
 // The CLI tests run on SQLite only: they start `openconvai` as a child process on a temp data dir.
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `openconvai ARGS` from source as a child process, optionally feeding stdin. */
-function runCli(
-  args: string[],
-  options: { input?: string; env?: Record<string, string> } = {},
-): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
-  // The child must use the temp data dir it is given, never a database from the environment.
-  delete env.DATABASE_URL;
-  delete env.OPENCONVAI_DATA;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-      cwd: REPO,
-      env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
-  });
-}
 
 const line = (doc: unknown) => JSON.stringify(doc);
 

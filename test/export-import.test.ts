@@ -1,9 +1,7 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveConfig } from "../src/config/config.js";
 import { audioFileName, importAudioDirectory, parseAudioFileName } from "../src/ingest/audio-files.js";
@@ -12,8 +10,7 @@ import { exportNdjson } from "../src/ingest/ndjson-exporter.js";
 import { importNdjson, openNdjsonFile } from "../src/ingest/ndjson-importer.js";
 import { openRuntime, type Runtime } from "../src/main.js";
 import { BACKENDS, createTestStorage, type TestStorage } from "./support/backends.js";
-
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+import { type CliResult, runCli as runCliProcess } from "./support/run-cli.js";
 
 /** Everything in a directory, file name to bytes. */
 function readDirectory(dir: string): Map<string, Buffer> {
@@ -104,32 +101,9 @@ describe.each(BACKENDS)("export, import into an empty database, export again (%s
   });
 });
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
+/** Runs the CLI with a data dir (and nothing else) from the environment. */
 function runCli(args: string[], dataDir: string): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENCONVAI_DATA: dataDir };
-  delete env.DATABASE_URL;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-      cwd: REPO,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCliProcess(args, { env: { OPENCONVAI_DATA: dataDir } });
 }
 
 describe("openconvai export and import --audio (CLI, SQLite)", () => {

@@ -1,11 +1,9 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConversationRecord } from "../src/domain/conversation.js";
 import { checkIncomingDocument } from "../src/ingest/ingest-service.js";
@@ -15,36 +13,14 @@ import { HttpConversationSource, parseRetryAfter } from "../src/sync/http-conver
 import { syncConversations } from "../src/sync/sync-conversations.js";
 import { syntheticConversation } from "./fixtures/synthetic-conversations.js";
 import { BACKENDS } from "./support/backends.js";
+import { type CliResult, runCli as runCliProcess } from "./support/run-cli.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 const CONVERSATIONS = 520;
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Runs `openconvai ARGS` from source on a data dir; resolves with the exit code and the output. */
-function runCli(
-  args: string[],
-  dataDir: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENCONVAI_DATA: dataDir };
-  delete env.DATABASE_URL;
-  delete env.ELEVENLABS_API_KEY;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-      cwd: REPO,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+/** Runs the CLI with a data dir (and nothing else) from the environment. */
+function runCli(args: string[], dataDir: string): Promise<CliResult> {
+  return runCliProcess(args, { env: { OPENCONVAI_DATA: dataDir } });
 }
 
 /** Exports a server's conversations and recordings: the NDJSON text and the files by name. */

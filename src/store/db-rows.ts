@@ -3,7 +3,9 @@
  * column names), and how they map to the store types: written once for both backends.
  */
 import type { ListPage } from "../domain/list-query.js";
+import type { ConversationFileRow } from "./file-store.js";
 import type { ApiKeyRow, AudioInfo, ListRow } from "./store.js";
+import type { TagRow } from "./tag-store.js";
 import type { PendingAudio } from "./webhook-store.js";
 
 /** A list row as both schemas store it. */
@@ -102,5 +104,53 @@ export function toPending(r: PendingDbRow): PendingAudio {
     conversationId: r.conversation_id,
     audio: { blobKey: r.audio_key, contentType: r.audio_type, size: r.audio_size },
     receivedAtUnixSecs: r.received_at,
+  };
+}
+
+/** An uploaded file row. */
+export interface FileDbRow {
+  file_id: string;
+  conversation_id: string;
+  blob_key: string;
+  file_name: string | null;
+  content_type: string;
+  size: number;
+  created_at: number;
+}
+
+/** Reads an uploaded file row. */
+export function toFile(r: FileDbRow): ConversationFileRow {
+  return {
+    fileId: r.file_id,
+    conversationId: r.conversation_id,
+    blobKey: r.blob_key,
+    fileName: r.file_name,
+    contentType: r.content_type,
+    size: r.size,
+    createdAtUnixSecs: r.created_at,
+  };
+}
+
+/** A tag row. */
+export interface TagDbRow {
+  seq: number;
+  tag_id: string;
+  title: string;
+  description: string | null;
+  owner_user_id: string;
+  workspace_id: string;
+  created_at: number;
+}
+
+/** Reads a tag row. */
+export function toTag(r: TagDbRow): TagRow {
+  return {
+    seq: r.seq,
+    tagId: r.tag_id,
+    title: r.title,
+    description: r.description,
+    ownerUserId: r.owner_user_id,
+    workspaceId: r.workspace_id,
+    createdAtUnixSecs: r.created_at,
   };
 }

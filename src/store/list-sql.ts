@@ -1,5 +1,6 @@
 import type { FacetKind } from "../domain/conversation.js";
 import type { KeyedCondition, ListQuery } from "../domain/list-query.js";
+import type { CandidatePosition } from "./message-search-store.js";
 
 /** The parts of SQL that differ between the database backends, as the list query needs them. */
 export interface ListSqlDialect {
@@ -169,5 +170,29 @@ export function buildListSql(query: ListQuery, dialect: ListSqlDialect): SqlQuer
   const sql =
     `SELECT ${LIST_COLUMNS} FROM conversations c${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ` +
     `${listOrder(query)} LIMIT ${bind(query.pageSize + 1)}`;
+  return { sql, params };
+}
+
+/**
+ * The candidate conversations of a message search: the list's filters (search included),
+ * newest first, from a position, with the documents to rank messages in.
+ */
+export function buildCandidateSql(
+  query: ListQuery,
+  from: CandidatePosition | null,
+  limit: number,
+  dialect: ListSqlDialect,
+): SqlQuery {
+  const { params, bind } = createParams(dialect);
+  const where = buildListConditions(query, dialect, bind);
+  if (from) {
+    where.push(
+      `(c.start_time, c.conversation_id) ${from.inclusive ? "<=" : "<"} (${bind(from.startTime)}, ${bind(from.conversationId)})`,
+    );
+  }
+  const sql =
+    "SELECT c.conversation_id, c.start_time, c.agent_id, c.doc FROM conversations c" +
+    `${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ` +
+    `ORDER BY c.start_time DESC, c.conversation_id DESC LIMIT ${bind(limit)}`;
   return { sql, params };
 }

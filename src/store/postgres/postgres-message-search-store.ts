@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { ListQuery } from "../../domain/list-query.js";
-import { buildListConditions, createParams } from "../list-sql.js";
+import { buildCandidateSql } from "../list-sql.js";
 import type {
   CandidateConversation,
   CandidatePosition,
@@ -24,17 +24,7 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
     from: CandidatePosition | null,
     limit: number,
   ): Promise<CandidateConversation[]> {
-    const { params, bind } = createParams(postgresListDialect);
-    const where = buildListConditions(query, postgresListDialect, bind);
-    if (from) {
-      where.push(
-        `(c.start_time, c.conversation_id) ${from.inclusive ? "<=" : "<"} (${bind(from.startTime)}, ${bind(from.conversationId)})`,
-      );
-    }
-    const sql =
-      `SELECT c.conversation_id, c.start_time, c.agent_id, c.doc FROM conversations c` +
-      `${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ` +
-      `ORDER BY c.start_time DESC, c.conversation_id DESC LIMIT ${bind(limit)}`;
+    const { sql, params } = buildCandidateSql(query, from, limit, postgresListDialect);
     const result = await this.pool.query<{
       conversation_id: string;
       start_time: number;

@@ -1,27 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
+import { type FileDbRow, toFile } from "../db-rows.js";
 import type { ConversationFileRow, ConversationFileStore } from "../file-store.js";
-
-interface FileDbRow {
-  file_id: string;
-  conversation_id: string;
-  blob_key: string;
-  file_name: string | null;
-  content_type: string;
-  size: number;
-  created_at: number;
-}
-
-function toFile(r: FileDbRow): ConversationFileRow {
-  return {
-    fileId: r.file_id,
-    conversationId: r.conversation_id,
-    blobKey: r.blob_key,
-    fileName: r.file_name,
-    contentType: r.content_type,
-    size: r.size,
-    createdAtUnixSecs: r.created_at,
-  };
-}
 
 /** Uploaded conversation files in SQLite (rows go with their conversation: ON DELETE CASCADE). */
 export class SqliteConversationFileStore implements ConversationFileStore {

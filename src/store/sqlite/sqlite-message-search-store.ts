@@ -1,6 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { ListQuery } from "../../domain/list-query.js";
-import { buildListConditions, createParams } from "../list-sql.js";
+import { buildCandidateSql } from "../list-sql.js";
 import type {
   CandidateConversation,
   CandidatePosition,
@@ -33,17 +33,7 @@ export class SqliteMessageSearchStore implements MessageSearchStore {
     from: CandidatePosition | null,
     limit: number,
   ): Promise<CandidateConversation[]> {
-    const { params, bind } = createParams(sqliteListDialect);
-    const where = buildListConditions(query, sqliteListDialect, bind);
-    if (from) {
-      where.push(
-        `(c.start_time, c.conversation_id) ${from.inclusive ? "<=" : "<"} (${bind(from.startTime)}, ${bind(from.conversationId)})`,
-      );
-    }
-    const sql =
-      `SELECT c.conversation_id, c.start_time, c.agent_id, c.doc FROM conversations c` +
-      `${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ` +
-      `ORDER BY c.start_time DESC, c.conversation_id DESC LIMIT ${bind(limit)}`;
+    const { sql, params } = buildCandidateSql(query, from, limit, sqliteListDialect);
     const rows = this.db.prepare(sql).all(...params) as {
       conversation_id: string;
       start_time: number;

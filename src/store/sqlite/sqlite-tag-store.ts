@@ -1,27 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
+import { type TagDbRow, toTag } from "../db-rows.js";
 import type { NewTag, TagChange, TagRow, TagStore } from "../tag-store.js";
-
-interface TagDbRow {
-  seq: number;
-  tag_id: string;
-  title: string;
-  description: string | null;
-  owner_user_id: string;
-  workspace_id: string;
-  created_at: number;
-}
-
-function toTag(r: TagDbRow): TagRow {
-  return {
-    seq: r.seq,
-    tagId: r.tag_id,
-    title: r.title,
-    description: r.description,
-    ownerUserId: r.owner_user_id,
-    workspaceId: r.workspace_id,
-    createdAtUnixSecs: r.created_at,
-  };
-}
 
 /** Conversation tags in SQLite. */
 export class SqliteTagStore implements TagStore {
