@@ -6,14 +6,14 @@ import { ApiKeyService } from "./auth/api-keys.js";
 import type { BlobStore } from "./blobs/blob-store.js";
 import { FsBlobStore } from "./blobs/fs/fs-blob-store.js";
 import type { Config } from "./config/config.js";
-import { IngestService } from "./ingest/ingest-service.js";
+import { IngestService } from "./conversations/conversation-service.js";
 import { type AiServices, createAiServices } from "./providers/ai-services.js";
 import { openDatabase } from "./store/open-database.js";
 import type { Workload } from "./store/sqlite/sqlite-database.js";
 import type { Database } from "./store/store.js";
 
 /** The parts every command and the server are built from. */
-export interface Runtime {
+export interface Services {
   config: Config;
   db: Database;
   blobs: BlobStore;
@@ -25,7 +25,7 @@ export interface Runtime {
 }
 
 /** Opens the database (running migrations) and the blob store for a configuration. */
-export async function openRuntime(config: Config, workload: Workload = "serve"): Promise<Runtime> {
+export async function openServices(config: Config, workload: Workload = "serve"): Promise<Services> {
   const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, workload });
   const blobs = new FsBlobStore(path.join(config.dataDir, "blobs"));
   const ai = createAiServices(config.ai, db);
@@ -57,7 +57,7 @@ export function createLogger(config: Config): Logger {
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
-  runtime: Runtime;
+  services: Services;
   /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
   stop(): Promise<void>;
 }
@@ -72,36 +72,36 @@ export async function startServer(
   config: Config,
   logger: Logger = createLogger(config),
 ): Promise<RunningServer & { firstStartKey: FirstStartKey | undefined }> {
-  const runtime = await openRuntime(config);
+  const services = await openServices(config);
   try {
-    if (config.bootstrapKey) await runtime.keys.ensure(config.bootstrapKey, "bootstrap");
+    if (config.bootstrapKey) await services.keys.ensure(config.bootstrapKey, "bootstrap");
     let firstStartKey: FirstStartKey | undefined;
-    if (!(await runtime.keys.hasActiveKey())) {
-      const created = await runtime.keys.create("first-start");
+    if (!(await services.keys.hasActiveKey())) {
+      const created = await services.keys.create("first-start");
       firstStartKey = { secret: created.secret };
     }
     const app = await buildApp({
-      ...runtime,
+      ...services,
       limits: config.limits,
       logger,
       webhookSettings: config.webhooks,
     });
     const address = await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as { port: number }).port;
-    runtime.ai.start(logger);
+    services.ai.start(logger);
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     return {
       app,
       url: address.startsWith("http") ? `http://${host}:${port}` : address,
-      runtime,
+      services,
       firstStartKey,
       stop: async () => {
         await app.close();
-        await runtime.close();
+        await services.close();
       },
     };
   } catch (error) {
-    await runtime.close();
+    await services.close();
     throw error;
   }
 }

@@ -8,7 +8,7 @@ import { audioFileName, importAudioDirectory, parseAudioFileName } from "../src/
 import { loadDemoConversations } from "../src/ingest/demo-conversations.js";
 import { exportNdjson } from "../src/ingest/ndjson-exporter.js";
 import { importNdjson, openNdjsonFile } from "../src/ingest/ndjson-importer.js";
-import { openRuntime, type Runtime } from "../src/main.js";
+import { openServices, type Services } from "../src/main.js";
 import { BACKENDS, createTestStorage, type TestStorage } from "./support/backends.js";
 import { type CliResult, runCli as runCliProcess } from "./support/run-cli.js";
 
@@ -21,16 +21,16 @@ function readDirectory(dir: string): Map<string, Buffer> {
   );
 }
 
-async function openStorage(storage: TestStorage): Promise<Runtime> {
-  return openRuntime(resolveConfig({ data: storage.dataDir, databaseUrl: storage.databaseUrl }, {}));
+async function openStorage(storage: TestStorage): Promise<Services> {
+  return openServices(resolveConfig({ data: storage.dataDir, databaseUrl: storage.databaseUrl }, {}));
 }
 
-/** Exports a runtime to a string and an audio directory. */
-async function exportAll(runtime: Runtime, audioDir: string): Promise<string> {
+/** Exports the services to a string and an audio directory. */
+async function exportAll(services: Services, audioDir: string): Promise<string> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on("data", (c: Buffer) => chunks.push(c));
-  await exportNdjson(runtime.db.conversations, runtime.blobs, out, { audioDir, pageSize: 5 });
+  await exportNdjson(services.db.conversations, services.blobs, out, { audioDir, pageSize: 5 });
   out.end();
   return Buffer.concat(chunks).toString("utf8");
 }
@@ -137,9 +137,9 @@ describe("openconvai export and import --audio (CLI, SQLite)", () => {
       expect(none.code).toBe(0);
       expect(none.stdout).toBe("");
       expect(none.stderr).toMatch(/No failed webhook deliveries/);
-      const runtime = await openRuntime(resolveConfig({ data: b }, {}));
+      const services = await openServices(resolveConfig({ data: b }, {}));
       try {
-        await runtime.db.webhooks.addDeadLetter({
+        await services.db.webhooks.addDeadLetter({
           bodySha256: "ab".repeat(32),
           type: "answering_machine_detection",
           reason: 'Unknown webhook event type "answering_machine_detection".',
@@ -147,7 +147,7 @@ describe("openconvai export and import --audio (CLI, SQLite)", () => {
           receivedAtUnixSecs: 1_760_000_000,
         });
       } finally {
-        await runtime.close();
+        await services.close();
       }
       const failed = await runCli(["webhooks", "failed"], b);
       expect(failed.code).toBe(0);

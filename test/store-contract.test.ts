@@ -581,7 +581,7 @@ describe.each(BACKENDS)("store contract on %s", (backend) => {
     });
 
     it("returns false for an unknown conversation", async () => {
-      expect(await db.conversations.deleteConversation("nope")).toBe(false);
+      expect(await db.conversations.deleteConversation("nope")).toBeUndefined();
     });
   });
 
@@ -589,14 +589,14 @@ describe.each(BACKENDS)("store contract on %s", (backend) => {
     const audio = { blobKey: "audio/a1.mp3", contentType: "audio/mpeg", size: 5_000_000_000 };
 
     it("refuses audio for an unknown conversation", async () => {
-      expect(await db.conversations.setAudio("nope", audio)).toBe(false);
+      expect(await db.conversations.setAudio("nope", audio)).toBeUndefined();
     });
 
     it("records audio, keeps it on replace and hands it back on delete", async () => {
       await db.conversations.upsertConversations([makeRecord("a1")]);
       expect((await db.conversations.getConversation("a1"))?.audio).toBeNull();
 
-      expect(await db.conversations.setAudio("a1", audio)).toBe(true);
+      expect(await db.conversations.setAudio("a1", audio)).toEqual(audio);
       expect((await db.conversations.getConversation("a1"))?.audio).toEqual(audio);
 
       const replacement = makeRecord("a1", { summary: "replaced" });

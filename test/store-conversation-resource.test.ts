@@ -76,8 +76,8 @@ describe.each(BACKENDS)("conversation resource stores on %s", (backend) => {
         "tag_a",
         "tag_c",
       ]);
-      expect(await db.tags.deleteTag("tag_b")).toBe(true);
-      expect(await db.tags.deleteTag("tag_b")).toBe(false);
+      expect(await db.tags.deleteTag("tag_b")).toMatchObject({ tagId: "tag_b" });
+      expect(await db.tags.deleteTag("tag_b")).toBeUndefined();
       expect(await db.tags.getTag("tag_b")).toBeUndefined();
     });
 
@@ -101,8 +101,8 @@ describe.each(BACKENDS)("conversation resource stores on %s", (backend) => {
 
     it("records files only for existing conversations and removes them one at a time", async () => {
       await db.conversations.upsertConversations([record("c1")]);
-      expect(await db.conversationFiles.insertFile(file("f1", "c1"))).toBe(true);
-      expect(await db.conversationFiles.insertFile(file("f2", "nope"))).toBe(false);
+      expect(await db.conversationFiles.insertFile(file("f1", "c1"))).toEqual(file("f1", "c1"));
+      expect(await db.conversationFiles.insertFile(file("f2", "nope"))).toBeUndefined();
       expect(await db.conversationFiles.getFile("c1", "f1")).toEqual(file("f1", "c1"));
       expect(await db.conversationFiles.getFile("c2", "f1")).toBeUndefined();
       expect(await db.conversationFiles.deleteFile("c1", "f1")).toEqual(file("f1", "c1"));
@@ -132,16 +132,16 @@ describe.each(BACKENDS)("conversation resource stores on %s", (backend) => {
     it("replaces and pages a conversation's log, and goes with the conversation", async () => {
       await db.conversations.upsertConversations([record("c1"), record("nul\u0000c")]);
       const messages = ['{"n":0}', '{"n":1}', '{"n":2}'];
-      expect(await db.sipMessages.replaceSipMessages("c1", messages)).toBe(true);
-      expect(await db.sipMessages.replaceSipMessages("nope", messages)).toBe(false);
+      expect(await db.sipMessages.replaceSipMessages("c1", messages)).toBe(messages.length);
+      expect(await db.sipMessages.replaceSipMessages("nope", messages)).toBeUndefined();
       const first = await db.sipMessages.listSipMessages("c1", null, 2);
       expect(first.map((m) => m.json)).toEqual(['{"n":0}', '{"n":1}']);
       const rest = await db.sipMessages.listSipMessages("c1", first[1]?.position ?? null, 2);
       expect(rest.map((m) => m.json)).toEqual(['{"n":2}']);
 
-      expect(await db.sipMessages.replaceSipMessages("c1", ['{"n":9}'])).toBe(true);
+      expect(await db.sipMessages.replaceSipMessages("c1", ['{"n":9}'])).toBe(1);
       expect((await db.sipMessages.listSipMessages("c1", null, 10)).map((m) => m.json)).toEqual(['{"n":9}']);
-      expect(await db.sipMessages.replaceSipMessages("nul\u0000c", ['{"n":5}'])).toBe(true);
+      expect(await db.sipMessages.replaceSipMessages("nul\u0000c", ['{"n":5}'])).toBe(1);
       expect(await db.sipMessages.listSipMessages("nul\u0000c", null, 10)).toHaveLength(1);
 
       await db.conversations.deleteConversation("c1");

@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkIncomingDocument } from "../src/conversations/conversation-service.js";
 import type { ConversationRecord } from "../src/domain/conversation.js";
-import { checkIncomingDocument } from "../src/ingest/ingest-service.js";
 import { exportNdjson } from "../src/ingest/ndjson-exporter.js";
-import type { Runtime } from "../src/main.js";
+import type { Services } from "../src/main.js";
 import { HttpConversationSource, parseRetryAfter } from "../src/sync/http-conversation-source.js";
 import { syncConversations } from "../src/sync/sync-conversations.js";
 import { syntheticConversation } from "./fixtures/synthetic-conversations.js";
@@ -25,13 +25,13 @@ function runCli(args: string[], dataDir: string): Promise<CliResult> {
 
 /** Exports a server's conversations and recordings: the NDJSON text and the files by name. */
 async function exportServer(
-  runtime: Runtime,
+  services: Services,
   audioDir: string,
 ): Promise<{ ndjson: string; audio: Map<string, Buffer> }> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on("data", (c: Buffer) => chunks.push(c));
-  await exportNdjson(runtime.db.conversations, runtime.blobs, out, { audioDir });
+  await exportNdjson(services.db.conversations, services.blobs, out, { audioDir });
   out.end();
   const audio = new Map(
     readdirSync(audioDir)
@@ -144,7 +144,7 @@ describe("openconvai sync", () => {
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), "openconvai-sync-"));
     a = await startTestServer("sqlite");
-    const runtime = a.server.runtime;
+    const services = a.server.services;
     const records: ConversationRecord[] = [];
     for (let i = 0; i < CONVERSATIONS; i++) {
       const doc = syntheticConversation(i, 4);
@@ -154,7 +154,7 @@ describe("openconvai sync", () => {
       if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
       records.push(checked.record);
     }
-    await runtime.ingest.putRecords(records);
+    await services.ingest.putRecords(records);
     // Every conversation but each tenth has a recording of its own.
     const ids = records.map((r) => r.index.conversationId);
     for (let i = 0; i < ids.length; i += 16) {
@@ -164,7 +164,7 @@ describe("openconvai sync", () => {
           .map((id, j) =>
             (i + j) % 10 === 9
               ? undefined
-              : runtime.ingest.putAudio(
+              : services.ingest.putAudio(
                   id,
                   Buffer.from(`ID3-${id}-`.repeat(40 + ((i + j) % 17))),
                   "audio/mpeg",
@@ -172,7 +172,7 @@ describe("openconvai sync", () => {
           ),
       );
     }
-    expected = await exportServer(runtime, path.join(work, "expected"));
+    expected = await exportServer(services, path.join(work, "expected"));
     proxy = await startFaultyProxy(a.url);
   }, 120_000);
 
@@ -187,7 +187,7 @@ describe("openconvai sync", () => {
     async (backend) => {
       const b = await startTestServer(backend);
       try {
-        const runtime = b.server.runtime;
+        const services = b.server.services;
         const source = new HttpConversationSource({
           baseUrl: proxy.url,
           apiKey: a.apiKey,
@@ -195,7 +195,7 @@ describe("openconvai sync", () => {
           timeoutMs: 5_000,
           maxAttempts: 12,
         });
-        const options = { source, db: runtime.db, ingest: runtime.ingest, audio: true, concurrency: 16 };
+        const options = { source, db: services.db, ingest: services.ingest, audio: true, concurrency: 16 };
 
         // A dry run lists everything and writes nothing.
         const dry = await syncConversations({ ...options, dryRun: true });
@@ -205,7 +205,7 @@ describe("openconvai sync", () => {
           failed: 0,
           markAfter: null,
         });
-        expect(await runtime.db.conversations.countConversations()).toBe(0);
+        expect(await services.db.conversations.countConversations()).toBe(0);
 
         // Stopped part way: the mark does not move.
         const controller = new AbortController();
@@ -217,10 +217,10 @@ describe("openconvai sync", () => {
           },
         });
         await expect(stopped).rejects.toThrow("killed");
-        const partial = await runtime.db.conversations.countConversations();
+        const partial = await services.db.conversations.countConversations();
         expect(partial).toBeGreaterThanOrEqual(230);
         expect(partial).toBeLessThan(CONVERSATIONS);
-        expect(await runtime.db.syncState.getSyncState(source.key)).toBeUndefined();
+        expect(await services.db.syncState.getSyncState(source.key)).toBeUndefined();
 
         // Started again: it finishes, skipping what is already here.
         const resumed = await syncConversations(options);
@@ -229,7 +229,7 @@ describe("openconvai sync", () => {
         // What the stopped run stored is not fetched again (those without a recording are asked for one).
         expect(resumed.skipped).toBeGreaterThan(150);
         expect(resumed.fetched).toBeLessThan(CONVERSATIONS - 150);
-        expect(await runtime.db.conversations.countConversations()).toBe(CONVERSATIONS);
+        expect(await services.db.conversations.countConversations()).toBe(CONVERSATIONS);
         // The mark stops at the conversation still in progress (synthetic starts are 97 s apart).
         expect(resumed.markAfter).toBe(1_735_689_600 + 7 * 97);
 
@@ -244,7 +244,7 @@ describe("openconvai sync", () => {
         expect(full).toMatchObject({ listed: CONVERSATIONS, fetched: CONVERSATIONS, failed: 0 });
         expect(full.markAfter).toBe(resumed.markAfter);
 
-        const mirrored = await exportServer(runtime, path.join(work, `mirror-${backend}`));
+        const mirrored = await exportServer(services, path.join(work, `mirror-${backend}`));
         expect(mirrored.ndjson).toBe(expected.ndjson);
         expect([...mirrored.audio.keys()]).toEqual([...expected.audio.keys()]);
         for (const [name, bytes] of expected.audio)
@@ -267,8 +267,8 @@ describe("openconvai sync", () => {
     try {
       const run = syncConversations({
         source,
-        db: b.server.runtime.db,
-        ingest: b.server.runtime.ingest,
+        db: b.server.services.db,
+        ingest: b.server.services.ingest,
         audio: false,
       });
       await expect(run).rejects.toThrow(/answered 401/);

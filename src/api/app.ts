@@ -8,26 +8,26 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Logger } from "pino";
-import { analysisRoutes } from "../analysis/analysis-routes.js";
 import type { ApiKeyService } from "../auth/api-keys.js";
 import type { BlobStore } from "../blobs/blob-store.js";
-import { ingestRoutes } from "../ingest/ingest-routes.js";
-import type { IngestService } from "../ingest/ingest-service.js";
-import { sipMessageIngestRoutes } from "../ingest/sip-message-ingest-routes.js";
-import { topicIngestRoutes } from "../ingest/topic-ingest-routes.js";
-import { ELEVENLABS_WEBHOOK_PATH, webhookRoutes } from "../ingest/webhook-routes.js";
+import type { IngestService } from "../conversations/conversation-service.js";
 import type { SignatureSettings } from "../ingest/webhook-signature.js";
 import type { AiServices } from "../providers/ai-services.js";
-import { messageSearchRoutes } from "../search/message-search-routes.js";
 import type { Database } from "../store/store.js";
+import { analysisRoutes } from "./analysis/analysis-routes.js";
 import { ApiError, ValidationFailed, type ValidationIssue } from "./api-error.js";
 import { conversationRoutes } from "./conversations/conversation-routes.js";
 import { feedbackRoutes } from "./conversations/feedback-routes.js";
 import { fileRoutes } from "./conversations/file-routes.js";
 import { resolveRoutes } from "./conversations/resolve-routes.js";
 import { sipMessageRoutes } from "./conversations/sip-message-routes.js";
+import { ingestRoutes } from "./ingest/ingest-routes.js";
+import { sipMessageIngestRoutes } from "./ingest/sip-message-ingest-routes.js";
+import { topicIngestRoutes } from "./ingest/topic-ingest-routes.js";
+import { messageSearchRoutes } from "./search/message-search-routes.js";
 import { tagRoutes } from "./tags/tag-routes.js";
 import { topicRoutes } from "./topics/topic-routes.js";
+import { ELEVENLABS_WEBHOOK_PATH, webhookRoutes } from "./webhooks/webhook-routes.js";
 
 /** Size limits for request bodies. */
 export interface BodyLimits {

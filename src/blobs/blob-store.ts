@@ -15,8 +15,3 @@ export interface BlobStore {
   /** Removes the blob; removing a missing blob is not an error. */
   delete(key: string): Promise<void>;
 }
-
-/** The blob key of a conversation's audio recording. */
-export function audioBlobKey(conversationId: string): string {
-  return `audio/${encodeURIComponent(conversationId)}`;
-}

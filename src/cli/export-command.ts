@@ -4,7 +4,7 @@ import { finished } from "node:stream/promises";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { exportNdjson } from "../ingest/ndjson-exporter.js";
-import { withRuntime } from "./keys-command.js";
+import { withServices } from "./keys-command.js";
 import { withStorageOptions } from "./main.js";
 
 /** `openconvai export [--out FILE|-] [--audio DIR]`: every conversation as NDJSON, plus the recordings. */
@@ -18,7 +18,7 @@ export function registerExportCommand(program: Command): void {
       .option("--out <file>", "the NDJSON file, or - for stdout", "-")
       .option("--audio <dir>", "also write each recording into this directory (<conversation id>.mp3, …)"),
   ).action(async (flags: { data?: string; databaseUrl?: string; out: string; audio?: string }) =>
-    withRuntime(flags, async ({ db, blobs }) => {
+    withServices(flags, async ({ db, blobs }) => {
       const toStdout = flags.out === "-";
       // A file is written under a temporary name and renamed at the end, so it is never half there.
       const temp = `${flags.out}.partial`;

@@ -11,7 +11,7 @@ import {
   ndjsonStreamSource,
   openNdjsonFile,
 } from "../ingest/ndjson-importer.js";
-import { withRuntime } from "./keys-command.js";
+import { withServices } from "./keys-command.js";
 import { withStorageOptions } from "./main.js";
 
 /** Renders a bad line as one line of text: its number, then each issue's location and message. */
@@ -120,7 +120,7 @@ export function registerImportCommand(program: Command): void {
       if (file === "-" && process.stdin.isTTY) {
         process.stderr.write("Reading NDJSON from the terminal; end with Ctrl-D.\n");
       }
-      await withRuntime(
+      await withServices(
         flags,
         async ({ config, ingest }) => {
           const display = createImportDisplay(process.stderr, source.size);

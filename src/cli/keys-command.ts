@@ -1,20 +1,20 @@
 import type { Command } from "commander";
 import { resolveConfig } from "../config/config.js";
-import { openRuntime, type Runtime } from "../main.js";
+import { openServices, type Services } from "../main.js";
 import type { Workload } from "../store/sqlite/sqlite-database.js";
 import { withStorageOptions } from "./main.js";
 
-/** Runs a command body against an opened runtime, closing it afterwards. */
-export async function withRuntime<T>(
+/** Runs a command body against an opened services, closing it afterwards. */
+export async function withServices<T>(
   flags: { data?: string; databaseUrl?: string },
-  body: (runtime: Runtime) => Promise<T>,
+  body: (services: Services) => Promise<T>,
   workload: Workload = "serve",
 ): Promise<T> {
-  const runtime = await openRuntime(resolveConfig(flags), workload);
+  const services = await openServices(resolveConfig(flags), workload);
   try {
-    return await body(runtime);
+    return await body(services);
   } finally {
-    await runtime.close();
+    await services.close();
   }
 }
 
@@ -24,7 +24,7 @@ export function registerKeysCommand(program: Command): void {
   withStorageOptions(keys.command("create").description("create a key and print it (last line of stdout)"))
     .option("--name <name>", "a label for the key", "cli")
     .action(async (flags) =>
-      withRuntime(flags, async ({ keys: service }) => {
+      withServices(flags, async ({ keys: service }) => {
         const { row, secret } = await service.create(flags.name);
         process.stderr.write(`Created key ${row.id} (${row.name}). It is shown only once:\n`);
         process.stdout.write(`${secret}\n`);
@@ -32,7 +32,7 @@ export function registerKeysCommand(program: Command): void {
     );
   withStorageOptions(keys.command("list").description("list keys (never their secrets)")).action(
     async (flags) =>
-      withRuntime(flags, async ({ keys: service }) => {
+      withServices(flags, async ({ keys: service }) => {
         const rows = await service.list();
         for (const k of rows) {
           const state =
@@ -50,7 +50,7 @@ export function registerKeysCommand(program: Command): void {
   withStorageOptions(
     keys.command("revoke").description("revoke a key by id or prefix").argument("<id-or-prefix>"),
   ).action(async (idOrPrefix: string, flags) =>
-    withRuntime(flags, async ({ keys: service }) => {
+    withServices(flags, async ({ keys: service }) => {
       const n = await service.revoke(idOrPrefix);
       if (n === 0) {
         process.stderr.write(`No active key matches "${idOrPrefix}". See \`openconvai keys list\`.\n`);

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { loadDemoConversations } from "../ingest/demo-conversations.js";
-import { withRuntime } from "./keys-command.js";
+import { withServices } from "./keys-command.js";
 import { withStorageOptions } from "./main.js";
 
 function text(value: unknown): string {
@@ -20,7 +20,7 @@ export function registerSeedCommand(program: Command): void {
       process.exitCode = 2;
       return;
     }
-    await withRuntime(flags, async ({ config, db, ingest, keys }) => {
+    await withServices(flags, async ({ config, db, ingest, keys }) => {
       const { conversations } = await loadDemoConversations(ingest, Math.floor(Date.now() / 1000));
       const created = conversations.filter((c) => c.outcome === "created").length;
       const audioBytes = conversations.reduce((sum, c) => sum + c.audioBytes, 0);

@@ -28,7 +28,7 @@ export function registerServeCommand(program: Command): void {
       }
       throw error;
     }
-    const backend = server.runtime.db.kind === "sqlite" ? `SQLite in ${config.dataDir}` : "PostgreSQL";
+    const backend = server.services.db.kind === "sqlite" ? `SQLite in ${config.dataDir}` : "PostgreSQL";
     process.stderr.write(`openconvai is serving the Conversations API on ${server.url} (${backend}).\n`);
     if (server.firstStartKey) {
       const key = server.firstStartKey.secret;

@@ -2,7 +2,7 @@ import { MultiBar } from "cli-progress";
 import { type Command, Option } from "commander";
 import { HttpConversationSource } from "../sync/http-conversation-source.js";
 import { type SyncProgress, type SyncSummary, syncConversations } from "../sync/sync-conversations.js";
-import { withRuntime } from "./keys-command.js";
+import { withServices } from "./keys-command.js";
 import { withStorageOptions } from "./main.js";
 
 interface SyncFlags {
@@ -121,7 +121,7 @@ export function registerSyncCommand(program: Command): void {
     const stop = () => controller.abort(new Error("stopped"));
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
-    await withRuntime(flags, async ({ db, ingest }) => {
+    await withServices(flags, async ({ db, ingest }) => {
       let display = createSyncDisplay(process.stderr);
       const source = new HttpConversationSource({
         baseUrl: flags.from,

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { withRuntime } from "./keys-command.js";
+import { withServices } from "./keys-command.js";
 import { withStorageOptions } from "./main.js";
 
 function parseLimit(raw: string): number {
@@ -23,7 +23,7 @@ export function registerWebhooksCommand(program: Command): void {
       .option("--limit <n>", "how many to list, oldest first", "1000")
       .option("--json", "print each dead letter as one JSON line, body included"),
   ).action(async (flags: { data?: string; databaseUrl?: string; limit: string; json?: boolean }) =>
-    withRuntime(flags, async ({ db }) => {
+    withServices(flags, async ({ db }) => {
       const letters = await db.webhooks.listDeadLetters(parseLimit(flags.limit));
       for (const l of letters) {
         if (flags.json) {
@@ -45,7 +45,7 @@ export function registerWebhooksCommand(program: Command): void {
       .description("list audio received by webhook whose transcription has not arrived yet")
       .option("--limit <n>", "how many to list, oldest first", "1000"),
   ).action(async (flags: { data?: string; databaseUrl?: string; limit: string }) =>
-    withRuntime(flags, async ({ db }) => {
+    withServices(flags, async ({ db }) => {
       const pending = await db.webhooks.listPendingAudio(parseLimit(flags.limit));
       for (const p of pending) {
         process.stdout.write(`${iso(p.receivedAtUnixSecs)}\t${p.conversationId}\t${p.audio.size} bytes\n`);

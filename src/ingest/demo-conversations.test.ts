@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { checkIncomingDocument } from "../conversations/conversation-service.js";
 import { buildDemoConversations } from "./demo-conversations.js";
-import { checkIncomingDocument } from "./ingest-service.js";
 import {
   buildSilentMp3,
   SILENT_MP3_FRAME_BYTES,

@@ -6,9 +6,10 @@
  * minutes before it, so a fresh install shows recent activity. Ids are fixed, so seeding again
  * replaces the same twelve conversations instead of adding more.
  */
+
+import { checkIncomingDocument, type IngestService } from "../conversations/conversation-service.js";
 import type { ConversationDoc } from "../domain/conversation.js";
 import type { UpsertOutcome } from "../store/store.js";
-import { checkIncomingDocument, type IngestService } from "./ingest-service.js";
 import { buildSilentMp3 } from "./silent-mp3.js";
 
 interface DemoAgent {

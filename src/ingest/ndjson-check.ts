@@ -3,8 +3,8 @@
  * synchronous, so it can run on the importer's thread or in a worker (ndjson-check-worker.ts).
  */
 import type { ValidationIssue } from "../api/api-error.js";
+import { checkIncomingDocument } from "../conversations/conversation-service.js";
 import type { ConversationRecord } from "../domain/conversation.js";
-import { checkIncomingDocument } from "./ingest-service.js";
 
 /** The longest conversation id accepted: the same limit as the `{conversation_id}` path parameter. */
 const MAX_CONVERSATION_ID_LENGTH = 512;

@@ -6,10 +6,11 @@
  */
 import { createHash } from "node:crypto";
 import type { ValidationIssue } from "../api/api-error.js";
-import { audioBlobKey, type BlobStore } from "../blobs/blob-store.js";
+import { audioBlobKey } from "../blobs/blob-keys.js";
+import type { BlobStore } from "../blobs/blob-store.js";
+import { checkIncomingDocument, type IngestService } from "../conversations/conversation-service.js";
 import type { Database } from "../store/store.js";
 import type { WebhookOutcome } from "../store/webhook-store.js";
-import { checkIncomingDocument, type IngestService } from "./ingest-service.js";
 
 /** What a delivery led to; `duplicate` when the same body was received before. */
 export interface WebhookReceipt {

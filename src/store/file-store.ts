@@ -11,8 +11,8 @@ export interface ConversationFileRow {
 
 /** Files uploaded for conversations (metadata; the bytes are in the blob store). */
 export interface ConversationFileStore {
-  /** Records an uploaded file; false (nothing written) if the conversation does not exist. */
-  insertFile(file: ConversationFileRow): Promise<boolean>;
+  /** Records an uploaded file and returns it; undefined (nothing written) if the conversation does not exist. */
+  insertFile(file: ConversationFileRow): Promise<ConversationFileRow | undefined>;
   /** The file of a conversation, or undefined. */
   getFile(conversationId: string, fileId: string): Promise<ConversationFileRow | undefined>;
   /** Removes one file's row and returns it (its blob is the caller's to delete), or undefined. */

@@ -8,9 +8,10 @@ export interface SipMessageRow {
 export interface SipMessageStore {
   /**
    * Replaces a conversation's SIP log with these messages (wire JSON, in log order) in one
-   * transaction; false (nothing written) if the conversation does not exist.
+   * transaction and returns how many were written; undefined (nothing written) if the conversation
+   * does not exist.
    */
-  replaceSipMessages(conversationId: string, messages: readonly string[]): Promise<boolean>;
+  replaceSipMessages(conversationId: string, messages: readonly string[]): Promise<number | undefined>;
   /** Messages in log order after `afterPosition` (exclusive) when given; at most `limit`. */
   listSipMessages(
     conversationId: string,

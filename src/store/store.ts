@@ -62,13 +62,11 @@ export interface ConversationStore {
   /**
    * Removes a conversation and its index rows (and, in the same transaction, its uploaded files'
    * rows); returns its audio and, when it had any, its files' blob keys (for the blob store), or
-   * false if unknown.
+   * undefined if unknown.
    */
-  deleteConversation(
-    conversationId: string,
-  ): Promise<{ audio: AudioInfo | null; fileBlobKeys?: string[] } | false>;
-  /** Records the conversation's audio; false if the conversation is unknown. */
-  setAudio(conversationId: string, audio: AudioInfo): Promise<boolean>;
+  deleteConversation(conversationId: string): Promise<DeletedConversation | undefined>;
+  /** Records the conversation's audio and returns it; undefined if the conversation is unknown. */
+  setAudio(conversationId: string, audio: AudioInfo): Promise<AudioInfo | undefined>;
   countConversations(): Promise<number>;
   /**
    * Reads, changes and rewrites one conversation in one transaction (no other writer interleaves);
@@ -80,6 +78,12 @@ export interface ConversationStore {
   ): Promise<ConversationRecord | undefined>;
   /** Every conversation in conversation_id order, a page at a time (for export and sync). */
   scanConversations(afterId: string | null, limit: number): Promise<ScannedConversation[]>;
+}
+
+/** What a deleted conversation leaves for the blob store to remove. */
+export interface DeletedConversation {
+  audio: AudioInfo | null;
+  fileBlobKeys?: string[];
 }
 
 /** One conversation as a full scan returns it. */

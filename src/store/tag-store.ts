@@ -31,6 +31,6 @@ export interface TagStore {
   listTags(beforeSeq: number | null, limit: number): Promise<TagRow[]>;
   /** Applies a change; returns the updated tag, or undefined if it does not exist. */
   updateTag(tagId: string, change: TagChange): Promise<TagRow | undefined>;
-  /** Removes a tag's definition; false if it did not exist. */
-  deleteTag(tagId: string): Promise<boolean>;
+  /** Removes a tag's definition and returns it; undefined if it did not exist. */
+  deleteTag(tagId: string): Promise<TagRow | undefined>;
 }

@@ -9,8 +9,8 @@
  * a final state, with their recording when audio is asked for) are not fetched again, so a
  * restarted run is quick, and upserts make any overlap harmless.
  */
-import type { IngestService } from "../ingest/ingest-service.js";
-import { checkIncomingDocument } from "../ingest/ingest-service.js";
+import type { IngestService } from "../conversations/conversation-service.js";
+import { checkIncomingDocument } from "../conversations/conversation-service.js";
 import type { Database } from "../store/store.js";
 import type { ConversationSource, SourceListItem } from "./conversation-source.js";
 

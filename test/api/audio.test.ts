@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { audioBlobKey } from "../../src/blobs/blob-store.js";
+import { audioBlobKey } from "../../src/blobs/blob-keys.js";
 import { buildConversation } from "../fixtures/conversations.js";
 import { BACKENDS } from "../support/backends.js";
 import { catchSdkError } from "../support/catch-sdk-error.js";

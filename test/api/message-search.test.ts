@@ -240,7 +240,9 @@ describe.each(BACKENDS)("semantic message search on %s", (backend) => {
   /** Waits until the background indexer has embedded `count` conversations. */
   async function waitForIndex(count: number): Promise<void> {
     const deadline = Date.now() + 10_000;
-    while ((await server.server.runtime.db.messageSearch.countEmbeddedConversations("toy-embed-1")) < count) {
+    while (
+      (await server.server.services.db.messageSearch.countEmbeddedConversations("toy-embed-1")) < count
+    ) {
       if (Date.now() > deadline) throw new Error("the indexer did not embed the conversations in time");
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

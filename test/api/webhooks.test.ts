@@ -42,7 +42,7 @@ describe.each(BACKENDS)("ElevenLabs webhooks (%s)", (backend) => {
   });
   afterAll(async () => server?.stop());
 
-  const count = () => server.server.runtime.db.conversations.countConversations();
+  const count = () => server.server.services.db.conversations.countConversations();
 
   it("stores a valid transcription, readable through the SDK, without an API key", async () => {
     const body = transcriptionBody("conv_wh_valid");
@@ -83,7 +83,7 @@ describe.each(BACKENDS)("ElevenLabs webhooks (%s)", (backend) => {
       expect(typeof error.detail.message, name).toBe("string");
     }
     expect(await count()).toBe(before);
-    expect(await server.server.runtime.db.conversations.getConversation("conv_wh_refused")).toBeUndefined();
+    expect(await server.server.services.db.conversations.getConversation("conv_wh_refused")).toBeUndefined();
   });
 
   it("accepts a timestamp inside the tolerance, either way", async () => {
@@ -100,7 +100,7 @@ describe.each(BACKENDS)("ElevenLabs webhooks (%s)", (backend) => {
     const body2 = transcriptionBody("conv_wh_rotated2");
     const both = `${signWebhookBody(body2, "wsec_other", t)},${signWebhookBody(body2, OLD_SECRET, t).split(",")[1]}`;
     expect((await post(server, body2, both)).status).toBe(200);
-    expect(await server.server.runtime.db.conversations.getConversation("conv_wh_rotated2")).toBeDefined();
+    expect(await server.server.services.db.conversations.getConversation("conv_wh_rotated2")).toBeDefined();
   });
 
   it("answers a redelivery without applying it twice", async () => {
@@ -128,9 +128,9 @@ describe.each(BACKENDS)("ElevenLabs webhooks (%s)", (backend) => {
     expect(early.status).toBe(200);
     expect(((await early.json()) as { status: string }).status).toBe("audio_pending");
     expect(
-      await server.server.runtime.db.conversations.getConversation("conv_wh_audio_first"),
+      await server.server.services.db.conversations.getConversation("conv_wh_audio_first"),
     ).toBeUndefined();
-    const pending = await server.server.runtime.db.webhooks.listPendingAudio(10);
+    const pending = await server.server.services.db.webhooks.listPendingAudio(10);
     expect(pending.map((p) => p.conversationId)).toContain("conv_wh_audio_first");
 
     expect((await post(server, transcriptionBody("conv_wh_audio_first"))).status).toBe(200);
@@ -140,7 +140,7 @@ describe.each(BACKENDS)("ElevenLabs webhooks (%s)", (backend) => {
     expect(audio.status).toBe(200);
     expect(audio.headers.get("content-type")).toBe("audio/mpeg");
     expect(Buffer.from(await audio.arrayBuffer()).equals(mp3)).toBe(true);
-    const left = await server.server.runtime.db.webhooks.listPendingAudio(10);
+    const left = await server.server.services.db.webhooks.listPendingAudio(10);
     expect(left.map((p) => p.conversationId)).not.toContain("conv_wh_audio_first");
   });
 
@@ -200,11 +200,11 @@ describe.each(BACKENDS)("ElevenLabs webhooks (%s)", (backend) => {
       const response = await post(server, body);
       expect(response.status).toBe(200);
     }
-    const letters = await server.server.runtime.db.webhooks.listDeadLetters(100);
+    const letters = await server.server.services.db.webhooks.listDeadLetters(100);
     expect(letters.map((l) => l.type)).toEqual(["answering_machine_detection", "post_call_transcription"]);
     expect(letters[0]?.body).toBe(unknown);
     expect(letters[1]?.reason).toMatch(/status: Field required/);
-    expect(await server.server.runtime.db.conversations.getConversation("conv_wh_invalid")).toBeUndefined();
+    expect(await server.server.services.db.conversations.getConversation("conv_wh_invalid")).toBeUndefined();
   });
 });
 

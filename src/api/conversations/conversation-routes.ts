@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { type ConversationDoc, renderStoredBytes } from "../../domain/conversation.js";
-import { renderWithTrace } from "../../otel/render-with-trace.js";
+import { renderWithTrace } from "../../domain/trace/render-with-trace.js";
 import type { ListRow } from "../../store/store.js";
 import { ApiError, conversationNotFound } from "../api-error.js";
 import type { AppServices } from "../app.js";

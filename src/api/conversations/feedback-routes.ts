@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import { changeConversationDocument } from "../../conversations/change-document.js";
 import { applyFeedback, type FeedbackChange } from "../../domain/feedback.js";
 import type { AppServices } from "../app.js";
-import { changeConversationDocument } from "./change-document.js";
 
 /** The longest feedback comment accepted, in characters. */
 export const MAX_FEEDBACK_COMMENT_LENGTH = 10_000;

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import multipart from "@fastify/multipart";
 import type { FastifyInstance } from "fastify";
+import { fileBlobKey } from "../../blobs/blob-keys.js";
 import type { ConversationDoc } from "../../domain/conversation.js";
 import { ApiError, conversationNotFound, ValidationFailed } from "../api-error.js";
 import type { AppServices } from "../app.js";
@@ -19,13 +20,6 @@ export const ALLOWED_FILE_TYPES: Readonly<Record<string, readonly string[]>> = {
   "text/markdown": [".md", ".markdown"],
   "text/csv": [".csv"],
 };
-
-/** The blob key of an uploaded file: under `files/`, by conversation, then file id. */
-export function fileBlobKey(conversationId: string, fileId: string): string {
-  // "." and ".." survive encodeURIComponent; spelled out, they cannot name a parent directory.
-  const folder = encodeURIComponent(conversationId).replace(/^\.{1,2}$/, (dots) => "%2E".repeat(dots.length));
-  return `files/${folder}/${fileId}`;
-}
 
 /** Picks the allowed MIME type of an upload from its part type, or its file name's extension. */
 function allowedTypeOf(mimetype: string, filename: string | undefined): string | undefined {

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+import { changeConversationDocument } from "../../conversations/change-document.js";
 import type { ConversationDoc } from "../../domain/conversation.js";
 import type { ListQuery } from "../../domain/list-query.js";
 import type { Database } from "../../store/store.js";
 import type { TagChange, TagRow } from "../../store/tag-store.js";
 import { ApiError, ValidationFailed } from "../api-error.js";
 import type { AppServices } from "../app.js";
-import { changeConversationDocument } from "../conversations/change-document.js";
 
 /** The workspace every tag belongs to: one server is one workspace. */
 export const TAG_WORKSPACE_ID = "default";

@@ -6,6 +6,7 @@ import { buildListSql, createParams, escapeLike, type ListSqlDialect, tokenizeSe
 import type {
   AudioInfo,
   ConversationStore,
+  DeletedConversation,
   ListRow,
   ScannedConversation,
   StoredConversation,
@@ -223,16 +224,14 @@ export class PostgresConversationStore implements ConversationStore {
     return (result.rows[0]?.n ?? 0) >= COMMON_SEARCH_MATCHES;
   }
 
-  async deleteConversation(
-    conversationId: string,
-  ): Promise<{ audio: AudioInfo | null; fileBlobKeys?: string[] } | false> {
+  async deleteConversation(conversationId: string): Promise<DeletedConversation | undefined> {
     return inTransaction(this.pool, async (client) => {
       // The row lock makes a concurrent file upload wait (its foreign key check) and then fail, so
       // the file rows read next are all there will ever be: their blob keys go back to the caller.
       const locked = await client.query("SELECT 1 FROM conversations WHERE conversation_id = $1 FOR UPDATE", [
         toPgText(conversationId),
       ]);
-      if (locked.rowCount === 0) return false;
+      if (locked.rowCount === 0) return undefined;
       const files = await client.query<{ blob_key: string }>(
         "DELETE FROM conversation_files WHERE conversation_id = $1 RETURNING blob_key",
         [toPgText(conversationId)],
@@ -248,19 +247,19 @@ export class PostgresConversationStore implements ConversationStore {
         [toPgText(conversationId)],
       );
       const row = result.rows[0];
-      if (!row) return false;
+      if (!row) return undefined;
       const audio = toAudio(row);
       return files.rows.length > 0 ? { audio, fileBlobKeys: files.rows.map((f) => f.blob_key) } : { audio };
     });
   }
 
-  async setAudio(conversationId: string, audio: AudioInfo): Promise<boolean> {
+  async setAudio(conversationId: string, audio: AudioInfo): Promise<AudioInfo | undefined> {
     const now = Math.floor(Date.now() / 1000);
     const result = await this.pool.query(
       "UPDATE conversations SET audio_key = $1, audio_type = $2, audio_size = $3, updated_at = $4 WHERE conversation_id = $5",
       [audio.blobKey, audio.contentType, audio.size, now, toPgText(conversationId)],
     );
-    return (result.rowCount ?? 0) > 0;
+    return (result.rowCount ?? 0) > 0 ? audio : undefined;
   }
 
   async countConversations(): Promise<number> {

@@ -7,7 +7,7 @@ import { toPgText } from "./pg-text.js";
 export class PostgresConversationFileStore implements ConversationFileStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async insertFile(file: ConversationFileRow): Promise<boolean> {
+  async insertFile(file: ConversationFileRow): Promise<ConversationFileRow | undefined> {
     // Inserts only when the conversation exists, in one statement. A conversation deleted at the
     // same moment makes the foreign key fail: that is the same answer, "no such conversation".
     try {
@@ -24,9 +24,9 @@ export class PostgresConversationFileStore implements ConversationFileStore {
           file.conversationId,
         ].map(toPgText),
       );
-      return (result.rowCount ?? 0) > 0;
+      return (result.rowCount ?? 0) > 0 ? file : undefined;
     } catch (error) {
-      if ((error as { code?: string }).code === "23503") return false;
+      if ((error as { code?: string }).code === "23503") return undefined;
       throw error;
     }
   }

@@ -7,7 +7,7 @@ import { inTransaction } from "./pg-transaction.js";
 export class PostgresSipMessageStore implements SipMessageStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async replaceSipMessages(conversationId: string, messages: readonly string[]): Promise<boolean> {
+  async replaceSipMessages(conversationId: string, messages: readonly string[]): Promise<number | undefined> {
     const id = toPgText(conversationId);
     return inTransaction(this.pool, async (client) => {
       // Locks the conversation against a concurrent delete until the new log is written.
@@ -15,9 +15,7 @@ export class PostgresSipMessageStore implements SipMessageStore {
         "SELECT 1 FROM conversations WHERE conversation_id = $1 FOR KEY SHARE",
         [id],
       );
-      if (found.rowCount === 0) {
-        return false;
-      }
+      if (found.rowCount === 0) return undefined;
       await client.query("DELETE FROM sip_messages WHERE conversation_id = $1", [id]);
       if (messages.length > 0) {
         await client.query(
@@ -25,7 +23,7 @@ export class PostgresSipMessageStore implements SipMessageStore {
           [id, messages.map(toPgText)],
         );
       }
-      return true;
+      return messages.length;
     });
   }
 

@@ -63,10 +63,12 @@ export class PostgresTagStore implements TagStore {
     return row ? toTag(row) : undefined;
   }
 
-  async deleteTag(tagId: string): Promise<boolean> {
-    const result = await this.pool.query("DELETE FROM conversation_tags WHERE tag_id = $1", [
-      toPgText(tagId),
-    ]);
-    return (result.rowCount ?? 0) > 0;
+  async deleteTag(tagId: string): Promise<TagRow | undefined> {
+    const result = await this.pool.query<TagDbRow>(
+      "DELETE FROM conversation_tags WHERE tag_id = $1 RETURNING *",
+      [toPgText(tagId)],
+    );
+    const row = result.rows[0];
+    return row ? toTag(row) : undefined;
   }
 }

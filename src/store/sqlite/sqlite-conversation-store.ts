@@ -14,6 +14,7 @@ import {
 import type {
   AudioInfo,
   ConversationStore,
+  DeletedConversation,
   ListRow,
   ScannedConversation,
   StoredConversation,
@@ -283,16 +284,14 @@ export class SqliteConversationStore implements ConversationStore {
     return toListPage(rows.slice(0, wanted), query.pageSize);
   }
 
-  async deleteConversation(
-    conversationId: string,
-  ): Promise<{ audio: AudioInfo | null; fileBlobKeys?: string[] } | false> {
+  async deleteConversation(conversationId: string): Promise<DeletedConversation | undefined> {
     const s = this.statements;
     return this.db
       .transaction(() => {
         const row = s.getForDelete.get(conversationId) as
           | (AudioDbRow & { seq: number; sort_key: number })
           | undefined;
-        if (!row) return false as const;
+        if (!row) return undefined;
         // Uploaded files' rows go with the conversation (ON DELETE CASCADE); their blobs are the caller's.
         const files = s.fileBlobKeys.all(conversationId) as { blob_key: string }[];
         s.deleteFacets.run(row.seq);
@@ -304,12 +303,16 @@ export class SqliteConversationStore implements ConversationStore {
       .immediate();
   }
 
-  async setAudio(conversationId: string, audio: AudioInfo): Promise<boolean> {
+  async setAudio(conversationId: string, audio: AudioInfo): Promise<AudioInfo | undefined> {
     const now = Math.floor(Date.now() / 1000);
-    return (
-      this.statements.setAudio.run(audio.blobKey, audio.contentType, audio.size, now, conversationId)
-        .changes > 0
+    const { changes } = this.statements.setAudio.run(
+      audio.blobKey,
+      audio.contentType,
+      audio.size,
+      now,
+      conversationId,
     );
+    return changes > 0 ? audio : undefined;
   }
 
   async countConversations(): Promise<number> {

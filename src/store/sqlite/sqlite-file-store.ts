@@ -19,7 +19,7 @@ export class SqliteConversationFileStore implements ConversationFileStore {
     };
   }
 
-  async insertFile(file: ConversationFileRow): Promise<boolean> {
+  async insertFile(file: ConversationFileRow): Promise<ConversationFileRow | undefined> {
     const result = this.statements.insert.run(
       file.fileId,
       file.blobKey,
@@ -29,7 +29,7 @@ export class SqliteConversationFileStore implements ConversationFileStore {
       file.createdAtUnixSecs,
       file.conversationId,
     );
-    return result.changes > 0;
+    return result.changes > 0 ? file : undefined;
   }
 
   async getFile(conversationId: string, fileId: string): Promise<ConversationFileRow | undefined> {

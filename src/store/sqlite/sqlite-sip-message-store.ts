@@ -19,14 +19,14 @@ export class SqliteSipMessageStore implements SipMessageStore {
     };
   }
 
-  async replaceSipMessages(conversationId: string, messages: readonly string[]): Promise<boolean> {
+  async replaceSipMessages(conversationId: string, messages: readonly string[]): Promise<number | undefined> {
     const s = this.statements;
     return this.db
       .transaction(() => {
-        if (!s.exists.get(conversationId)) return false;
+        if (!s.exists.get(conversationId)) return undefined;
         s.clear.run(conversationId);
         for (const [position, message] of messages.entries()) s.insert.run(conversationId, position, message);
-        return true;
+        return messages.length;
       })
       .immediate();
   }

@@ -17,7 +17,7 @@ export class SqliteTagStore implements TagStore {
       update: db.prepare(
         "UPDATE conversation_tags SET title = ?, description = ? WHERE tag_id = ? RETURNING *",
       ),
-      delete: db.prepare("DELETE FROM conversation_tags WHERE tag_id = ?"),
+      delete: db.prepare("DELETE FROM conversation_tags WHERE tag_id = ? RETURNING *"),
     };
   }
 
@@ -67,7 +67,8 @@ export class SqliteTagStore implements TagStore {
       .immediate();
   }
 
-  async deleteTag(tagId: string): Promise<boolean> {
-    return this.statements.delete.run(tagId).changes > 0;
+  async deleteTag(tagId: string): Promise<TagRow | undefined> {
+    const row = this.statements.delete.get(tagId) as TagDbRow | undefined;
+    return row ? toTag(row) : undefined;
   }
 }

@@ -1,15 +1,15 @@
 import type { FastifyInstance } from "fastify";
-import { ApiError, ValidationFailed } from "../api/api-error.js";
-import type { AppServices } from "../api/app.js";
-import { type ListQueryString, listQuerySchema, toListQuery } from "../api/conversations/list-params.js";
-import { ProviderError } from "../providers/provider-error.js";
-import { tokenizeSearch } from "../store/list-sql.js";
+import { ProviderError } from "../../providers/provider-error.js";
 import {
   type MessageSearchPage,
   searchMessagesBySimilarity,
   searchMessagesByText,
-} from "./message-search.js";
-import { decodeSearchCursor, type SearchCursor } from "./search-cursor.js";
+} from "../../search/message-search.js";
+import { decodeSearchCursor, type SearchCursor } from "../../search/search-cursor.js";
+import { tokenizeSearch } from "../../store/list-sql.js";
+import { ApiError, ValidationFailed } from "../api-error.js";
+import type { AppServices } from "../app.js";
+import { type ListQueryString, listQuerySchema, toListQuery } from "../conversations/list-params.js";
 
 /** The response header that says which search ran: `semantic` or `text`. */
 export const SEARCH_MODE_HEADER = "x-openconvai-search-mode";

@@ -1,8 +1,8 @@
 import { type Readable, Transform } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { ApiError, conversationNotFound, ValidationFailed } from "../api/api-error.js";
-import type { AppServices } from "../api/app.js";
-import { renderStoredDocument } from "../domain/conversation.js";
+import { renderStoredDocument } from "../../domain/conversation.js";
+import { ApiError, conversationNotFound, ValidationFailed } from "../api-error.js";
+import type { AppServices } from "../app.js";
 
 const params = {
   type: "object",

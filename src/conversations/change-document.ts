@@ -1,7 +1,7 @@
-import type { ConversationDoc, ConversationRecord } from "../../domain/conversation.js";
-import { checkIncomingDocument } from "../../ingest/ingest-service.js";
-import type { Database } from "../../store/store.js";
-import { conversationNotFound, ValidationFailed } from "../api-error.js";
+import { conversationNotFound, ValidationFailed } from "../api/api-error.js";
+import type { ConversationDoc, ConversationRecord } from "../domain/conversation.js";
+import type { Database } from "../store/store.js";
+import { checkIncomingDocument } from "./conversation-service.js";
 
 /**
  * Changes a stored conversation document in one transaction: reads it, lets `change` edit it,

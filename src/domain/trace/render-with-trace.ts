@@ -1,4 +1,4 @@
-import { type AudioFlags, type ConversationDoc, renderStoredDocument } from "../domain/conversation.js";
+import { type AudioFlags, type ConversationDoc, renderStoredDocument } from "../conversation.js";
 import { buildConversationTrace } from "./conversation-trace.js";
 
 /**

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject } from "ajv";
-import type { ConversationDoc } from "../../domain/conversation.js";
-import type { ValidationIssue } from "../api-error.js";
+import type { ValidationIssue } from "../api/api-error.js";
+import type { ConversationDoc } from "../domain/conversation.js";
 import wireSchemas from "./wire-schemas.json" with { type: "json" };
 
 type Schema = Record<string, unknown>;

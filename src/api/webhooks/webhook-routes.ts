@@ -1,8 +1,8 @@
 import type { FastifyError, FastifyInstance } from "fastify";
-import { ApiError } from "../api/api-error.js";
-import type { AppServices } from "../api/app.js";
-import { WebhookReceiver } from "./webhook-receiver.js";
-import { type SignatureSettings, verifyWebhookSignature } from "./webhook-signature.js";
+import { WebhookReceiver } from "../../ingest/webhook-receiver.js";
+import { type SignatureSettings, verifyWebhookSignature } from "../../ingest/webhook-signature.js";
+import { ApiError } from "../api-error.js";
+import type { AppServices } from "../app.js";
 
 /** Where ElevenLabs posts its webhooks; authenticated by signature, not by API key. */
 export const ELEVENLABS_WEBHOOK_PATH = "/ingest/v1/webhooks/elevenlabs";

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { ValidationFailed, type ValidationIssue } from "../api/api-error.js";
-import type { AppServices } from "../api/app.js";
+import { ValidationFailed, type ValidationIssue } from "../api-error.js";
+import type { AppServices } from "../app.js";
 
 /** The most topics one agent may define. */
 export const MAX_TOPICS_PER_AGENT = 1000;

@@ -1,16 +1,16 @@
 import type { FastifyInstance } from "fastify";
-import { ApiError, conversationNotFound, ValidationFailed } from "../api/api-error.js";
-import type { AppServices } from "../api/app.js";
-import { renderStoredDocument } from "../domain/conversation.js";
-import type { ChatClient } from "../providers/chat-client.js";
-import { ProviderError } from "../providers/provider-error.js";
-import { InvalidAnswerError } from "./analysis-answer.js";
-import { type AnalysisRun, loadAnalysisSettings, runAnalysis } from "./analysis-service.js";
+import { InvalidAnswerError } from "../../analysis/analysis-answer.js";
+import { type AnalysisRun, loadAnalysisSettings, runAnalysis } from "../../analysis/analysis-service.js";
 import {
   type AnalysisSettings,
   analysisSettingsSchema,
   findDuplicateCriterion,
-} from "./analysis-settings.js";
+} from "../../analysis/analysis-settings.js";
+import { renderStoredDocument } from "../../domain/conversation.js";
+import type { ChatClient } from "../../providers/chat-client.js";
+import { ProviderError } from "../../providers/provider-error.js";
+import { ApiError, conversationNotFound, ValidationFailed } from "../api-error.js";
+import type { AppServices } from "../app.js";
 
 const conversationParams = {
   type: "object",

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { conversationNotFound } from "../api/api-error.js";
-import type { AppServices } from "../api/app.js";
+import { conversationNotFound } from "../api-error.js";
+import type { AppServices } from "../app.js";
 
 /** The most SIP messages one conversation's log may hold. */
 export const MAX_SIP_MESSAGES = 10_000;
@@ -64,7 +64,8 @@ export async function sipMessageIngestRoutes(app: FastifyInstance, services: App
             a.i - b.i,
         )
         .map(({ message }) => JSON.stringify(message));
-      if (!(await db.sipMessages.replaceSipMessages(id, messages))) throw conversationNotFound(id);
+      if ((await db.sipMessages.replaceSipMessages(id, messages)) === undefined)
+        throw conversationNotFound(id);
       return { conversation_id: id, sip_message_count: messages.length };
     },
   );

@@ -23,7 +23,7 @@ import {
 import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
-import type { ConversationDoc } from "../domain/conversation.js";
+import type { ConversationDoc } from "../conversation.js";
 
 /** The instrumentation scope named on every span. */
 export const TRACE_SCOPE = { name: "openconvai.conversation", version: "1" } as const;

@@ -1,16 +1,14 @@
 import type { Readable } from "node:stream";
 import { ValidationFailed, type ValidationIssue } from "../api/api-error.js";
-import {
-  checkConversationDocument,
-  prepareIncomingDocument,
-} from "../api/conversations/document-validator.js";
-import { audioBlobKey, type BlobStore } from "../blobs/blob-store.js";
+import { audioBlobKey } from "../blobs/blob-keys.js";
+import type { BlobStore } from "../blobs/blob-store.js";
 import {
   buildConversationRecord,
   type ConversationDoc,
   type ConversationRecord,
 } from "../domain/conversation.js";
 import type { Database, UpsertOutcome } from "../store/store.js";
+import { checkConversationDocument, prepareIncomingDocument } from "./document-validator.js";
 
 /** The outcome of checking one incoming document: a record ready to write, or what is wrong with it. */
 export type CheckedDocument =
@@ -69,7 +67,9 @@ export class IngestService {
     if (!(await this.db.conversations.getConversation(conversationId))) return false;
     const key = audioBlobKey(conversationId);
     const size = await this.blobs.put(key, body);
-    const ok = await this.db.conversations.setAudio(conversationId, { blobKey: key, contentType, size });
+    const ok =
+      (await this.db.conversations.setAudio(conversationId, { blobKey: key, contentType, size })) !==
+      undefined;
     if (!ok) await this.blobs.delete(key);
     return ok;
   }
