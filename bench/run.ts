@@ -120,7 +120,7 @@ function importFile(file: string, dataDir: string, databaseUrl: string | undefin
   const started = performance.now();
   execFileSync(
     process.execPath,
-    [path.join(root, "dist", "cli", "main.js"), "import", file, "--data", dataDir],
+    [path.join(root, "dist", "cli", "bin.js"), "import", file, "--data", dataDir],
     {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },

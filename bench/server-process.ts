@@ -21,7 +21,7 @@ export async function startServerProcess(options: {
   const apiKey = "oc_bench_key_0123456789abcdefghijklmnopqrstuv";
   const child = spawn(
     process.execPath,
-    [path.join(options.root, "dist", "cli", "main.js"), "serve", "--port", "0", "--data", options.dataDir],
+    [path.join(options.root, "dist", "cli", "bin.js"), "serve", "--port", "0", "--data", options.dataDir],
     {
       env: {
         ...process.env,

@@ -1,13 +1,13 @@
 import path from "node:path";
-import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import { buildApp } from "./api/app.js";
 import { ApiKeyService } from "./auth/api-keys.js";
 import type { BlobStore } from "./blobs/blob-store.js";
 import { FsBlobStore } from "./blobs/fs/fs-blob-store.js";
 import type { Config } from "./config/config.js";
-import { IngestService } from "./conversations/conversation-service.js";
-import { type AiServices, createAiServices } from "./providers/ai-services.js";
+import { ConversationService } from "./conversations/conversation-service.js";
+import { createModelProviders, type ModelProviders } from "./providers/model-providers.js";
+import { EmbeddingIndexer } from "./search/embedding-indexer.js";
 import { openDatabase } from "./store/open-database.js";
 import type { Workload } from "./store/sqlite/sqlite-database.js";
 import type { Database } from "./store/store.js";
@@ -18,26 +18,35 @@ export interface Services {
   db: Database;
   blobs: BlobStore;
   keys: ApiKeyService;
-  ingest: IngestService;
-  /** Model providers (embeddings, LLM) and the embedding indexer. */
-  ai: AiServices;
+  /** The one write path of conversations and their audio. */
+  conversations: ConversationService;
+  /** The configured model providers (embeddings, LLM). */
+  ai: ModelProviders;
+  /** Embeds conversations in the background; set with an embeddings provider, started by the server only. */
+  indexer: EmbeddingIndexer | undefined;
   close(): Promise<void>;
 }
 
-/** Opens the database (running migrations) and the blob store for a configuration. */
+/** Opens the database (running migrations) and the blob store, and builds the parts on them. */
 export async function openServices(config: Config, workload: Workload = "serve"): Promise<Services> {
   const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, workload });
   const blobs = new FsBlobStore(path.join(config.dataDir, "blobs"));
-  const ai = createAiServices(config.ai, db);
+  const ai = createModelProviders(config.ai);
+  const indexer =
+    ai.embeddings && config.ai.embeddings
+      ? new EmbeddingIndexer(db, ai.embeddings, config.ai.embeddings.indexIntervalMs)
+      : undefined;
   return {
     config,
     db,
     blobs,
     keys: new ApiKeyService(db.keys),
-    ingest: new IngestService(db, blobs),
+    conversations: new ConversationService(db.conversations, blobs),
     ai,
+    indexer,
     close: async () => {
-      await ai.stop();
+      // A batch in flight finishes before the database it writes to closes.
+      await indexer?.stop();
       await db.close();
     },
   };
@@ -55,7 +64,8 @@ export function createLogger(config: Config): Logger {
 
 /** A listening server and how to stop it. */
 export interface RunningServer {
-  app: FastifyInstance;
+  /** The HTTP app, as src/api/ builds it (so only src/api/ names the web framework). */
+  app: Awaited<ReturnType<typeof buildApp>>;
   url: string;
   services: Services;
   /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
@@ -88,7 +98,7 @@ export async function startServer(
     });
     const address = await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as { port: number }).port;
-    services.ai.start(logger);
+    services.indexer?.start(logger);
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     return {
       app,

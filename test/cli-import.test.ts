@@ -7,13 +7,8 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolveConfig } from "../src/config/config.js";
 import type { ConversationRecord } from "../src/domain/conversation.js";
-import {
-  ImportInterrupted,
-  importNdjson,
-  ndjsonStreamSource,
-  openNdjsonFile,
-  type RecordSink,
-} from "../src/ingest/ndjson-importer.js";
+import { ImportInterrupted, importNdjson, type RecordSink } from "../src/ingest/ndjson-importer.js";
+import { ndjsonStreamSource, openNdjsonFile } from "../src/ingest/ndjson-source.js";
 import { SILENT_MP3_FRAME_HEADER } from "../src/ingest/silent-mp3.js";
 import { startServer } from "../src/main.js";
 import type { Database } from "../src/store/store.js";

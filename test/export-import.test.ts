@@ -7,7 +7,8 @@ import { resolveConfig } from "../src/config/config.js";
 import { audioFileName, importAudioDirectory, parseAudioFileName } from "../src/ingest/audio-files.js";
 import { loadDemoConversations } from "../src/ingest/demo-conversations.js";
 import { exportNdjson } from "../src/ingest/ndjson-exporter.js";
-import { importNdjson, openNdjsonFile } from "../src/ingest/ndjson-importer.js";
+import { importNdjson } from "../src/ingest/ndjson-importer.js";
+import { openNdjsonFile } from "../src/ingest/ndjson-source.js";
 import { openServices, type Services } from "../src/main.js";
 import { BACKENDS, createTestStorage, type TestStorage } from "./support/backends.js";
 import { type CliResult, runCli as runCliProcess } from "./support/run-cli.js";
@@ -67,14 +68,14 @@ describe.each(BACKENDS)("export, import into an empty database, export again (%s
 
     const a = await openStorage(first);
     cleanups.push(() => a.close());
-    await loadDemoConversations(a.ingest, 1_760_000_000);
+    await loadDemoConversations(a.conversations, 1_760_000_000);
     // One recording in another format, and one conversation without any.
-    await a.ingest.putAudio("conv_demo_02", Buffer.from("RIFF....WAVEfmt "), "audio/wav");
+    await a.conversations.putAudio("conv_demo_02", Buffer.from("RIFF....WAVEfmt "), "audio/wav");
     const withoutAudio = (await a.db.conversations.getConversation("conv_demo_03")) as { json: string };
     await a.db.conversations.deleteConversation("conv_demo_03");
     const doc = JSON.parse(withoutAudio.json) as Record<string, unknown>;
     doc.conversation_id = "conv_no_audio";
-    await a.ingest.putConversation("conv_no_audio", doc);
+    await a.conversations.putConversation(doc, { conversationId: "conv_no_audio" });
 
     const firstExport = await exportAll(a, path.join(work, "audio-1"));
     const ndjson = path.join(work, "export-1.ndjson");
@@ -82,9 +83,11 @@ describe.each(BACKENDS)("export, import into an empty database, export again (%s
 
     const b = await openStorage(second);
     cleanups.push(() => b.close());
-    const summary = await importNdjson(await openNdjsonFile(ndjson), b.ingest, { maxLineBytes: 16 << 20 });
+    const summary = await importNdjson(await openNdjsonFile(ndjson), b.conversations, {
+      maxLineBytes: 16 << 20,
+    });
     expect(summary).toMatchObject({ created: 12, replaced: 0, bad: 0 });
-    const audio = await importAudioDirectory(path.join(work, "audio-1"), b.ingest);
+    const audio = await importAudioDirectory(path.join(work, "audio-1"), b.conversations);
     expect(audio).toEqual({ loaded: 11, unknownConversation: [], skipped: [] });
 
     const secondExport = await exportAll(b, path.join(work, "audio-2"));

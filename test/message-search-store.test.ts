@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildConversationRecord } from "../src/domain/conversation.js";
+import { buildConversationRecord } from "../src/domain/conversation-record.js";
 import type { ListQuery } from "../src/domain/list-query.js";
 import type { Database } from "../src/store/store.js";
 import { buildConversation } from "./fixtures/conversations.js";

@@ -1,11 +1,8 @@
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  buildConversationRecord,
-  type ConversationDoc,
-  type ConversationRecord,
-} from "../src/domain/conversation.js";
+import type { ConversationDoc, ConversationRecord } from "../src/domain/conversation.js";
+import { buildConversationRecord } from "../src/domain/conversation-record.js";
 import type { ListQuery } from "../src/domain/list-query.js";
 import { SQLITE_FILE_NAME } from "../src/store/sqlite/sqlite-database.js";
 import { type ApiKeyRow, type Database, type ListRow, SchemaTooNewError } from "../src/store/store.js";
@@ -590,6 +587,21 @@ describe.each(BACKENDS)("store contract on %s", (backend) => {
 
     it("refuses audio for an unknown conversation", async () => {
       expect(await db.conversations.setAudio("nope", audio)).toBeUndefined();
+    });
+
+    it("putConversation says created with no audio, then replaced with the audio the row keeps", async () => {
+      expect(await db.conversations.putConversation(makeRecord("p1"))).toEqual({
+        outcome: "created",
+        audio: null,
+      });
+      expect(await db.conversations.putConversation(makeRecord("p1", { summary: "again" }))).toEqual({
+        outcome: "replaced",
+        audio: null,
+      });
+      await db.conversations.setAudio("p1", audio);
+      const replacement = makeRecord("p1", { summary: "third" });
+      expect(await db.conversations.putConversation(replacement)).toEqual({ outcome: "replaced", audio });
+      expect((await db.conversations.getConversation("p1"))?.json).toBe(replacement.json);
     });
 
     it("records audio, keeps it on replace and hands it back on delete", async () => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildConversationRecord, type ConversationRecord } from "../src/domain/conversation.js";
+import type { ConversationRecord } from "../src/domain/conversation.js";
+import { buildConversationRecord } from "../src/domain/conversation-record.js";
 import type { Database } from "../src/store/store.js";
 import { BACKENDS, createTestStorage, type TestStorage } from "./support/backends.js";
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkIncomingDocument } from "../src/conversations/conversation-service.js";
+import { checkIncomingDocument } from "../src/conversations/document-validator.js";
 import type { ConversationRecord } from "../src/domain/conversation.js";
 import { exportNdjson } from "../src/ingest/ndjson-exporter.js";
 import type { Services } from "../src/main.js";
@@ -154,7 +154,7 @@ describe("openconvai sync", () => {
       if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
       records.push(checked.record);
     }
-    await services.ingest.putRecords(records);
+    await services.conversations.putRecords(records);
     // Every conversation but each tenth has a recording of its own.
     const ids = records.map((r) => r.index.conversationId);
     for (let i = 0; i < ids.length; i += 16) {
@@ -164,7 +164,7 @@ describe("openconvai sync", () => {
           .map((id, j) =>
             (i + j) % 10 === 9
               ? undefined
-              : services.ingest.putAudio(
+              : services.conversations.putAudio(
                   id,
                   Buffer.from(`ID3-${id}-`.repeat(40 + ((i + j) % 17))),
                   "audio/mpeg",
@@ -195,7 +195,13 @@ describe("openconvai sync", () => {
           timeoutMs: 5_000,
           maxAttempts: 12,
         });
-        const options = { source, db: services.db, ingest: services.ingest, audio: true, concurrency: 16 };
+        const options = {
+          source,
+          db: services.db,
+          conversations: services.conversations,
+          audio: true,
+          concurrency: 16,
+        };
 
         // A dry run lists everything and writes nothing.
         const dry = await syncConversations({ ...options, dryRun: true });
@@ -268,7 +274,7 @@ describe("openconvai sync", () => {
       const run = syncConversations({
         source,
         db: b.server.services.db,
-        ingest: b.server.services.ingest,
+        conversations: b.server.services.conversations,
         audio: false,
       });
       await expect(run).rejects.toThrow(/answered 401/);

@@ -1,5 +1,5 @@
 import type { ConversationDoc } from "../domain/conversation.js";
-import type { ChatMessage } from "../providers/chat-client.js";
+import type { ChatMessage } from "../providers/llm/chat-model.js";
 import type { AnalysisSettings, DataCollectionField, EvaluationCriterion } from "./analysis-settings.js";
 
 /** Most transcript characters sent to the model; a longer transcript keeps its start and its end. */

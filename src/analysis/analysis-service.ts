@@ -1,7 +1,10 @@
-import { buildConversationRecord, type ConversationDoc } from "../domain/conversation.js";
-import type { ChatClient } from "../providers/chat-client.js";
-import type { Database } from "../store/store.js";
-import { type AnalysisAnswer, checkAnalysisAnswer } from "./analysis-answer.js";
+import type { ConversationService, WrittenConversation } from "../conversations/conversation-service.js";
+import type { ConversationDoc } from "../domain/conversation.js";
+import { describeIssues, InvalidInputError, NotFoundError } from "../domain/errors.js";
+import type { ChatModel } from "../providers/llm/chat-model.js";
+import type { AnalysisSettingsStore } from "../store/analysis-settings-store.js";
+import type { ConversationStore } from "../store/store.js";
+import { type AnalysisAnswer, checkAnalysisAnswer, InvalidAnswerError } from "./analysis-answer.js";
 import {
   type AnalysisTask,
   answerSchema,
@@ -11,20 +14,25 @@ import {
 } from "./analysis-prompt.js";
 import { type AnalysisSettings, EMPTY_SETTINGS } from "./analysis-settings.js";
 
+/** What an analysis run reads and writes. */
+export interface AnalysisDeps {
+  conversationStore: ConversationStore;
+  /** The answer is written through the one write path, validated like every other write. */
+  conversations: ConversationService;
+  analysisSettings: AnalysisSettingsStore;
+}
+
 /** What to run: the full analysis, or one evaluation criterion. */
 export type AnalysisRun =
   | { kind: "full" }
   | { kind: "criterion"; criterionId: string; scope: "conversation" | "agent" };
 
-/** The outcome of a run: the conversation as stored afterwards, or why nothing was written. */
-export type AnalysisOutcome =
-  | { ok: true; json: string }
-  | { ok: false; reason: "conversation_not_found" }
-  | { ok: false; reason: "criterion_not_found"; criterionId: string };
-
 /** Reads an agent's analysis settings (none set: summary, title and success only). */
-export async function loadAnalysisSettings(db: Database, agentId: string): Promise<AnalysisSettings> {
-  const json = await db.analysisSettings.getAnalysisSettings(agentId);
+export async function loadAnalysisSettings(
+  store: AnalysisSettingsStore,
+  agentId: string,
+): Promise<AnalysisSettings> {
+  const json = await store.getAnalysisSettings(agentId);
   return json ? (JSON.parse(json) as AnalysisSettings) : EMPTY_SETTINGS;
 }
 
@@ -71,19 +79,21 @@ export function mergeAnalysis(
 /**
  * Runs post-call analysis: reads the conversation and its agent's settings, asks the model, checks
  * the answer, and writes it into `analysis` in one transaction (re-reading the document there, so
- * a concurrent change is kept). An unusable answer throws and writes nothing.
+ * a concurrent change is kept). Returns the conversation as written. Throws NotFoundError for an
+ * unknown conversation or criterion, and InvalidAnswerError for an answer that does not fit (also
+ * when it would make the document invalid); then nothing is written.
  */
 export async function runAnalysis(
-  db: Database,
-  llm: ChatClient,
+  deps: AnalysisDeps,
+  llm: ChatModel,
   conversationId: string,
   run: AnalysisRun,
-): Promise<AnalysisOutcome> {
-  const stored = await db.conversations.getConversation(conversationId);
-  if (!stored) return { ok: false, reason: "conversation_not_found" };
+): Promise<WrittenConversation> {
+  const stored = await deps.conversationStore.getConversation(conversationId);
+  if (!stored) throw new NotFoundError("conversation", conversationId);
   const doc = JSON.parse(stored.json) as ConversationDoc;
   const agentId = String(doc.agent_id);
-  const settings = await loadAnalysisSettings(db, agentId);
+  const settings = await loadAnalysisSettings(deps.analysisSettings, agentId);
   let task: AnalysisTask;
   let transcript: string;
   if (run.kind === "full") {
@@ -91,16 +101,32 @@ export async function runAnalysis(
     transcript = renderTranscript(doc);
   } else {
     const criterion = settings.evaluation_criteria.find((c) => c.id === run.criterionId);
-    if (!criterion) return { ok: false, reason: "criterion_not_found", criterionId: run.criterionId };
+    if (!criterion) {
+      throw new NotFoundError(
+        "evaluation_criterion",
+        run.criterionId,
+        `The agent has no evaluation criterion ${run.criterionId}; define it with PUT /ingest/v1/agents/{agent_id}/analysis-settings.`,
+      );
+    }
     task = { overall: false, criteria: [criterion], dataCollection: {} };
     transcript = renderTranscript(doc, run.scope === "agent" ? agentId : undefined);
   }
   const agentName = typeof doc.agent_name === "string" ? doc.agent_name : null;
   const raw = await llm.completeJson(buildAnalysisMessages(task, transcript, agentName), answerSchema(task));
   const answer = checkAnalysisAnswer(raw, task);
-  const record = await db.conversations.updateConversation(conversationId, (json) =>
-    buildConversationRecord(mergeAnalysis(JSON.parse(json) as ConversationDoc, answer, run)),
-  );
-  if (!record) return { ok: false, reason: "conversation_not_found" };
-  return { ok: true, json: record.json };
+  let json: string;
+  try {
+    json = (
+      await deps.conversations.changeConversation(conversationId, (current) =>
+        mergeAnalysis(current, answer, run),
+      )
+    ).json;
+  } catch (error) {
+    if (error instanceof InvalidInputError) {
+      throw new InvalidAnswerError(`it would make the document invalid (${describeIssues(error.issues)})`);
+    }
+    throw error;
+  }
+  // A run does not touch the audio, so the flag is the one the run started with.
+  return { json, hasAudio: stored.audio !== null };
 }

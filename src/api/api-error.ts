@@ -1,9 +1,4 @@
-/** One FastAPI-style validation issue, as upstream's 422 bodies carry them. */
-export interface ValidationIssue {
-  loc: (string | number)[];
-  msg: string;
-  type: string;
-}
+import { describeIssues, type ValidationIssue } from "../domain/errors.js";
 
 /** The error codes this server answers with (the `detail.status` of non-422 errors). */
 export type ApiErrorCode =
@@ -22,15 +17,13 @@ export type ApiErrorCode =
   | "llm_invalid_output"
   | "embeddings_provider_error"
   | "not_found"
-  | "method_not_allowed"
   | "payload_too_large"
   | "range_not_satisfiable"
   | "unsupported_media_type"
-  | "service_unavailable"
   | "invalid_request"
   | "internal_error";
 
-/** An error the API renders in upstream's envelope; `cause` is logged, never sent. */
+/** The HTTP error type: an error the API renders in upstream's envelope; `cause` is logged, never sent. */
 export class ApiError extends Error {
   constructor(
     readonly statusCode: number,
@@ -48,20 +41,26 @@ export class ApiError extends Error {
   }
 }
 
-/** A 422 with FastAPI's `{"detail":[{loc,msg,type}]}` body. */
+/** A 422 with FastAPI's `{"detail":[{loc,msg,type}]}` body, for what the HTTP layer itself finds wrong. */
 export class ValidationFailed extends Error {
   readonly statusCode = 422;
   constructor(readonly issues: ValidationIssue[]) {
-    super(issues.map((i) => `${i.loc.join(".")}: ${i.msg}`).join("; "));
+    super(describeIssues(issues));
     this.name = "ValidationFailed";
   }
 
+  /** The body upstream sends for a validation error. */
   toBody(): { detail: ValidationIssue[] } {
     return { detail: this.issues };
   }
 }
 
-/** Builds the 404 for an unknown conversation. */
-export function conversationNotFound(conversationId: string): ApiError {
-  return new ApiError(404, "conversation_not_found", `Conversation ${conversationId} was not found.`);
+/** The 413 for a body over its limit; `what` names the body ("request body", "webhook body", "file"). */
+export function bodyTooLarge(limit: number, what = "request body"): ApiError {
+  return new ApiError(413, "payload_too_large", `The ${what} is larger than the limit of ${limit} bytes.`);
+}
+
+/** The 422 of an invalid cursor query parameter. */
+export function invalidCursor(msg = "Invalid cursor"): ValidationFailed {
+  return new ValidationFailed([{ loc: ["query", "cursor"], msg, type: "value_error" }]);
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import Fastify, {
   type FastifyBaseLogger,
-  type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -10,17 +9,18 @@ import Fastify, {
 import type { Logger } from "pino";
 import type { ApiKeyService } from "../auth/api-keys.js";
 import type { BlobStore } from "../blobs/blob-store.js";
-import type { IngestService } from "../conversations/conversation-service.js";
+import type { ConversationService } from "../conversations/conversation-service.js";
 import type { SignatureSettings } from "../ingest/webhook-signature.js";
-import type { AiServices } from "../providers/ai-services.js";
+import type { ModelProviders } from "../providers/model-providers.js";
 import type { Database } from "../store/store.js";
 import { analysisRoutes } from "./analysis/analysis-routes.js";
-import { ApiError, ValidationFailed, type ValidationIssue } from "./api-error.js";
+import { ApiError } from "./api-error.js";
 import { conversationRoutes } from "./conversations/conversation-routes.js";
 import { feedbackRoutes } from "./conversations/feedback-routes.js";
 import { fileRoutes } from "./conversations/file-routes.js";
 import { resolveRoutes } from "./conversations/resolve-routes.js";
 import { sipMessageRoutes } from "./conversations/sip-message-routes.js";
+import { handleError, handleNoRoute, handleRouterError } from "./error-handler.js";
 import { ingestRoutes } from "./ingest/ingest-routes.js";
 import { sipMessageIngestRoutes } from "./ingest/sip-message-ingest-routes.js";
 import { topicIngestRoutes } from "./ingest/topic-ingest-routes.js";
@@ -39,109 +39,19 @@ export interface BodyLimits {
   fileBytes: number;
 }
 
-/** What the HTTP layer is built from. */
-export interface AppServices {
+/** What the HTTP layer is built from; each route plugin is handed only the parts it uses. */
+export interface AppOptions {
   db: Database;
   blobs: BlobStore;
   keys: ApiKeyService;
-  ingest: IngestService;
+  /** The one write path of conversations. */
+  conversations: ConversationService;
   limits: BodyLimits;
   logger: Logger;
   /** Secrets and tolerance of the ElevenLabs webhook receiver; without secrets it answers 503. */
   webhookSettings?: SignatureSettings;
   /** Model providers: semantic search and analysis run when they are configured. */
-  ai?: AiServices;
-}
-
-const LOCATIONS: Record<string, string> = {
-  querystring: "query",
-  params: "path",
-  body: "body",
-  headers: "header",
-};
-
-interface AjvLikeError {
-  keyword: string;
-  instancePath: string;
-  params: Record<string, unknown>;
-  message?: string;
-}
-
-/** Maps Fastify's schema errors to FastAPI-style issues, the shape upstream's 422s have. */
-function toIssues(errors: AjvLikeError[], context: string | undefined): ValidationIssue[] {
-  const where = LOCATIONS[context ?? "body"] ?? "body";
-  return errors.map((e) => {
-    const path = e.instancePath
-      .split("/")
-      .slice(1)
-      .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-    switch (e.keyword) {
-      case "required":
-        return {
-          loc: [where, ...path, String(e.params.missingProperty)],
-          msg: "Field required",
-          type: "missing",
-        };
-      case "maximum":
-        return {
-          loc: [where, ...path],
-          msg: `Input should be less than or equal to ${e.params.limit}`,
-          type: "less_than_equal",
-        };
-      case "minimum":
-        return {
-          loc: [where, ...path],
-          msg: `Input should be greater than or equal to ${e.params.limit}`,
-          type: "greater_than_equal",
-        };
-      case "maxLength":
-        return {
-          loc: [where, ...path],
-          msg: `String should have at most ${e.params.limit} character${e.params.limit === 1 ? "" : "s"}`,
-          type: "string_too_long",
-        };
-      case "minLength":
-        return {
-          loc: [where, ...path],
-          msg: `String should have at least ${e.params.limit} character${e.params.limit === 1 ? "" : "s"}`,
-          type: "string_too_short",
-        };
-      case "maxItems":
-        return {
-          loc: [where, ...path],
-          msg: `List should have at most ${e.params.limit} items`,
-          type: "too_long",
-        };
-      case "enum":
-        return {
-          loc: [where, ...path],
-          msg: `Input should be ${(e.params.allowedValues as unknown[]).map((v) => `'${v}'`).join(", ")}`,
-          type: "enum",
-        };
-      case "type": {
-        const t = String(e.params.type);
-        const type =
-          t === "integer"
-            ? "int_parsing"
-            : t === "number"
-              ? "float_parsing"
-              : t === "boolean"
-                ? "bool_parsing"
-                : `${t}_type`;
-        const msg =
-          t === "integer"
-            ? "Input should be a valid integer"
-            : t === "number"
-              ? "Input should be a valid number"
-              : t === "boolean"
-                ? "Input should be a valid boolean"
-                : `Input should be a valid ${t}`;
-        return { loc: [where, ...path], msg, type };
-      }
-      default:
-        return { loc: [where, ...path], msg: e.message ?? "Invalid value", type: e.keyword };
-    }
-  });
+  ai?: ModelProviders;
 }
 
 /** Logs one line per request when it completes; paths only (query strings can carry search text). */
@@ -165,26 +75,16 @@ class OneLinePerRequest extends LogController {
 }
 
 /** Builds the HTTP server: routes, auth, and the one error handler that renders upstream's envelopes. */
-export async function buildApp(services: AppServices): Promise<FastifyInstance> {
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { db, blobs, conversations, limits } = options;
   const app = Fastify({
-    loggerInstance: services.logger as FastifyBaseLogger,
+    loggerInstance: options.logger as FastifyBaseLogger,
     logController: new OneLinePerRequest(),
-    bodyLimit: services.limits.jsonBytes,
+    bodyLimit: limits.jsonBytes,
     // Above the 512-character id limit, so that the route schemas report an over-long id as a
-    // 422 naming the parameter; only absurd paths are stopped by the router (see frameworkErrors).
+    // 422 naming the parameter; only absurd paths are stopped by the router (see handleRouterError).
     routerOptions: { maxParamLength: 4096 },
-    // Errors the router raises before any route runs; rendered in upstream's 422 envelope too.
-    frameworkErrors: (error, request, reply: FastifyReply) => {
-      const issue =
-        error.code === "FST_ERR_MAX_PARAM_LENGTH"
-          ? { loc: ["path"], msg: "A path parameter is too long", type: "string_too_long" }
-          : { loc: ["path"], msg: "The path is not valid percent-encoded UTF-8", type: "value_error" };
-      // No hooks run for these, so the request id header is set here.
-      reply
-        .code(422)
-        .header("x-request-id", request.id)
-        .send({ detail: [issue] });
-    },
+    frameworkErrors: handleRouterError,
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     ajv: { customOptions: { coerceTypes: "array", allErrors: true, useDefaults: true } },
@@ -200,7 +100,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     // The webhook receiver authenticates each delivery by its signature instead of an API key.
     if (request.url.split("?")[0] === ELEVENLABS_WEBHOOK_PATH) return;
     const key = request.headers["xi-api-key"];
-    const ok = await services.keys.verify(Array.isArray(key) ? key[0] : key);
+    const ok = await options.keys.verify(Array.isArray(key) ? key[0] : key);
     if (!ok) {
       throw new ApiError(
         401,
@@ -212,83 +112,49 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     }
   });
 
-  app.setErrorHandler((error: FastifyError | ApiError | ValidationFailed, request, reply) => {
-    if (error instanceof ValidationFailed) return reply.code(422).send(error.toBody());
-    if (error instanceof ApiError) {
-      if (error.cause) request.log.warn({ err: error.cause }, error.message);
-      return reply.code(error.statusCode).send(error.toBody());
-    }
-    if ("validation" in error && error.validation) {
-      return reply
-        .code(422)
-        .send({ detail: toIssues(error.validation as AjvLikeError[], error.validationContext) });
-    }
-    switch (error.code) {
-      case "FST_ERR_CTP_BODY_TOO_LARGE":
-        return reply
-          .code(413)
-          .send(
-            new ApiError(
-              413,
-              "payload_too_large",
-              `The request body is larger than the limit of ${services.limits.jsonBytes} bytes.`,
-            ).toBody(),
-          );
-      case "FST_ERR_CTP_INVALID_JSON_BODY":
-      case "FST_ERR_CTP_EMPTY_JSON_BODY":
-        // compat: upstream (FastAPI) answers malformed JSON with a 422 `json_invalid` issue.
-        return reply.code(422).send({
-          detail: [{ loc: ["body"], msg: `JSON decode error: ${error.message}`, type: "json_invalid" }],
-        });
-      case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-        return reply.code(415).send(new ApiError(415, "unsupported_media_type", error.message).toBody());
-    }
-    if (error instanceof SyntaxError || (error as FastifyError).statusCode === 400) {
-      return reply.code(422).send({
-        detail: [{ loc: ["body"], msg: `JSON decode error: ${error.message}`, type: "json_invalid" }],
-      });
-    }
-    const status = (error as FastifyError).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) {
-      return reply.code(status).send({ detail: { status: "invalid_request", message: error.message } });
-    }
-    request.log.error({ err: error }, "request failed");
-    return reply
-      .code(500)
-      .send(
-        new ApiError(
-          500,
-          "internal_error",
-          "Internal server error; see the server log for the request id.",
-        ).toBody(),
-      );
-  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNoRoute);
 
-  app.setNotFoundHandler((request, reply) => {
-    reply
-      .code(404)
-      .send(
-        new ApiError(
-          404,
-          "not_found",
-          `No route for ${request.method} ${request.url.split("?")[0]}.`,
-        ).toBody(),
-      );
-  });
-
+  const conversationStore = db.conversations;
   app.get("/healthz", async () => ({ status: "ok" }));
-  await app.register(async (scope) => conversationRoutes(scope, services));
-  await app.register(async (scope) => ingestRoutes(scope, services));
-  await app.register(async (scope) => feedbackRoutes(scope, services));
-  await app.register(async (scope) => fileRoutes(scope, services));
-  await app.register(async (scope) => resolveRoutes(scope, services));
-  await app.register(async (scope) => sipMessageRoutes(scope, services));
-  await app.register(async (scope) => tagRoutes(scope, services));
-  await app.register(async (scope) => topicRoutes(scope, services));
-  await app.register(async (scope) => sipMessageIngestRoutes(scope, services));
-  await app.register(async (scope) => topicIngestRoutes(scope, services));
-  await app.register(async (scope) => webhookRoutes(scope, services));
-  await app.register(async (scope) => messageSearchRoutes(scope, services));
-  await app.register(async (scope) => analysisRoutes(scope, services));
+  await app.register(async (scope) => conversationRoutes(scope, { conversationStore, conversations, blobs }));
+  await app.register(async (scope) => ingestRoutes(scope, { conversations, limits }));
+  await app.register(async (scope) => feedbackRoutes(scope, { conversations }));
+  await app.register(async (scope) =>
+    fileRoutes(scope, { conversationStore, files: db.conversationFiles, blobs, limits }),
+  );
+  await app.register(async (scope) => resolveRoutes(scope, { conversationStore }));
+  await app.register(async (scope) =>
+    sipMessageRoutes(scope, { conversationStore, sipMessages: db.sipMessages }),
+  );
+  await app.register(async (scope) => tagRoutes(scope, { tags: db.tags, conversationStore, conversations }));
+  await app.register(async (scope) => topicRoutes(scope, { topics: db.topics }));
+  await app.register(async (scope) => sipMessageIngestRoutes(scope, { sipMessages: db.sipMessages }));
+  await app.register(async (scope) => topicIngestRoutes(scope, { topics: db.topics }));
+  await app.register(async (scope) =>
+    webhookRoutes(scope, {
+      webhooks: db.webhooks,
+      conversationStore,
+      conversations,
+      blobs,
+      limits,
+      settings: options.webhookSettings,
+    }),
+  );
+  await app.register(async (scope) =>
+    messageSearchRoutes(scope, {
+      messageSearch: db.messageSearch,
+      conversationStore,
+      embeddings: options.ai?.embeddings,
+    }),
+  );
+  await app.register(async (scope) =>
+    analysisRoutes(scope, {
+      conversationStore,
+      conversations,
+      analysisSettings: db.analysisSettings,
+      llm: options.ai?.llm,
+    }),
+  );
   return app;
 }

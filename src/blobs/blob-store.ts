@@ -6,9 +6,16 @@ export interface ByteRange {
   end: number;
 }
 
-/** Where audio and uploaded files live: keyed bytes. The filesystem implements it; S3 can later. */
+/**
+ * Where audio and uploaded files live: keyed bytes. The filesystem implements it; S3 can later.
+ * Keys come from blob-keys.ts; every method rejects a key `assertBlobKey` refuses
+ * (InvalidBlobKeyError). test/blob-contract.test.ts holds every implementation to this.
+ */
 export interface BlobStore {
-  /** Stores the bytes under the key, replacing what was there; the write is atomic. Returns the size. */
+  /**
+   * Stores the bytes under the key, replacing what was there, and returns the size. The write is
+   * atomic: a failed put leaves the previous blob (or none) and nothing half-written.
+   */
   put(key: string, body: Readable | Buffer): Promise<number>;
   /** Reads the bytes (or a range of them); undefined if there is no such blob. */
   get(key: string, range?: ByteRange): Promise<Readable | undefined>;

@@ -4,8 +4,7 @@ import { finished } from "node:stream/promises";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { exportNdjson } from "../ingest/ndjson-exporter.js";
-import { withServices } from "./keys-command.js";
-import { withStorageOptions } from "./main.js";
+import { withServices, withStorageOptions } from "./cli-context.js";
 
 /** `openconvai export [--out FILE|-] [--audio DIR]`: every conversation as NDJSON, plus the recordings. */
 export function registerExportCommand(program: Command): void {

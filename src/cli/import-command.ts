@@ -7,12 +7,9 @@ import {
   type ImportProgress,
   type ImportSummary,
   importNdjson,
-  type NdjsonSource,
-  ndjsonStreamSource,
-  openNdjsonFile,
 } from "../ingest/ndjson-importer.js";
-import { withServices } from "./keys-command.js";
-import { withStorageOptions } from "./main.js";
+import { type NdjsonSource, ndjsonStreamSource, openNdjsonFile } from "../ingest/ndjson-source.js";
+import { withServices, withStorageOptions } from "./cli-context.js";
 
 /** Renders a bad line as one line of text: its number, then each issue's location and message. */
 function describeBadLine(bad: BadLine): string {
@@ -122,11 +119,11 @@ export function registerImportCommand(program: Command): void {
       }
       await withServices(
         flags,
-        async ({ config, ingest }) => {
+        async ({ config, conversations }) => {
           const display = createImportDisplay(process.stderr, source.size);
           let summary: ImportSummary;
           try {
-            summary = await importNdjson(source, ingest, {
+            summary = await importNdjson(source, conversations, {
               maxLineBytes: config.limits.jsonBytes,
               strict: flags.strict === true,
               onBadLine: display.badLine,
@@ -152,7 +149,7 @@ export function registerImportCommand(program: Command): void {
           if (flags.audio !== undefined && !summary.strictFailure) {
             let audio: Awaited<ReturnType<typeof importAudioDirectory>>;
             try {
-              audio = await importAudioDirectory(flags.audio, ingest);
+              audio = await importAudioDirectory(flags.audio, conversations);
             } catch (error) {
               process.stderr.write(
                 `openconvai import: cannot read ${flags.audio}: ${(error as Error).message}\n`,

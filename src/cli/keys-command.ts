@@ -1,22 +1,5 @@
 import type { Command } from "commander";
-import { resolveConfig } from "../config/config.js";
-import { openServices, type Services } from "../main.js";
-import type { Workload } from "../store/sqlite/sqlite-database.js";
-import { withStorageOptions } from "./main.js";
-
-/** Runs a command body against an opened services, closing it afterwards. */
-export async function withServices<T>(
-  flags: { data?: string; databaseUrl?: string },
-  body: (services: Services) => Promise<T>,
-  workload: Workload = "serve",
-): Promise<T> {
-  const services = await openServices(resolveConfig(flags), workload);
-  try {
-    return await body(services);
-  } finally {
-    await services.close();
-  }
-}
+import { withServices, withStorageOptions } from "./cli-context.js";
 
 /** `openconvai keys create|list|revoke`: API keys, stored hashed. */
 export function registerKeysCommand(program: Command): void {

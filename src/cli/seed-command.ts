@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { loadDemoConversations } from "../ingest/demo-conversations.js";
-import { withServices } from "./keys-command.js";
-import { withStorageOptions } from "./main.js";
+import { withServices, withStorageOptions } from "./cli-context.js";
 
 function text(value: unknown): string {
   return typeof value === "string" ? value : "";
@@ -20,8 +19,8 @@ export function registerSeedCommand(program: Command): void {
       process.exitCode = 2;
       return;
     }
-    await withServices(flags, async ({ config, db, ingest, keys }) => {
-      const { conversations } = await loadDemoConversations(ingest, Math.floor(Date.now() / 1000));
+    await withServices(flags, async ({ config, db, conversations: service, keys }) => {
+      const { conversations } = await loadDemoConversations(service, Math.floor(Date.now() / 1000));
       const created = conversations.filter((c) => c.outcome === "created").length;
       const audioBytes = conversations.reduce((sum, c) => sum + c.audioBytes, 0);
       const where = db.kind === "sqlite" ? `SQLite in ${config.dataDir}` : "PostgreSQL";

@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { resolveConfig } from "../config/config.js";
 import { createLogger, startServer } from "../main.js";
-import { withStorageOptions } from "./main.js";
+import { withStorageOptions } from "./cli-context.js";
 
 /** `openconvai serve`: runs the API until SIGTERM or SIGINT, then shuts down gracefully. */
 export function registerServeCommand(program: Command): void {

@@ -2,8 +2,7 @@ import { MultiBar } from "cli-progress";
 import { type Command, Option } from "commander";
 import { HttpConversationSource } from "../sync/http-conversation-source.js";
 import { type SyncProgress, type SyncSummary, syncConversations } from "../sync/sync-conversations.js";
-import { withServices } from "./keys-command.js";
-import { withStorageOptions } from "./main.js";
+import { withServices, withStorageOptions } from "./cli-context.js";
 
 interface SyncFlags {
   data?: string;
@@ -121,7 +120,7 @@ export function registerSyncCommand(program: Command): void {
     const stop = () => controller.abort(new Error("stopped"));
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
-    await withServices(flags, async ({ db, ingest }) => {
+    await withServices(flags, async ({ db, conversations }) => {
       let display = createSyncDisplay(process.stderr);
       const source = new HttpConversationSource({
         baseUrl: flags.from,
@@ -138,7 +137,7 @@ export function registerSyncCommand(program: Command): void {
             const summary = await syncConversations({
               source,
               db,
-              ingest,
+              conversations,
               agentId: flags.agentId,
               sinceUnixSecs: since,
               audio: flags.audio === true,

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { withServices } from "./keys-command.js";
-import { withStorageOptions } from "./main.js";
+import { withServices, withStorageOptions } from "./cli-context.js";
 
 function parseLimit(raw: string): number {
   const n = Number(raw);

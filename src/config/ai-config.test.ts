@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveAiConfig } from "./ai-config.js";
-import { ConfigError } from "./config.js";
+import { ConfigError } from "./config-error.js";
 
 describe("resolveAiConfig", () => {
   it("leaves both providers unset by default", () => {

@@ -1,4 +1,4 @@
-import { ConfigError } from "./config.js";
+import { ConfigError } from "./config-error.js";
 
 /** An OpenAI-compatible embeddings endpoint, for semantic message search. */
 export interface EmbeddingsConfig {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { type AiConfig, resolveAiConfig } from "./ai-config.js";
+import { ConfigError } from "./config-error.js";
 
 /** Everything the server and the commands are configured by. */
 export interface Config {
@@ -25,14 +26,6 @@ export interface ConfigFlags {
   port?: string;
   data?: string;
   databaseUrl?: string;
-}
-
-/** A configuration value that cannot be used; the message says which and what to do. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
 }
 
 const MIB = 1024 * 1024;

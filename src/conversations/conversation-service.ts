@@ -1,76 +1,124 @@
 import type { Readable } from "node:stream";
-import { ValidationFailed, type ValidationIssue } from "../api/api-error.js";
 import { audioBlobKey } from "../blobs/blob-keys.js";
 import type { BlobStore } from "../blobs/blob-store.js";
-import {
-  buildConversationRecord,
-  type ConversationDoc,
-  type ConversationRecord,
-} from "../domain/conversation.js";
-import type { Database, UpsertOutcome } from "../store/store.js";
-import { checkConversationDocument, prepareIncomingDocument } from "./document-validator.js";
+import type { ConversationDoc, ConversationIndex, ConversationRecord } from "../domain/conversation.js";
+import { InvalidInputError, NotFoundError } from "../domain/errors.js";
+import type { AudioInfo } from "../store/audio-info.js";
+import type { ConversationStore, UpsertOutcome } from "../store/store.js";
+import { checkIncomingDocument } from "./document-validator.js";
+import type { IssueLocation } from "./validation-issues.js";
 
-/** The outcome of checking one incoming document: a record ready to write, or what is wrong with it. */
-export type CheckedDocument =
-  | { ok: true; record: ConversationRecord }
-  | { ok: false; issues: ValidationIssue[] };
-
-/** Validates a document (the path id wins over the body's) and builds its record. */
-export function checkIncomingDocument(
-  doc: unknown,
-  conversationId: string | undefined,
-  locPrefix: (string | number)[] = ["body"],
-): CheckedDocument {
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-    return {
-      ok: false,
-      issues: [{ loc: locPrefix, msg: "Input should be a valid dictionary or object", type: "dict_type" }],
-    };
-  }
-  const prepared = prepareIncomingDocument(doc as ConversationDoc, conversationId);
-  const issues = checkConversationDocument(prepared, locPrefix);
-  if (typeof prepared.conversation_id === "string" && prepared.conversation_id.length === 0) {
-    issues.push({
-      loc: [...locPrefix, "conversation_id"],
-      msg: "String should have at least 1 character",
-      type: "string_too_short",
-    });
-  }
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, record: buildConversationRecord(prepared) };
+/**
+ * A conversation as a write left it. GET serves `renderStoredDocument(json, { hasAudio })`, so a
+ * writer can answer with exactly that without reading the row back.
+ */
+export interface WrittenConversation {
+  /** The document as stored: the server-owned `has_*` keys are not part of it. */
+  json: string;
+  /** Whether the conversation has audio. */
+  hasAudio: boolean;
 }
 
-/** Writes conversations and their audio: the one path every way in (HTTP, import, seed) goes through. */
-export class IngestService {
+/** What `putConversation` wrote. */
+export interface PutConversationResult extends WrittenConversation {
+  outcome: UpsertOutcome;
+  /** The index fields of what was written (sync reads the status). */
+  index: ConversationIndex;
+}
+
+/** Where the id and the issues of an incoming document come from. */
+export interface PutConversationOptions {
+  /** The id from the path; it wins over the body's `conversation_id`. */
+  conversationId?: string;
+  /** Where issues are located (default `["body"]`, as the ingest PUT reports them). */
+  loc?: IssueLocation;
+}
+
+/**
+ * The one write path of conversation documents and their audio: every writer (the ingest API,
+ * the importer, the webhook receiver, sync, feedback, tags, analysis, the demo seed) goes through
+ * it. A document is validated against the SDK's wire model and turned into its record (index
+ * columns, facets, search text) before anything is written; what was written is returned, so no
+ * one reads it back. It throws domain errors: InvalidInputError (nothing written), NotFoundError.
+ */
+export class ConversationService {
   constructor(
-    private readonly db: Database,
+    private readonly store: ConversationStore,
     private readonly blobs: BlobStore,
   ) {}
 
-  /** Validates and upserts one document; throws a 422 and writes nothing when it is invalid. */
-  async putConversation(conversationId: string, body: unknown): Promise<UpsertOutcome> {
-    const checked = checkIncomingDocument(body, conversationId);
-    if (!checked.ok) throw new ValidationFailed(checked.issues);
-    const [outcome] = await this.db.conversations.upsertConversations([checked.record]);
-    return outcome ?? "created";
+  /** Validates and upserts one document; throws InvalidInputError, writing nothing, when it is invalid. */
+  async putConversation(body: unknown, options: PutConversationOptions = {}): Promise<PutConversationResult> {
+    const checked = checkIncomingDocument(body, options.conversationId, options.loc);
+    if (!checked.ok) throw new InvalidInputError(checked.issues);
+    const { record } = checked;
+    // A replace keeps the row's audio: the store says whether there is any, so nothing is read back.
+    const { outcome, audio } = await this.store.putConversation(record);
+    return { outcome, index: record.index, json: record.json, hasAudio: audio !== null };
   }
 
-  /** Upserts records in one transaction. */
+  /**
+   * Upserts records in one transaction. The records come from `checkIncomingDocument` (the
+   * importer builds them in a worker thread, the demo seed checks its documents first).
+   */
   async putRecords(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]> {
-    return this.db.conversations.upsertConversations(records);
+    return this.store.upsertConversations(records);
+  }
+
+  /**
+   * Changes a stored document in one transaction: `change` gets the stored document and returns
+   * the new one (it may edit and return the same object). The result is validated and rebuilt
+   * like an incoming document, so the list filters see the change. Throws InvalidInputError when
+   * the result is invalid and NotFoundError for an unknown conversation; either way nothing is
+   * written.
+   */
+  async changeConversation(
+    conversationId: string,
+    change: (doc: ConversationDoc) => ConversationDoc,
+  ): Promise<ConversationRecord> {
+    const record = await this.store.updateConversation(conversationId, (json) => {
+      const checked = checkIncomingDocument(change(JSON.parse(json) as ConversationDoc), conversationId);
+      if (!checked.ok) throw new InvalidInputError(checked.issues);
+      return checked.record;
+    });
+    if (!record) throw new NotFoundError("conversation", conversationId);
+    return record;
   }
 
   /**
    * Stores a conversation's audio. The bytes go to the blob store first (atomically), then the
-   * conversation row points at them. Returns false, keeping nothing, for an unknown conversation.
+   * conversation row points at them. Throws NotFoundError, keeping nothing, for an unknown
+   * conversation.
    */
-  async putAudio(conversationId: string, body: Readable | Buffer, contentType: string): Promise<boolean> {
-    if (!(await this.db.conversations.getConversation(conversationId))) return false;
+  async putAudio(
+    conversationId: string,
+    body: Readable | Buffer,
+    contentType: string,
+  ): Promise<WrittenConversation> {
+    const stored = await this.store.getConversation(conversationId);
+    if (!stored) throw new NotFoundError("conversation", conversationId);
     const key = audioBlobKey(conversationId);
     const size = await this.blobs.put(key, body);
-    const ok =
-      (await this.db.conversations.setAudio(conversationId, { blobKey: key, contentType, size })) !==
-      undefined;
-    if (!ok) await this.blobs.delete(key);
-    return ok;
+    if ((await this.store.setAudio(conversationId, { blobKey: key, contentType, size })) === undefined) {
+      // Deleted while the bytes arrived.
+      await this.blobs.delete(key);
+      throw new NotFoundError("conversation", conversationId);
+    }
+    return { json: stored.json, hasAudio: true };
+  }
+
+  /** Points a conversation at audio already in the blob store; throws NotFoundError for an unknown one. */
+  async attachAudio(conversationId: string, audio: AudioInfo): Promise<void> {
+    if ((await this.store.setAudio(conversationId, audio)) === undefined) {
+      throw new NotFoundError("conversation", conversationId);
+    }
+  }
+
+  /** Deletes a conversation with its audio and uploaded files; throws NotFoundError for an unknown one. */
+  async deleteConversation(conversationId: string): Promise<void> {
+    const deleted = await this.store.deleteConversation(conversationId);
+    if (!deleted) throw new NotFoundError("conversation", conversationId);
+    if (deleted.audio) await this.blobs.delete(deleted.audio.blobKey);
+    for (const key of deleted.fileBlobKeys ?? []) await this.blobs.delete(key);
   }
 }

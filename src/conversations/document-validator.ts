@@ -1,6 +1,8 @@
-import { Ajv, type ErrorObject } from "ajv";
-import type { ValidationIssue } from "../api/api-error.js";
-import type { ConversationDoc } from "../domain/conversation.js";
+import { Ajv } from "ajv";
+import type { ConversationDoc, ConversationRecord } from "../domain/conversation.js";
+import { buildConversationRecord } from "../domain/conversation-record.js";
+import type { ValidationIssue } from "../domain/errors.js";
+import { type IssueLocation, toValidationIssues } from "./validation-issues.js";
 import wireSchemas from "./wire-schemas.json" with { type: "json" };
 
 type Schema = Record<string, unknown>;
@@ -39,47 +41,11 @@ ajv.addSchema({ $id: "wire", $defs: relax((wireSchemas as { $defs: unknown }).$d
 
 const validateConversation = ajv.compile({ $ref: "wire#/$defs/GetConversationResponseModel" });
 
-/** Renders one Ajv error as a FastAPI-style validation issue located under `prefix`. */
-function toIssue(error: ErrorObject, prefix: (string | number)[]): ValidationIssue {
-  const path = error.instancePath
-    .split("/")
-    .slice(1)
-    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-  if (error.keyword === "required") {
-    const missing = (error.params as { missingProperty: string }).missingProperty;
-    return { loc: [...prefix, ...path, missing], msg: "Field required", type: "missing" };
-  }
-  if (error.keyword === "type") {
-    const expected = String((error.params as { type: string | string[] }).type);
-    const type = expected.startsWith("number")
-      ? "float_type"
-      : expected.startsWith("boolean")
-        ? "bool_type"
-        : expected.startsWith("string")
-          ? "string_type"
-          : expected.startsWith("array")
-            ? "list_type"
-            : expected.startsWith("object")
-              ? "dict_type"
-              : "type_error";
-    return {
-      loc: [...prefix, ...path],
-      msg: `Input should be of type ${expected.replace(",null", " or null")}`,
-      type,
-    };
-  }
-  return { loc: [...prefix, ...path], msg: error.message ?? "Invalid value", type: error.keyword };
-}
-
 /**
  * Checks a conversation document against the SDK's GetConversationResponseModel, so that what
  * is stored is always something the SDK can read back. Returns the issues, empty when valid.
  */
-export function checkConversationDocument(
-  doc: unknown,
-  prefix: (string | number)[] = ["body"],
-): ValidationIssue[] {
+export function checkConversationDocument(doc: unknown, prefix: IssueLocation = ["body"]): ValidationIssue[] {
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
     return [{ loc: prefix, msg: "Input should be a valid dictionary or object", type: "dict_type" }];
   }
@@ -88,7 +54,8 @@ export function checkConversationDocument(
     (e) => e.keyword !== "if" && e.keyword !== "anyOf",
   );
   const shown = errors.length > 0 ? errors : (validateConversation.errors ?? []);
-  return shown.slice(0, 20).map((e) => toIssue(e, prefix));
+  // The document is checked strictly: a wrong JSON type is `*_type`, never `*_parsing`.
+  return toValidationIssues(shown.slice(0, 20), prefix, "strict");
 }
 
 /** Prepares an incoming document: the id from the path wins, and the server fills its own `has_*` keys. */
@@ -103,4 +70,37 @@ export function prepareIncomingDocument(
   out.has_response_audio = false;
   out.has_auxiliary_audio = false;
   return out;
+}
+
+/** The outcome of checking one incoming document: a record ready to write, or what is wrong with it. */
+export type CheckedDocument =
+  | { ok: true; record: ConversationRecord }
+  | { ok: false; issues: ValidationIssue[] };
+
+/**
+ * Validates an incoming document (the path id, when given, wins over the body's) and builds the
+ * record a store writes. Pure and synchronous: the conversation service calls it for every write,
+ * and the importer's worker thread calls it for each line.
+ */
+export function checkIncomingDocument(
+  doc: unknown,
+  conversationId: string | undefined,
+  prefix: IssueLocation = ["body"],
+): CheckedDocument {
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    return {
+      ok: false,
+      issues: [{ loc: prefix, msg: "Input should be a valid dictionary or object", type: "dict_type" }],
+    };
+  }
+  const prepared = prepareIncomingDocument(doc as ConversationDoc, conversationId);
+  const issues = checkConversationDocument(prepared, prefix);
+  if (typeof prepared.conversation_id === "string" && prepared.conversation_id.length === 0) {
+    issues.push({
+      loc: [...prefix, "conversation_id"],
+      msg: "String should have at least 1 character",
+      type: "string_too_short",
+    });
+  }
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, record: buildConversationRecord(prepared) };
 }

@@ -11,6 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ConversationDoc } from "./conversation.js";
+import { asRecord, asString } from "./json-value.js";
 
 /** The longest reference accepted (a URL). */
 export const MAX_REFERENCE_LENGTH = 2048;
@@ -61,11 +62,7 @@ export function deriveReferenceConversationId(agentId: string, key: string): str
 
 /** The reference keys a document records: its `metadata.async_metadata.external_link`, normalised. */
 export function deriveReferenceKeys(doc: ConversationDoc): string[] {
-  const metadata = doc.metadata;
-  if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) return [];
-  const asyncMetadata = (metadata as Record<string, unknown>).async_metadata;
-  if (asyncMetadata === null || typeof asyncMetadata !== "object" || Array.isArray(asyncMetadata)) return [];
-  const link = (asyncMetadata as Record<string, unknown>).external_link;
-  const key = typeof link === "string" ? normaliseReference(link) : undefined;
+  const link = asString(asRecord(asRecord(doc.metadata)?.async_metadata)?.external_link);
+  const key = link !== null ? normaliseReference(link) : undefined;
   return key ? [key] : [];
 }

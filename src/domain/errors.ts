@@ -11,14 +11,7 @@ export interface ValidationIssue {
 }
 
 /** The kinds of thing a request can name that may not exist. */
-export type ResourceKind =
-  | "conversation"
-  | "audio"
-  | "tag"
-  | "file"
-  | "topics"
-  | "evaluation_criterion"
-  | "analysis_settings";
+export type ResourceKind = "conversation" | "audio" | "tag" | "file" | "topics" | "evaluation_criterion";
 
 /** Something named by id does not exist. */
 export class NotFoundError extends Error {
@@ -27,7 +20,8 @@ export class NotFoundError extends Error {
     readonly id: string,
     message?: string,
   ) {
-    super(message ?? `${kind} ${id} was not found.`);
+    // The default reads "Conversation conv_1 was not found."; kinds that need other words pass them.
+    super(message ?? `${kind[0]?.toUpperCase()}${kind.slice(1).replaceAll("_", " ")} ${id} was not found.`);
     this.name = "NotFoundError";
   }
 }
@@ -35,7 +29,12 @@ export class NotFoundError extends Error {
 /** Input (a document, a body) is not valid; `issues` say where and why. Nothing was written. */
 export class InvalidInputError extends Error {
   constructor(readonly issues: ValidationIssue[]) {
-    super(issues.map((i) => `${i.loc.join(".")}: ${i.msg}`).join("; "));
+    super(describeIssues(issues));
     this.name = "InvalidInputError";
   }
+}
+
+/** Renders issues as one line of text, for logs and dead letters (`loc.path: msg; …`). */
+export function describeIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((i) => `${i.loc.join(".")}: ${i.msg}`).join("; ");
 }

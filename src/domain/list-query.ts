@@ -63,3 +63,18 @@ export interface ListPage<T> {
   nextCursor: ListCursor | null;
   hasMore: boolean;
 }
+
+/** The most words a search is split into; the rest are ignored. */
+const MAX_SEARCH_WORDS = 16;
+
+/**
+ * Splits a search into words: whitespace-separated, each matched as a substring. The list's
+ * `search` filter and message search split queries the same way.
+ */
+export function tokenizeSearch(search: string): string[] {
+  return search
+    .split(/\s+/u)
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0)
+    .slice(0, MAX_SEARCH_WORDS);
+}

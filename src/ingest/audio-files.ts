@@ -8,6 +8,7 @@ import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { NotFoundError } from "../domain/errors.js";
 
 const EXTENSIONS: Record<string, string> = {
   "audio/mpeg": "mp3",
@@ -62,9 +63,10 @@ export async function ensureAudioDirectory(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
 }
 
-/** Where recordings read from a directory go: `IngestService` is one. */
+/** Where recordings read from a directory go: `ConversationService` is one. */
 export interface AudioSink {
-  putAudio(conversationId: string, body: Readable, contentType: string): Promise<boolean>;
+  /** Stores a recording; throws NotFoundError, keeping nothing, for an unknown conversation. */
+  putAudio(conversationId: string, body: Readable, contentType: string): Promise<unknown>;
 }
 
 /** What loading an audio directory did. */
@@ -74,6 +76,21 @@ export interface AudioImportSummary {
   unknownConversation: string[];
   /** Files whose names are not ours. */
   skipped: string[];
+}
+
+/** Loads one recording file; false when its conversation is unknown. */
+async function loadAudioFile(
+  sink: AudioSink,
+  file: string,
+  { conversationId, contentType }: { conversationId: string; contentType: string },
+): Promise<boolean> {
+  try {
+    await sink.putAudio(conversationId, createReadStream(file), contentType);
+    return true;
+  } catch (error) {
+    if (error instanceof NotFoundError) return false;
+    throw error;
+  }
 }
 
 /** Loads every recording in a directory into the sink, a few at a time, in name order. */
@@ -94,11 +111,8 @@ export async function importAudioDirectory(
       const name = names[next++] as string;
       const parsed = parseAudioFileName(name);
       if (!parsed) summary.skipped.push(name);
-      else if (
-        await sink.putAudio(parsed.conversationId, createReadStream(path.join(dir, name)), parsed.contentType)
-      ) {
-        summary.loaded++;
-      } else summary.unknownConversation.push(name);
+      else if (await loadAudioFile(sink, path.join(dir, name), parsed)) summary.loaded++;
+      else summary.unknownConversation.push(name);
       options.onFile?.(++done, names.length);
     }
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkIncomingDocument } from "../conversations/conversation-service.js";
+import { checkIncomingDocument } from "../conversations/document-validator.js";
 import { buildDemoConversations } from "./demo-conversations.js";
 import {
   buildSilentMp3,

@@ -2,12 +2,10 @@
  * Checking NDJSON lines: parse, validate and build the record of each line. Pure and
  * synchronous, so it can run on the importer's thread or in a worker (ndjson-check-worker.ts).
  */
-import type { ValidationIssue } from "../api/api-error.js";
-import { checkIncomingDocument } from "../conversations/conversation-service.js";
+import { checkIncomingDocument } from "../conversations/document-validator.js";
 import type { ConversationRecord } from "../domain/conversation.js";
-
-/** The longest conversation id accepted: the same limit as the `{conversation_id}` path parameter. */
-const MAX_CONVERSATION_ID_LENGTH = 512;
+import type { ValidationIssue } from "../domain/errors.js";
+import { MAX_ID_LENGTH } from "../domain/id-length.js";
 
 /** A line of input: its bytes without the newline, or null when it is over the size limit. */
 export type Line = Uint8Array | null;
@@ -41,10 +39,10 @@ function checkConversationId(doc: unknown, loc: (string | number)[]): Validation
   const at = [...loc, "conversation_id"];
   if (id === undefined || id === null) return { loc: at, msg: "Field required", type: "missing" };
   if (typeof id !== "string") return { loc: at, msg: "Input should be a valid string", type: "string_type" };
-  if (id.length > MAX_CONVERSATION_ID_LENGTH) {
+  if (id.length > MAX_ID_LENGTH) {
     return {
       loc: at,
-      msg: `String should have at most ${MAX_CONVERSATION_ID_LENGTH} characters`,
+      msg: `String should have at most ${MAX_ID_LENGTH} characters`,
       type: "string_too_long",
     };
   }

@@ -6,7 +6,7 @@
 import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type { BlobStore } from "../blobs/blob-store.js";
-import { renderStoredDocument } from "../domain/conversation.js";
+import { renderStoredDocument } from "../domain/stored-document.js";
 import type { ConversationStore } from "../store/store.js";
 import { audioFileName, ensureAudioDirectory, writeAudioFile } from "./audio-files.js";
 

@@ -7,39 +7,21 @@
  * batch being prepared while one is written. A bad line is reported by its number and skipped; with
  * `strict`, every line is checked first and nothing is written unless all of them are good.
  */
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { ConversationRecord } from "../domain/conversation.js";
 import type { UpsertOutcome } from "../store/store.js";
 import { LineChecker } from "./line-checker.js";
+import { LineSplitter } from "./line-splitter.js";
 import type { BadLine, Line, LinesResult } from "./ndjson-check.js";
+import { type NdjsonSource, spoolNdjson } from "./ndjson-source.js";
 
 export type { BadLine } from "./ndjson-check.js";
 
 const MIB = 1024 * 1024;
-const NEWLINE = 0x0a;
 
-/** Where validated records go. `IngestService` is one; each call must be one transaction. */
+/** Where validated records go. `ConversationService` is one; each call must be one transaction. */
 export interface RecordSink {
   putRecords(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]>;
-}
-
-/** NDJSON input: a file, or a stream that can be read once (stdin). */
-export interface NdjsonSource {
-  /** How messages name the input. */
-  readonly name: string;
-  /** Total bytes, when known (for progress). */
-  readonly size: number | undefined;
-  /** Whether `open` may be called more than once: a regular file can be read twice, a pipe cannot. */
-  readonly reopenable: boolean;
-  /** Opens the input from its start. */
-  open(): Readable;
-  /** Releases what the source holds. */
-  close(): Promise<void>;
 }
 
 /** What the importer has done so far, for a progress display. */
@@ -98,102 +80,6 @@ export class ImportInterrupted extends Error {
       { cause },
     );
     this.name = "ImportInterrupted";
-  }
-}
-
-/** Opens an NDJSON file. A regular file is read twice by a strict import; a named pipe is copied first. */
-export async function openNdjsonFile(file: string): Promise<NdjsonSource> {
-  const info = await stat(file);
-  if (info.isDirectory()) throw new Error(`${file} is a directory`);
-  const regular = info.isFile();
-  return {
-    name: file,
-    size: regular ? info.size : undefined,
-    reopenable: regular,
-    open: () => createReadStream(file, { highWaterMark: MIB }),
-    close: async () => {},
-  };
-}
-
-/** Wraps a stream that can be read once (stdin) as a source. */
-export function ndjsonStreamSource(stream: Readable, name = "stdin"): NdjsonSource {
-  let opened = false;
-  return {
-    name,
-    size: undefined,
-    reopenable: false,
-    open: () => {
-      if (opened) throw new Error(`${name} can be read only once`);
-      opened = true;
-      return stream;
-    },
-    close: async () => {},
-  };
-}
-
-/** Copies a source that can be read only once into a temporary file, which the copy's `close` deletes. */
-export async function spoolNdjson(source: NdjsonSource): Promise<NdjsonSource> {
-  const dir = await mkdtemp(path.join(tmpdir(), "openconvai-import-"));
-  const file = path.join(dir, "input.ndjson");
-  try {
-    await pipeline(source.open(), createWriteStream(file));
-    const spooled = await openNdjsonFile(file);
-    return { ...spooled, name: source.name, close: () => rm(dir, { recursive: true, force: true }) };
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-}
-
-/** Cuts a byte stream into lines; a line over the limit is dropped as it streams, never held whole. */
-class LineSplitter {
-  /** The unfinished line: its pieces so far, or `skipping` once it is over the limit. */
-  private partial: Uint8Array[] = [];
-  private partialBytes = 0;
-  private skipping = false;
-
-  constructor(private readonly maxLineBytes: number) {}
-
-  /** Feeds the next chunk; returns the lines it completed. */
-  push(chunk: Uint8Array): Line[] {
-    const lines: Line[] = [];
-    let pos = 0;
-    while (pos < chunk.length) {
-      const nl = chunk.indexOf(NEWLINE, pos);
-      const end = nl === -1 ? chunk.length : nl;
-      if (!this.skipping && this.partialBytes + (end - pos) > this.maxLineBytes) {
-        this.skipping = true;
-        this.partial = [];
-        this.partialBytes = 0;
-      }
-      if (nl === -1) {
-        if (!this.skipping) {
-          this.partial.push(chunk.subarray(pos));
-          this.partialBytes += chunk.length - pos;
-        }
-        break;
-      }
-      lines.push(this.finishLine(chunk.subarray(pos, nl)));
-      pos = nl + 1;
-    }
-    return lines;
-  }
-
-  /** Ends the input; returns its last line when it had no newline. */
-  end(): Line[] {
-    return this.skipping || this.partialBytes > 0 ? [this.finishLine(new Uint8Array(0))] : [];
-  }
-
-  private finishLine(tail: Uint8Array): Line {
-    const line = this.skipping
-      ? null
-      : this.partial.length > 0
-        ? Buffer.concat([...this.partial, tail])
-        : tail;
-    this.partial = [];
-    this.partialBytes = 0;
-    this.skipping = false;
-    return line;
   }
 }
 

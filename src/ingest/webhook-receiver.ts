@@ -5,12 +5,13 @@
  * by the SHA-256 of its body, so a redelivery is answered without being applied twice.
  */
 import { createHash } from "node:crypto";
-import type { ValidationIssue } from "../api/api-error.js";
 import { audioBlobKey } from "../blobs/blob-keys.js";
 import type { BlobStore } from "../blobs/blob-store.js";
-import { checkIncomingDocument, type IngestService } from "../conversations/conversation-service.js";
-import type { Database } from "../store/store.js";
-import type { WebhookOutcome } from "../store/webhook-store.js";
+import type { ConversationService } from "../conversations/conversation-service.js";
+import { describeIssues, InvalidInputError, NotFoundError } from "../domain/errors.js";
+import { MAX_ID_LENGTH } from "../domain/id-length.js";
+import type { ConversationStore } from "../store/store.js";
+import type { WebhookOutcome, WebhookStore } from "../store/webhook-store.js";
 
 /** What a delivery led to; `duplicate` when the same body was received before. */
 export interface WebhookReceipt {
@@ -21,7 +22,16 @@ export interface WebhookReceipt {
   reason?: string;
 }
 
-const MAX_CONVERSATION_ID_LENGTH = 512;
+/** What the receiver reads and writes. */
+export interface WebhookReceiverDeps {
+  /** Deliveries, dead letters and audio that arrived before its conversation. */
+  webhooks: WebhookStore;
+  conversationStore: ConversationStore;
+  /** Every conversation write goes through it. */
+  conversations: ConversationService;
+  /** Audio that arrives before its conversation is kept here until the transcription comes. */
+  blobs: BlobStore;
+}
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value)
@@ -29,27 +39,21 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-function describeIssues(issues: ValidationIssue[]): string {
-  return issues.map((i) => `${i.loc.join(".")}: ${i.msg}`).join("; ");
-}
-
 function validId(value: unknown): value is string {
-  return typeof value === "string" && value.length > 0 && value.length <= MAX_CONVERSATION_ID_LENGTH;
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_ID_LENGTH;
 }
 
 /** Applies verified webhook bodies to the store (see the module comment). */
 export class WebhookReceiver {
   constructor(
-    private readonly db: Database,
-    private readonly blobs: BlobStore,
-    private readonly ingest: IngestService,
+    private readonly deps: WebhookReceiverDeps,
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
   /** Applies one raw (already verified) body; resolves once what it carries is stored. */
   async receive(rawBody: Buffer): Promise<WebhookReceipt> {
     const bodySha256 = createHash("sha256").update(rawBody).digest("hex");
-    const seen = await this.db.webhooks.findDelivery(bodySha256);
+    const seen = await this.deps.webhooks.findDelivery(bodySha256);
     if (seen) return { outcome: "duplicate", type: seen.type, conversationId: seen.conversationId };
 
     let envelope: Record<string, unknown> | undefined;
@@ -60,7 +64,7 @@ export class WebhookReceiver {
     }
     const type = typeof envelope?.type === "string" ? envelope.type : "(none)";
     const deadLetter = async (reason: string): Promise<WebhookReceipt> => {
-      await this.db.webhooks.addDeadLetter({
+      await this.deps.webhooks.addDeadLetter({
         bodySha256,
         type,
         reason,
@@ -88,7 +92,7 @@ export class WebhookReceiver {
         return deadLetter(`Unknown webhook event type "${type}".`);
     }
     if (receipt.outcome !== "dead_letter") {
-      await this.db.webhooks.recordDelivery({
+      await this.deps.webhooks.recordDelivery({
         bodySha256,
         type,
         conversationId: receipt.conversationId,
@@ -104,9 +108,8 @@ export class WebhookReceiver {
     deadLetter: (reason: string) => Promise<WebhookReceipt>,
   ): Promise<WebhookReceipt> {
     if (!validId(data.conversation_id)) return deadLetter("data.conversation_id is missing or invalid.");
-    const checked = checkIncomingDocument(data, undefined, ["data"]);
-    if (!checked.ok) return deadLetter(`Invalid conversation document: ${describeIssues(checked.issues)}`);
-    await this.ingest.putRecords([checked.record]);
+    const invalid = await this.put(data);
+    if (invalid) return deadLetter(`Invalid conversation document: ${invalid}`);
     const id = data.conversation_id;
     await this.attachPendingAudio(id);
     return { outcome: "stored", type: "post_call_transcription", conversationId: id };
@@ -123,14 +126,17 @@ export class WebhookReceiver {
     }
     const bytes = Buffer.from(data.full_audio, "base64");
     if (bytes.length === 0) return deadLetter("data.full_audio is not base64.");
-    if (await this.ingest.putAudio(id, bytes, "audio/mpeg")) {
+    try {
+      await this.deps.conversations.putAudio(id, bytes, "audio/mpeg");
       return { outcome: "stored", type: "post_call_audio", conversationId: id };
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
     }
     // The transcription has not arrived yet: keep the bytes where the conversation's audio goes
     // and remember them; the transcription attaches them when it comes.
     const blobKey = audioBlobKey(id);
-    const size = await this.blobs.put(blobKey, bytes);
-    await this.db.webhooks.putPendingAudio({
+    const size = await this.deps.blobs.put(blobKey, bytes);
+    await this.deps.webhooks.putPendingAudio({
       conversationId: id,
       audio: { blobKey, contentType: "audio/mpeg", size },
       receivedAtUnixSecs: this.now(),
@@ -153,7 +159,7 @@ export class WebhookReceiver {
       return deadLetter("data.agent_id is missing or invalid.");
     }
     // A conversation that exists (the call went ahead after all, or this is old news) is kept as it is.
-    if (await this.db.conversations.getConversation(id)) {
+    if (await this.deps.conversationStore.getConversation(id)) {
       return { outcome: "ignored", type: "call_initiation_failure", conversationId: id };
     }
     const failureReason = typeof data.failure_reason === "string" ? data.failure_reason : null;
@@ -175,18 +181,33 @@ export class WebhookReceiver {
         call_initiation_failure: { failure_reason: failureReason, metadata: data.metadata ?? null },
       },
     };
-    const checked = checkIncomingDocument(doc, undefined, ["data"]);
-    if (!checked.ok) return deadLetter(`Invalid failure payload: ${describeIssues(checked.issues)}`);
-    await this.ingest.putRecords([checked.record]);
+    const invalid = await this.put(doc);
+    if (invalid) return deadLetter(`Invalid failure payload: ${invalid}`);
     return { outcome: "stored", type: "call_initiation_failure", conversationId: id };
+  }
+
+  /** Writes a document from a delivery (issues located under `data`); returns what is wrong with it, if anything. */
+  private async put(doc: Record<string, unknown>): Promise<string | undefined> {
+    try {
+      await this.deps.conversations.putConversation(doc, { loc: ["data"] });
+      return undefined;
+    } catch (error) {
+      if (error instanceof InvalidInputError) return describeIssues(error.issues);
+      throw error;
+    }
   }
 
   /** Points a conversation at audio that arrived before it; true when there was some and it is attached now. */
   private async attachPendingAudio(conversationId: string): Promise<boolean> {
-    const pending = await this.db.webhooks.getPendingAudio(conversationId);
+    const pending = await this.deps.webhooks.getPendingAudio(conversationId);
     if (!pending) return false;
-    if (!(await this.db.conversations.setAudio(conversationId, pending.audio))) return false;
-    await this.db.webhooks.deletePendingAudio(conversationId);
+    try {
+      await this.deps.conversations.attachAudio(conversationId, pending.audio);
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
+    await this.deps.webhooks.deletePendingAudio(conversationId);
     return true;
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { ConversationDoc } from "../domain/conversation.js";
-import { type EmbeddingsClient, MAX_EMBEDDING_BATCH } from "../providers/embeddings-client.js";
+import { type EmbeddingsModel, MAX_EMBEDDING_BATCH } from "../providers/embeddings/embeddings-model.js";
 import { ProviderError } from "../providers/provider-error.js";
 import type { EmbeddingRow } from "../store/message-search-store.js";
 import type { Database } from "../store/store.js";
@@ -31,7 +31,7 @@ export class EmbeddingIndexer {
 
   constructor(
     private readonly db: Database,
-    private readonly embeddings: EmbeddingsClient,
+    private readonly embeddings: EmbeddingsModel,
     private readonly intervalMs: number,
   ) {}
 

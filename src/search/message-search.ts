@@ -1,6 +1,6 @@
 import type { ConversationDoc } from "../domain/conversation.js";
 import type { ListQuery } from "../domain/list-query.js";
-import { cosineSimilarity, type EmbeddingsClient } from "../providers/embeddings-client.js";
+import type { EmbeddingsModel } from "../providers/embeddings/embeddings-model.js";
 import type {
   CandidatePosition,
   EmbeddingFilter,
@@ -8,6 +8,7 @@ import type {
   MessageSearchStore,
 } from "../store/message-search-store.js";
 import type { ConversationStore } from "../store/store.js";
+import { cosineSimilarity } from "./cosine-similarity.js";
 import {
   compareByCreated,
   compareByScore,
@@ -226,7 +227,7 @@ export interface SemanticSearchRequest {
 export async function searchMessagesBySimilarity(
   store: MessageSearchStore,
   conversations: ConversationStore,
-  embeddings: EmbeddingsClient,
+  embeddings: EmbeddingsModel,
   request: SemanticSearchRequest,
 ): Promise<MessageSearchPage> {
   const [queryVector] = await embeddings.embed([request.text]);

@@ -3,10 +3,19 @@
  * column names), and how they map to the store types: written once for both backends.
  */
 import type { ListPage } from "../domain/list-query.js";
+import type { AudioInfo } from "./audio-info.js";
 import type { ConversationFileRow } from "./file-store.js";
-import type { ApiKeyRow, AudioInfo, ListRow } from "./store.js";
+import type { SipMessageRow } from "./sip-message-store.js";
+import type { ApiKeyRow, ListRow } from "./store.js";
+import type { SyncState } from "./sync-state-store.js";
 import type { TagRow } from "./tag-store.js";
-import type { PendingAudio } from "./webhook-store.js";
+import type {
+  TopicConversationCount,
+  TopicDefinitionRow,
+  TopicEvaluationCount,
+  TopicTimeSpan,
+} from "./topic-store.js";
+import type { DeadLetter, PendingAudio, WebhookDelivery, WebhookOutcome } from "./webhook-store.js";
 
 /** A list row as both schemas store it. */
 export interface ListDbRow {
@@ -80,6 +89,18 @@ export interface DeliveryDbRow {
   received_at: number;
 }
 
+/** Reads a webhook delivery row. */
+export function toDelivery(r: DeliveryDbRow): WebhookDelivery {
+  return {
+    bodySha256: r.body_sha256,
+    type: r.type,
+    conversationId: r.conversation_id,
+    // Only the store writes this column, and only with a WebhookOutcome.
+    outcome: r.outcome as WebhookOutcome,
+    receivedAtUnixSecs: r.received_at,
+  };
+}
+
 /** A dead-letter row. */
 export interface DeadLetterDbRow {
   body_sha256: string;
@@ -87,6 +108,17 @@ export interface DeadLetterDbRow {
   reason: string;
   body: string;
   received_at: number;
+}
+
+/** Reads a dead-letter row. */
+export function toDeadLetter(r: DeadLetterDbRow): DeadLetter {
+  return {
+    bodySha256: r.body_sha256,
+    type: r.type,
+    reason: r.reason,
+    body: r.body,
+    receivedAtUnixSecs: r.received_at,
+  };
 }
 
 /** A pending-audio row. */
@@ -153,4 +185,73 @@ export function toTag(r: TagDbRow): TagRow {
     workspaceId: r.workspace_id,
     createdAtUnixSecs: r.created_at,
   };
+}
+
+/** A sync state row. */
+export interface SyncStateDbRow {
+  source: string;
+  high_water: number | null;
+  last_run: number | null;
+}
+
+/** Reads a sync state row. */
+export function toSyncState(r: SyncStateDbRow): SyncState {
+  return { source: r.source, highWaterUnixSecs: r.high_water, lastRunUnixSecs: r.last_run };
+}
+
+/** A SIP log message row. */
+export interface SipMessageDbRow {
+  position: number;
+  message: string;
+}
+
+/** Reads a SIP log message row. */
+export function toSipMessage(r: SipMessageDbRow): SipMessageRow {
+  return { position: r.position, json: r.message };
+}
+
+/** A topic definition row. */
+export interface TopicDefinitionDbRow {
+  topic_id: string;
+  topic: string;
+}
+
+/** Reads a topic definition row. */
+export function toTopicDefinition(r: TopicDefinitionDbRow): TopicDefinitionRow {
+  return { topicId: r.topic_id, json: r.topic };
+}
+
+/** A row of conversations counted per topic. */
+export interface TopicConversationCountDbRow {
+  topic_id: string;
+  n: number;
+}
+
+/** Reads a row of conversations counted per topic. */
+export function toTopicConversationCount(r: TopicConversationCountDbRow): TopicConversationCount {
+  return { topicId: r.topic_id, conversationCount: r.n };
+}
+
+/** A row of evaluation results counted per topic, criterion and result. */
+export interface TopicEvaluationCountDbRow {
+  topic_id: string;
+  criteria_id: string;
+  result: string;
+  n: number;
+}
+
+/** Reads a row of evaluation results counted per topic, criterion and result. */
+export function toTopicEvaluationCount(r: TopicEvaluationCountDbRow): TopicEvaluationCount {
+  return { topicId: r.topic_id, criteriaId: r.criteria_id, result: r.result, count: r.n };
+}
+
+/** The first and last start time of topic-carrying conversations (null over no rows). */
+export interface TopicTimeSpanDbRow {
+  first: number | null;
+  last: number | null;
+}
+
+/** Reads the time-span row of a topic report (a missing row spans nothing). */
+export function toTopicTimeSpan(r: TopicTimeSpanDbRow | undefined): TopicTimeSpan {
+  return { firstStartUnixSecs: r?.first ?? null, lastStartUnixSecs: r?.last ?? null };
 }

@@ -13,8 +13,8 @@ export interface ConversationFileRow {
 export interface ConversationFileStore {
   /** Records an uploaded file and returns it; undefined (nothing written) if the conversation does not exist. */
   insertFile(file: ConversationFileRow): Promise<ConversationFileRow | undefined>;
-  /** The file of a conversation, or undefined. */
+  /** The file of a conversation; undefined if there is none. */
   getFile(conversationId: string, fileId: string): Promise<ConversationFileRow | undefined>;
-  /** Removes one file's row and returns it (its blob is the caller's to delete), or undefined. */
+  /** Removes a file's row and returns it (its blob is the caller's to delete); undefined if there is none. */
   deleteFile(conversationId: string, fileId: string): Promise<ConversationFileRow | undefined>;
 }

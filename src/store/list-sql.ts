@@ -1,11 +1,10 @@
 import type { FacetKind } from "../domain/conversation.js";
-import type { KeyedCondition, ListQuery } from "../domain/list-query.js";
+import { type KeyedCondition, type ListQuery, tokenizeSearch } from "../domain/list-query.js";
 import type { CandidatePosition } from "./message-search-store.js";
+import { type Bind, createParams, type SqlPlaceholders, type SqlQuery } from "./sql-params.js";
 
 /** The parts of SQL that differ between the database backends, as the list query needs them. */
-export interface ListSqlDialect {
-  /** The placeholder for the n-th parameter (1-based). */
-  placeholder(n: number): string;
+export interface ListSqlDialect extends SqlPlaceholders {
   /**
    * A condition that the conversation aliased `c` contains every search token. `bind` adds a
    * parameter and returns its placeholder.
@@ -13,39 +12,9 @@ export interface ListSqlDialect {
   searchCondition(tokens: string[], bind: Bind): string;
 }
 
-/** A statement and its parameters. */
-export interface SqlQuery {
-  sql: string;
-  params: unknown[];
-}
-
-/** Splits a search into tokens: whitespace-separated words, each matched as a substring. */
-export function tokenizeSearch(search: string): string[] {
-  return search
-    .split(/\s+/u)
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0)
-    .slice(0, 16);
-}
-
 /** Escapes `%`, `_` and `\` for a LIKE pattern that uses `ESCAPE '\'`. */
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
-}
-
-/** Binds a value as the next parameter and returns its placeholder. */
-export type Bind = (value: unknown) => string;
-
-/** Makes a parameter list and the `bind` that appends to it. */
-export function createParams(dialect: ListSqlDialect): { params: unknown[]; bind: Bind } {
-  const params: unknown[] = [];
-  return {
-    params,
-    bind: (value) => {
-      params.push(value);
-      return dialect.placeholder(params.length);
-    },
-  };
 }
 
 /** The columns a list page reads. */

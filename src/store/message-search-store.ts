@@ -51,6 +51,15 @@ export interface PendingEmbedding {
   model: string | null;
 }
 
+/** What a conversation's embeddings were made from: the model, the document's version and its message text. */
+export interface EmbeddingState {
+  model: string;
+  /** The conversation row's `updated_at` the document was read at. */
+  updatedAt: number;
+  /** The hash of the message text the embeddings were made from. */
+  textHash: string;
+}
+
 /** What a semantic-search scan is limited to. */
 export interface EmbeddingFilter {
   agentId?: string;
@@ -77,7 +86,7 @@ export interface MessageSearchStore {
    */
   replaceEmbeddings(
     conversationId: string,
-    state: { model: string; updatedAt: number; textHash: string },
+    state: EmbeddingState,
     rows: readonly EmbeddingRow[] | null,
   ): Promise<boolean>;
   /** Embedded chunks made with `model` after `after` in key order, at most `limit`, within a filter. */

@@ -1,6 +1,12 @@
+/**
+ * The storage interfaces the rest of the server sees. Every store says "not found" the same way:
+ * the method returns `undefined` (never `false`, never an error); a write that finds nothing to
+ * write to writes nothing.
+ */
 import type { ConversationRecord } from "../domain/conversation.js";
 import type { ListPage, ListQuery } from "../domain/list-query.js";
 import type { AnalysisSettingsStore } from "./analysis-settings-store.js";
+import type { AudioInfo } from "./audio-info.js";
 import type { ConversationFileStore } from "./file-store.js";
 import type { MessageSearchStore } from "./message-search-store.js";
 import type { SipMessageStore } from "./sip-message-store.js";
@@ -22,13 +28,6 @@ export interface StoredConversationBytes {
   audio: AudioInfo | null;
 }
 
-/** The audio recording a conversation has in the blob store. */
-export interface AudioInfo {
-  blobKey: string;
-  contentType: string;
-  size: number;
-}
-
 /** A list row: the precomputed list item and the optional parts a request may add to it. */
 export interface ListRow {
   listItemJson: string;
@@ -39,6 +38,12 @@ export interface ListRow {
 
 /** Whether an upsert created the conversation or replaced an existing one. */
 export type UpsertOutcome = "created" | "replaced";
+
+/** One written conversation: created or replaced, and the audio the row keeps (a replace keeps it). */
+export interface PutOutcome {
+  outcome: UpsertOutcome;
+  audio: AudioInfo | null;
+}
 
 /** An API key as stored: only its hash is kept. */
 export interface ApiKeyRow {
@@ -55,22 +60,26 @@ export interface ApiKeyRow {
 export interface ConversationStore {
   /** Writes conversations in one transaction: all of them or none. */
   upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]>;
+  /** Writes one conversation as upsertConversations does, and says what the row now holds besides it. */
+  putConversation(record: ConversationRecord): Promise<PutOutcome>;
+  /** The stored conversation; undefined if it does not exist. */
   getConversation(conversationId: string): Promise<StoredConversation | undefined>;
-  /** The stored document as UTF-8 bytes (the fast path for serving it as it is). */
+  /** The stored document as UTF-8 bytes (the fast path for serving it as is); undefined if it does not exist. */
   getConversationBytes(conversationId: string): Promise<StoredConversationBytes | undefined>;
   listConversations(query: ListQuery): Promise<ListPage<ListRow>>;
   /**
    * Removes a conversation and its index rows (and, in the same transaction, its uploaded files'
-   * rows); returns its audio and, when it had any, its files' blob keys (for the blob store), or
-   * undefined if unknown.
+   * rows); returns its audio and, when it had any, its files' blob keys (for the blob store);
+   * undefined if the conversation does not exist.
    */
   deleteConversation(conversationId: string): Promise<DeletedConversation | undefined>;
-  /** Records the conversation's audio and returns it; undefined if the conversation is unknown. */
+  /** Records the conversation's audio and returns it; undefined (nothing written) if it does not exist. */
   setAudio(conversationId: string, audio: AudioInfo): Promise<AudioInfo | undefined>;
   countConversations(): Promise<number>;
   /**
    * Reads, changes and rewrites one conversation in one transaction (no other writer interleaves);
-   * `change` gets the stored JSON and returns the new record. Undefined if the conversation is unknown.
+   * `change` gets the stored JSON and returns the new record, which is returned as written;
+   * undefined (nothing written) if the conversation does not exist.
    */
   updateConversation(
     conversationId: string,
@@ -99,6 +108,7 @@ export interface KeyStore {
   listKeys(): Promise<ApiKeyRow[]>;
   /** Marks a key revoked by id or prefix; returns how many keys changed. */
   revokeKey(idOrPrefix: string, atUnixSecs: number): Promise<number>;
+  /** The key with this hash, unless revoked; undefined if there is none. */
   findActiveKeyByHash(hash: string): Promise<ApiKeyRow | undefined>;
 }
 

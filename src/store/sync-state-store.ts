@@ -13,6 +13,7 @@ export interface SyncState {
 
 /** The sync high-water marks, one per source. */
 export interface SyncStateStore {
+  /** The state of a source; undefined if it was never synced. */
   getSyncState(source: string): Promise<SyncState | undefined>;
   /** Creates or replaces the state of a source. */
   putSyncState(state: SyncState): Promise<void>;

@@ -23,14 +23,14 @@ export interface TagChange {
 export interface TagStore {
   /** Adds a tag and returns it as stored. */
   createTag(tag: NewTag): Promise<TagRow>;
-  /** The tag, or undefined if there is none with that id. */
+  /** The tag; undefined if there is none with that id. */
   getTag(tagId: string): Promise<TagRow | undefined>;
   /** Which of the given ids name existing tags. */
   findExistingTagIds(tagIds: readonly string[]): Promise<Set<string>>;
   /** Tags newest first, starting after `beforeSeq` (exclusive) when given; at most `limit`. */
   listTags(beforeSeq: number | null, limit: number): Promise<TagRow[]>;
-  /** Applies a change; returns the updated tag, or undefined if it does not exist. */
+  /** Applies a change and returns the updated tag; undefined (nothing written) if it does not exist. */
   updateTag(tagId: string, change: TagChange): Promise<TagRow | undefined>;
-  /** Removes a tag's definition and returns it; undefined if it did not exist. */
+  /** Removes a tag's definition and returns it; undefined if it does not exist. */
   deleteTag(tagId: string): Promise<TagRow | undefined>;
 }

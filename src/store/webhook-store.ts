@@ -1,4 +1,4 @@
-import type { AudioInfo } from "./store.js";
+import type { AudioInfo } from "./audio-info.js";
 
 /** What happened to one webhook delivery. */
 export type WebhookOutcome = "stored" | "audio_pending" | "ignored" | "dead_letter";
@@ -32,7 +32,7 @@ export interface PendingAudio {
 
 /** Webhook bookkeeping: deliveries seen, dead letters, audio waiting for its conversation. */
 export interface WebhookStore {
-  /** The recorded delivery with this body hash, if any. */
+  /** The recorded delivery with this body hash; undefined if there is none. */
   findDelivery(bodySha256: string): Promise<WebhookDelivery | undefined>;
   /** Records a delivery; recording the same hash again keeps the first record. */
   recordDelivery(delivery: WebhookDelivery): Promise<void>;
@@ -42,6 +42,7 @@ export interface WebhookStore {
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
   /** Records (or replaces) the pending audio of a conversation. */
   putPendingAudio(pending: PendingAudio): Promise<void>;
+  /** The audio waiting for a conversation; undefined if there is none. */
   getPendingAudio(conversationId: string): Promise<PendingAudio | undefined>;
   deletePendingAudio(conversationId: string): Promise<void>;
   /** Pending audio, oldest first. */

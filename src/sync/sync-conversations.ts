@@ -9,8 +9,8 @@
  * a final state, with their recording when audio is asked for) are not fetched again, so a
  * restarted run is quick, and upserts make any overlap harmless.
  */
-import type { IngestService } from "../conversations/conversation-service.js";
-import { checkIncomingDocument } from "../conversations/conversation-service.js";
+import type { ConversationService } from "../conversations/conversation-service.js";
+import { InvalidInputError } from "../domain/errors.js";
 import type { Database } from "../store/store.js";
 import type { ConversationSource, SourceListItem } from "./conversation-source.js";
 
@@ -20,8 +20,10 @@ const FINAL_STATUSES = new Set(["done", "failed"]);
 /** Settings of one sync run. */
 export interface SyncOptions {
   source: ConversationSource;
+  /** Read for what is already here, and for the high-water marks. */
   db: Database;
-  ingest: IngestService;
+  /** Writes what is fetched. */
+  conversations: ConversationService;
   /** Only this agent's conversations (also part of the mark's name). */
   agentId?: string;
   /** Only conversations that started at or after this time (unix seconds). */
@@ -74,7 +76,7 @@ export function syncStateKey(sourceKey: string, agentId: string | undefined): st
 /** Runs one sync pass (see the module comment). Rejects with the signal's reason when aborted. */
 export async function syncConversations(options: SyncOptions): Promise<SyncSummary> {
   const started = performance.now();
-  const { source, db, ingest, signal } = options;
+  const { source, db, conversations, signal } = options;
   const pageSize = options.pageSize ?? 100;
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const stateKey = syncStateKey(source.key, options.agentId);
@@ -122,12 +124,14 @@ export async function syncConversations(options: SyncOptions): Promise<SyncSumma
     let status = item.status;
     if (!docCurrent) {
       const doc = await source.getConversation(item.conversationId, signal);
-      const checked = checkIncomingDocument(doc, item.conversationId);
-      if (!checked.ok) {
-        throw new Error(checked.issues.map((i) => `${i.loc.slice(1).join(".")}: ${i.msg}`).join("; "));
+      try {
+        status = (await conversations.putConversation(doc, { conversationId: item.conversationId })).index
+          .status;
+      } catch (error) {
+        if (!(error instanceof InvalidInputError)) throw error;
+        // Reported without the `body` the issues are located under.
+        throw new Error(error.issues.map((i) => `${i.loc.slice(1).join(".")}: ${i.msg}`).join("; "));
       }
-      await ingest.putRecords([checked.record]);
-      status = checked.record.index.status;
       summary.fetched++;
       if (doc.has_audio === false) {
         if (!FINAL_STATUSES.has(status)) markUnfinished(item);
@@ -139,7 +143,7 @@ export async function syncConversations(options: SyncOptions): Promise<SyncSumma
       const audio = await source.getAudio(item.conversationId, signal);
       if (!audio) summary.audioMissing++;
       else {
-        await ingest.putAudio(item.conversationId, audio.bytes, audio.contentType);
+        await conversations.putAudio(item.conversationId, audio.bytes, audio.contentType);
         summary.audioFetched++;
       }
     }

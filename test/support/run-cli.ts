@@ -25,7 +25,7 @@ export function runCli(
   delete env.ELEVENLABS_API_KEY;
   Object.assign(env, options.env);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", ...args], {
       cwd: REPO,
       env,
       stdio: ["pipe", "pipe", "pipe"],

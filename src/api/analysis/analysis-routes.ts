@@ -1,28 +1,32 @@
 import type { FastifyInstance } from "fastify";
 import { InvalidAnswerError } from "../../analysis/analysis-answer.js";
-import { type AnalysisRun, loadAnalysisSettings, runAnalysis } from "../../analysis/analysis-service.js";
+import {
+  type AnalysisDeps,
+  type AnalysisRun,
+  loadAnalysisSettings,
+  runAnalysis,
+} from "../../analysis/analysis-service.js";
 import {
   type AnalysisSettings,
   analysisSettingsSchema,
   findDuplicateCriterion,
 } from "../../analysis/analysis-settings.js";
-import { renderStoredDocument } from "../../domain/conversation.js";
-import type { ChatClient } from "../../providers/chat-client.js";
+import { renderStoredDocument } from "../../domain/stored-document.js";
+import type { ChatModel } from "../../providers/llm/chat-model.js";
 import { ProviderError } from "../../providers/provider-error.js";
-import { ApiError, conversationNotFound, ValidationFailed } from "../api-error.js";
-import type { AppServices } from "../app.js";
+import { ApiError, ValidationFailed } from "../api-error.js";
+import {
+  type AgentIdParam,
+  agentIdParams,
+  type ConversationIdParam,
+  conversationIdParams,
+} from "../path-params.js";
 
-const conversationParams = {
-  type: "object",
-  properties: { conversation_id: { type: "string", minLength: 1, maxLength: 512 } },
-  required: ["conversation_id"],
-} as const;
-
-const agentParams = {
-  type: "object",
-  properties: { agent_id: { type: "string", minLength: 1, maxLength: 512 } },
-  required: ["agent_id"],
-} as const;
+/** What the analysis routes use. */
+export interface AnalysisRoutesDeps extends AnalysisDeps {
+  /** Unset when no LLM provider is configured: the runs answer analysis_not_configured. */
+  llm: ChatModel | undefined;
+}
 
 /** The body of `…/analysis/evaluations/run` (RunConversationEvaluationsRequest). */
 const evaluationBodySchema = {
@@ -44,16 +48,16 @@ function notConfigured(): ApiError {
   );
 }
 
-/** Runs an analysis and renders the conversation, mapping failures to upstream-shaped errors. */
+/** Runs an analysis and renders the conversation as written, mapping model failures to 502s. */
 async function runAndRender(
-  services: AppServices,
-  llm: ChatClient,
+  deps: AnalysisRoutesDeps,
   conversationId: string,
   run: AnalysisRun,
 ): Promise<string> {
-  let outcome: Awaited<ReturnType<typeof runAnalysis>>;
+  if (!deps.llm) throw notConfigured();
   try {
-    outcome = await runAnalysis(services.db, llm, conversationId, run);
+    const written = await runAnalysis(deps, deps.llm, conversationId, run);
+    return renderStoredDocument(written.json, { hasAudio: written.hasAudio });
   } catch (error) {
     if (error instanceof InvalidAnswerError) {
       throw new ApiError(502, "llm_invalid_output", `${error.message}. Nothing was written.`, {
@@ -67,45 +71,28 @@ async function runAndRender(
     }
     throw error;
   }
-  if (!outcome.ok) {
-    if (outcome.reason === "criterion_not_found") {
-      throw new ApiError(
-        404,
-        "evaluation_criterion_not_found",
-        `The agent has no evaluation criterion ${outcome.criterionId}; define it with PUT /ingest/v1/agents/{agent_id}/analysis-settings.`,
-      );
-    }
-    throw conversationNotFound(conversationId);
-  }
-  const stored = await services.db.conversations.getConversation(conversationId);
-  if (!stored) throw conversationNotFound(conversationId);
-  return renderStoredDocument(stored.json, { hasAudio: stored.audio !== null });
 }
 
 /** Post-call analysis (`…/analysis/run`, `…/analysis/evaluations/run`) and the per-agent settings it uses. */
-export async function analysisRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
-  app.post<{ Params: { conversation_id: string } }>(
+export async function analysisRoutes(app: FastifyInstance, deps: AnalysisRoutesDeps): Promise<void> {
+  app.post<{ Params: ConversationIdParam }>(
     "/v1/convai/conversations/:conversation_id/analysis/run",
-    { schema: { params: conversationParams } },
+    { schema: { params: conversationIdParams } },
     async (request, reply) => {
-      const llm = services.ai?.llm;
-      if (!llm) throw notConfigured();
-      const body = await runAndRender(services, llm, request.params.conversation_id, { kind: "full" });
+      const body = await runAndRender(deps, request.params.conversation_id, { kind: "full" });
       reply.type("application/json");
       return body;
     },
   );
 
   app.post<{
-    Params: { conversation_id: string };
+    Params: ConversationIdParam;
     Body: { evaluation_id: string; scope?: "conversation" | "agent" | null };
   }>(
     "/v1/convai/conversations/:conversation_id/analysis/evaluations/run",
-    { schema: { params: conversationParams, body: evaluationBodySchema } },
+    { schema: { params: conversationIdParams, body: evaluationBodySchema } },
     async (request, reply) => {
-      const llm = services.ai?.llm;
-      if (!llm) throw notConfigured();
-      const body = await runAndRender(services, llm, request.params.conversation_id, {
+      const body = await runAndRender(deps, request.params.conversation_id, {
         kind: "criterion",
         criterionId: request.body.evaluation_id,
         scope: request.body.scope ?? "conversation",
@@ -115,9 +102,9 @@ export async function analysisRoutes(app: FastifyInstance, services: AppServices
     },
   );
 
-  app.put<{ Params: { agent_id: string }; Body: AnalysisSettings }>(
+  app.put<{ Params: AgentIdParam; Body: AnalysisSettings }>(
     "/ingest/v1/agents/:agent_id/analysis-settings",
-    { schema: { params: agentParams, body: analysisSettingsSchema } },
+    { schema: { params: agentIdParams, body: analysisSettingsSchema } },
     async (request, reply) => {
       const duplicate = findDuplicateCriterion(request.body);
       if (duplicate !== undefined) {
@@ -133,7 +120,7 @@ export async function analysisRoutes(app: FastifyInstance, services: AppServices
         evaluation_criteria: request.body.evaluation_criteria,
         data_collection: request.body.data_collection,
       };
-      const outcome = await services.db.analysisSettings.putAnalysisSettings(
+      const outcome = await deps.analysisSettings.putAnalysisSettings(
         request.params.agent_id,
         JSON.stringify(settings),
       );
@@ -142,12 +129,12 @@ export async function analysisRoutes(app: FastifyInstance, services: AppServices
     },
   );
 
-  app.get<{ Params: { agent_id: string } }>(
+  app.get<{ Params: AgentIdParam }>(
     "/ingest/v1/agents/:agent_id/analysis-settings",
-    { schema: { params: agentParams } },
+    { schema: { params: agentIdParams } },
     async (request) => ({
       agent_id: request.params.agent_id,
-      ...(await loadAnalysisSettings(services.db, request.params.agent_id)),
+      ...(await loadAnalysisSettings(deps.analysisSettings, request.params.agent_id)),
     }),
   );
 }

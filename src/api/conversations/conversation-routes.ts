@@ -1,17 +1,24 @@
 import type { FastifyInstance } from "fastify";
-import { type ConversationDoc, renderStoredBytes } from "../../domain/conversation.js";
+import type { BlobStore } from "../../blobs/blob-store.js";
+import type { ConversationService } from "../../conversations/conversation-service.js";
+import type { ConversationDoc } from "../../domain/conversation.js";
+import { NotFoundError } from "../../domain/errors.js";
+import { renderStoredBytes } from "../../domain/stored-document.js";
 import { renderWithTrace } from "../../domain/trace/render-with-trace.js";
-import type { ListRow } from "../../store/store.js";
-import { ApiError, conversationNotFound } from "../api-error.js";
-import type { AppServices } from "../app.js";
+import type { ConversationStore, ListRow } from "../../store/store.js";
+import { ApiError } from "../api-error.js";
+import { type ConversationIdParam, conversationIdParams } from "../path-params.js";
 import { parseRange } from "./byte-range.js";
 import { encodeCursor, type ListQueryString, listQuerySchema, toListQuery } from "./list-params.js";
 
-const conversationIdParams = {
-  type: "object",
-  properties: { conversation_id: { type: "string", minLength: 1, maxLength: 512 } },
-  required: ["conversation_id"],
-} as const;
+/** What the read API of conversations uses. */
+export interface ConversationRoutesDeps {
+  conversationStore: ConversationStore;
+  /** Deletes go through the write path, which removes the blobs too. */
+  conversations: ConversationService;
+  /** Audio is streamed from here. */
+  blobs: BlobStore;
+}
 
 /** Picks the requested ids out of a stored JSON object of per-id results. */
 function pickResults(json: string | null, ids: string[]): Record<string, unknown> {
@@ -44,15 +51,15 @@ const SUMMARY_NOTE =
   "This is a summary. Call GET /v1/convai/conversations/{conversation_id} for the full transcript with tool calls and contextual updates.";
 
 /** The read API of the conversations resource, as `@elevenlabs/elevenlabs-js` calls it. */
-export async function conversationRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
-  const { db, blobs } = services;
+export async function conversationRoutes(app: FastifyInstance, deps: ConversationRoutesDeps): Promise<void> {
+  const { conversationStore: store, conversations, blobs } = deps;
 
   app.get<{ Querystring: ListQueryString }>(
     "/v1/convai/conversations",
     { schema: { querystring: listQuerySchema } },
     async (request, reply) => {
       const query = toListQuery(request.query);
-      const page = await db.conversations.listConversations(query);
+      const page = await store.listConversations(query);
       const items = page.items.map((row) => renderListRow(row, request.query));
       const next = page.nextCursor ? JSON.stringify(encodeCursor(page.nextCursor)) : "null";
       reply.type("application/json");
@@ -60,7 +67,7 @@ export async function conversationRoutes(app: FastifyInstance, services: AppServ
     },
   );
 
-  app.get<{ Params: { conversation_id: string }; Querystring: { format?: string } }>(
+  app.get<{ Params: ConversationIdParam; Querystring: { format?: string } }>(
     "/v1/convai/conversations/:conversation_id",
     {
       schema: {
@@ -74,33 +81,29 @@ export async function conversationRoutes(app: FastifyInstance, services: AppServ
     async (request, reply) => {
       const { conversation_id: id } = request.params;
       if (request.query.format === "opentelemetry") {
-        const stored = await db.conversations.getConversation(id);
-        if (!stored) throw conversationNotFound(id);
+        const stored = await store.getConversation(id);
+        if (!stored) throw new NotFoundError("conversation", id);
         reply.type("application/json");
         return renderWithTrace(stored.json, { hasAudio: stored.audio !== null });
       }
       // The hot path: the stored UTF-8 bytes go out as they are, never decoded to a JS string.
-      const stored = await db.conversations.getConversationBytes(id);
-      if (!stored) throw conversationNotFound(id);
+      const stored = await store.getConversationBytes(id);
+      if (!stored) throw new NotFoundError("conversation", id);
       reply.type("application/json");
       return renderStoredBytes(stored.bytes, { hasAudio: stored.audio !== null });
     },
   );
 
-  app.delete<{ Params: { conversation_id: string } }>(
+  app.delete<{ Params: ConversationIdParam }>(
     "/v1/convai/conversations/:conversation_id",
     { schema: { params: conversationIdParams } },
     async (request) => {
-      const { conversation_id: id } = request.params;
-      const deleted = await db.conversations.deleteConversation(id);
-      if (!deleted) throw conversationNotFound(id);
-      if (deleted.audio) await blobs.delete(deleted.audio.blobKey);
-      for (const key of deleted.fileBlobKeys ?? []) await blobs.delete(key);
+      await conversations.deleteConversation(request.params.conversation_id);
       return {};
     },
   );
 
-  app.get<{ Params: { conversation_id: string }; Querystring: { max_messages?: number } }>(
+  app.get<{ Params: ConversationIdParam; Querystring: { max_messages?: number } }>(
     "/v1/convai/conversations/:conversation_id/summary",
     {
       schema: {
@@ -113,8 +116,8 @@ export async function conversationRoutes(app: FastifyInstance, services: AppServ
     },
     async (request) => {
       const { conversation_id: id } = request.params;
-      const stored = await db.conversations.getConversation(id);
-      if (!stored) throw conversationNotFound(id);
+      const stored = await store.getConversation(id);
+      if (!stored) throw new NotFoundError("conversation", id);
       const doc = JSON.parse(stored.json) as ConversationDoc;
       const analysis = (doc.analysis ?? {}) as Record<string, unknown>;
       const messages: { role: string; message: string }[] = [];
@@ -141,14 +144,14 @@ export async function conversationRoutes(app: FastifyInstance, services: AppServ
     },
   );
 
-  app.get<{ Params: { conversation_id: string } }>(
+  app.get<{ Params: ConversationIdParam }>(
     "/v1/convai/conversations/:conversation_id/audio",
     { schema: { params: conversationIdParams } },
     async (request, reply) => {
       const { conversation_id: id } = request.params;
-      const stored = await db.conversations.getConversation(id);
-      if (!stored) throw conversationNotFound(id);
-      if (!stored.audio) throw new ApiError(404, "audio_not_found", `Conversation ${id} has no audio.`);
+      const stored = await store.getConversation(id);
+      if (!stored) throw new NotFoundError("conversation", id);
+      if (!stored.audio) throw new NotFoundError("audio", id, `Conversation ${id} has no audio.`);
       const { size, contentType } = stored.audio;
       const rangeHeader = request.headers.range;
       const range = rangeHeader !== undefined ? parseRange(rangeHeader, size) : undefined;
@@ -161,7 +164,7 @@ export async function conversationRoutes(app: FastifyInstance, services: AppServ
         );
       }
       const stream = await blobs.get(stored.audio.blobKey, range);
-      if (!stream) throw new ApiError(404, "audio_not_found", `The audio of conversation ${id} is missing.`);
+      if (!stream) throw new NotFoundError("audio", id, `The audio of conversation ${id} is missing.`);
       reply.header("accept-ranges", "bytes").type(contentType);
       if (range) {
         reply

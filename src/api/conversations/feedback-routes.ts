@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import { changeConversationDocument } from "../../conversations/change-document.js";
+import type { ConversationService } from "../../conversations/conversation-service.js";
 import { applyFeedback, type FeedbackChange } from "../../domain/feedback.js";
-import type { AppServices } from "../app.js";
+import { type ConversationIdParam, conversationIdParams } from "../path-params.js";
 
 /** The longest feedback comment accepted, in characters. */
 export const MAX_FEEDBACK_COMMENT_LENGTH = 10_000;
@@ -18,26 +18,21 @@ const feedbackBodySchema = {
   },
 } as const;
 
-const params = {
-  type: "object",
-  properties: { conversation_id: { type: "string", minLength: 1, maxLength: 512 } },
-  required: ["conversation_id"],
-} as const;
-
 /** `POST /v1/convai/conversations/{id}/feedback`: stores feedback in the document's `metadata.feedback`. */
-export async function feedbackRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
-  const { db } = services;
-
-  app.post<{ Params: { conversation_id: string }; Body: FeedbackChange | undefined }>(
+export async function feedbackRoutes(
+  app: FastifyInstance,
+  deps: { conversations: ConversationService },
+): Promise<void> {
+  app.post<{ Params: ConversationIdParam; Body: FeedbackChange | undefined }>(
     "/v1/convai/conversations/:conversation_id/feedback",
-    { schema: { params, body: feedbackBodySchema } },
+    { schema: { params: conversationIdParams, body: feedbackBodySchema } },
     async (request) => {
       const { conversation_id: id } = request.params;
       const change: FeedbackChange = {};
       for (const key of ["feedback", "rating", "comment"] as const) {
         if (request.body && key in request.body) (change as Record<string, unknown>)[key] = request.body[key];
       }
-      await changeConversationDocument(db, id, (doc) => {
+      await deps.conversations.changeConversation(id, (doc) => {
         const metadata = doc.metadata as Record<string, unknown>;
         const current = metadata.feedback;
         metadata.feedback = applyFeedback(
@@ -46,6 +41,7 @@ export async function feedbackRoutes(app: FastifyInstance, services: AppServices
             : undefined,
           change,
         );
+        return doc;
       });
       // The SDK does not read this body; `{}` is what DELETE conversation answers too.
       return {};

@@ -2,9 +2,21 @@ import { randomBytes } from "node:crypto";
 import multipart from "@fastify/multipart";
 import type { FastifyInstance } from "fastify";
 import { fileBlobKey } from "../../blobs/blob-keys.js";
+import type { BlobStore } from "../../blobs/blob-store.js";
 import type { ConversationDoc } from "../../domain/conversation.js";
-import { ApiError, conversationNotFound, ValidationFailed } from "../api-error.js";
-import type { AppServices } from "../app.js";
+import { NotFoundError } from "../../domain/errors.js";
+import type { ConversationFileStore } from "../../store/file-store.js";
+import type { ConversationStore } from "../../store/store.js";
+import { ApiError, bodyTooLarge, ValidationFailed } from "../api-error.js";
+import { type ConversationIdParam, conversationIdParams, idParams } from "../path-params.js";
+
+/** What the file routes use. */
+export interface FileRoutesDeps {
+  conversationStore: ConversationStore;
+  files: ConversationFileStore;
+  blobs: BlobStore;
+  limits: { fileBytes: number };
+}
 
 /**
  * The file types a conversation accepts (upstream: "an image, PDF, or text file"), by MIME type,
@@ -31,19 +43,7 @@ function allowedTypeOf(mimetype: string, filename: string | undefined): string |
   return Object.entries(ALLOWED_FILE_TYPES).find(([, exts]) => exts.includes(extension))?.[0];
 }
 
-const conversationParams = {
-  type: "object",
-  properties: { conversation_id: { type: "string", minLength: 1, maxLength: 512 } },
-  required: ["conversation_id"],
-} as const;
-const fileParams = {
-  type: "object",
-  properties: {
-    conversation_id: conversationParams.properties.conversation_id,
-    file_id: { type: "string", minLength: 1, maxLength: 512 },
-  },
-  required: ["conversation_id", "file_id"],
-} as const;
+const fileParams = idParams("conversation_id", "file_id");
 
 function fileRequired(): ValidationFailed {
   return new ValidationFailed([{ loc: ["body", "file"], msg: "Field required", type: "missing" }]);
@@ -57,7 +57,7 @@ function toUploadError(error: unknown, fileBytes: number): unknown {
   if (error instanceof ApiError || error instanceof ValidationFailed) return error;
   const code = (error as { code?: unknown }).code;
   if (code === "FST_REQ_FILE_TOO_LARGE") {
-    return new ApiError(413, "payload_too_large", `The file is larger than the limit of ${fileBytes} bytes.`);
+    return bodyTooLarge(fileBytes, "file");
   }
   if (typeof code === "string" && /^FST_(PARTS|FILES|FIELDS)_LIMIT$/.test(code)) {
     return new ApiError(
@@ -86,8 +86,8 @@ function isFileUsed(doc: ConversationDoc, fileId: string): boolean {
 }
 
 /** `POST /v1/convai/conversations/{id}/files` (multipart upload) and `DELETE …/files/{file_id}`. */
-export async function fileRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
-  const { db, blobs, limits } = services;
+export async function fileRoutes(app: FastifyInstance, deps: FileRoutesDeps): Promise<void> {
+  const { conversationStore, files, blobs, limits } = deps;
 
   // Multipart parsing only in this scope: the rest of the API keeps its JSON-only body parsing.
   await app.register(async (scope) => {
@@ -102,16 +102,16 @@ export async function fileRoutes(app: FastifyInstance, services: AppServices): P
       },
     });
 
-    scope.post<{ Params: { conversation_id: string } }>(
+    scope.post<{ Params: ConversationIdParam }>(
       "/v1/convai/conversations/:conversation_id/files",
-      { schema: { params: conversationParams } },
+      { schema: { params: conversationIdParams } },
       async (request, reply) => {
         const { conversation_id: id } = request.params;
         if (!request.isMultipart()) throw fileRequired();
         const closeIfUnread = () => reply.header("connection", "close");
-        if (!(await db.conversations.getConversation(id))) {
+        if (!(await conversationStore.getConversation(id))) {
           closeIfUnread();
-          throw conversationNotFound(id);
+          throw new NotFoundError("conversation", id);
         }
         let part: Awaited<ReturnType<typeof request.file>>;
         try {
@@ -148,11 +148,7 @@ export async function fileRoutes(app: FastifyInstance, services: AppServices): P
         if (part.file.truncated) {
           await blobs.delete(key);
           closeIfUnread();
-          throw new ApiError(
-            413,
-            "payload_too_large",
-            `The file is larger than the limit of ${limits.fileBytes} bytes.`,
-          );
+          throw bodyTooLarge(limits.fileBytes, "file");
         }
         if (size === 0) {
           await blobs.delete(key);
@@ -160,7 +156,7 @@ export async function fileRoutes(app: FastifyInstance, services: AppServices): P
             { loc: ["body", "file"], msg: "The file is empty", type: "value_error" },
           ]);
         }
-        const stored = await db.conversationFiles.insertFile({
+        const stored = await files.insertFile({
           fileId,
           conversationId: id,
           blobKey: key,
@@ -172,7 +168,7 @@ export async function fileRoutes(app: FastifyInstance, services: AppServices): P
         if (!stored) {
           // The conversation was deleted while the bytes arrived.
           await blobs.delete(key);
-          throw conversationNotFound(id);
+          throw new NotFoundError("conversation", id);
         }
         return { file_id: fileId };
       },
@@ -184,17 +180,17 @@ export async function fileRoutes(app: FastifyInstance, services: AppServices): P
     { schema: { params: fileParams } },
     async (request) => {
       const { conversation_id: id, file_id: fileId } = request.params;
-      const conversation = await db.conversations.getConversation(id);
-      if (!conversation) throw conversationNotFound(id);
-      if (!(await db.conversationFiles.getFile(id, fileId))) {
-        throw new ApiError(404, "file_not_found", `Conversation ${id} has no file ${fileId}.`);
+      const conversation = await conversationStore.getConversation(id);
+      if (!conversation) throw new NotFoundError("conversation", id);
+      if (!(await files.getFile(id, fileId))) {
+        throw new NotFoundError("file", fileId, `Conversation ${id} has no file ${fileId}.`);
       }
       // Upstream only removes a file the conversation has not used yet.
       if (isFileUsed(JSON.parse(conversation.json) as ConversationDoc, fileId)) {
         throw new ApiError(409, "file_in_use", `File ${fileId} is already used in conversation ${id}.`);
       }
-      const removed = await db.conversationFiles.deleteFile(id, fileId);
-      if (!removed) throw new ApiError(404, "file_not_found", `Conversation ${id} has no file ${fileId}.`);
+      const removed = await files.deleteFile(id, fileId);
+      if (!removed) throw new NotFoundError("file", fileId, `Conversation ${id} has no file ${fileId}.`);
       await blobs.delete(removed.blobKey);
       return { file_id: fileId };
     },

@@ -1,3 +1,5 @@
+import type { ValidationIssue } from "../../domain/errors.js";
+import { MAX_ID_LENGTH } from "../../domain/id-length.js";
 import type {
   AnyOfCondition,
   CompareOp,
@@ -5,9 +7,9 @@ import type {
   ListCursor,
   ListQuery,
 } from "../../domain/list-query.js";
-import { ValidationFailed, type ValidationIssue } from "../api-error.js";
+import { ValidationFailed } from "../api-error.js";
 
-const ID = { type: "string", maxLength: 512 } as const;
+const ID = { type: "string", maxLength: MAX_ID_LENGTH } as const;
 const IDS = { type: "array", items: ID, maxItems: 50 } as const;
 const EXPRESSIONS = { type: "array", items: { type: "string", maxLength: 1024 }, maxItems: 50 } as const;
 const STATUSES = ["initiated", "in-progress", "processing", "done", "failed"] as const;

@@ -1,12 +1,14 @@
 import type { FastifyInstance } from "fastify";
-import { renderStoredDocument } from "../../domain/conversation.js";
 import {
   deriveReferenceConversationId,
   MAX_REFERENCE_LENGTH,
   normaliseReference,
 } from "../../domain/conversation-reference.js";
-import { ApiError, ValidationFailed } from "../api-error.js";
-import type { AppServices } from "../app.js";
+import { NotFoundError } from "../../domain/errors.js";
+import { renderStoredDocument } from "../../domain/stored-document.js";
+import type { ConversationStore } from "../../store/store.js";
+import { ValidationFailed } from "../api-error.js";
+import { ID_SCHEMA } from "../path-params.js";
 
 /**
  * `GET /v1/convai/conversations/resolve`: a Slack message URL or Zendesk ticket URL, with an agent
@@ -14,8 +16,11 @@ import type { AppServices } from "../app.js";
  * `metadata.async_metadata.external_link` is the same reference wins (newest first); otherwise
  * the id derived from the agent id and the reference (see conversation-reference.ts) is looked up.
  */
-export async function resolveRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
-  const { db } = services;
+export async function resolveRoutes(
+  app: FastifyInstance,
+  deps: { conversationStore: ConversationStore },
+): Promise<void> {
+  const store = deps.conversationStore;
 
   app.get<{ Querystring: { agent_id: string; reference: string } }>(
     "/v1/convai/conversations/resolve",
@@ -24,7 +29,7 @@ export async function resolveRoutes(app: FastifyInstance, services: AppServices)
         querystring: {
           type: "object",
           properties: {
-            agent_id: { type: "string", minLength: 1, maxLength: 512 },
+            agent_id: ID_SCHEMA,
             reference: { type: "string", minLength: 1, maxLength: MAX_REFERENCE_LENGTH },
           },
           required: ["agent_id", "reference"],
@@ -43,7 +48,7 @@ export async function resolveRoutes(app: FastifyInstance, services: AppServices)
           },
         ]);
       }
-      const page = await db.conversations.listConversations({
+      const page = await store.listConversations({
         pageSize: 1,
         cursor: null,
         direction: "desc",
@@ -57,13 +62,13 @@ export async function resolveRoutes(app: FastifyInstance, services: AppServices)
       const conversationId = first
         ? String((JSON.parse(first.listItemJson) as { conversation_id: unknown }).conversation_id)
         : deriveReferenceConversationId(agentId, key);
-      const stored = await db.conversations.getConversation(conversationId);
+      const stored = await store.getConversation(conversationId);
       const agentMatches =
         stored !== undefined && (JSON.parse(stored.json) as { agent_id?: unknown }).agent_id === agentId;
       if (!stored || !agentMatches) {
-        throw new ApiError(
-          404,
-          "conversation_not_found",
+        throw new NotFoundError(
+          "conversation",
+          conversationId,
           `No conversation of agent ${agentId} was found for reference ${reference}.`,
         );
       }

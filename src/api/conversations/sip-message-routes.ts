@@ -1,12 +1,9 @@
 import type { FastifyInstance } from "fastify";
-import { conversationNotFound, ValidationFailed } from "../api-error.js";
-import type { AppServices } from "../app.js";
-
-const params = {
-  type: "object",
-  properties: { conversation_id: { type: "string", minLength: 1, maxLength: 512 } },
-  required: ["conversation_id"],
-} as const;
+import { NotFoundError } from "../../domain/errors.js";
+import type { SipMessageStore } from "../../store/sip-message-store.js";
+import type { ConversationStore } from "../../store/store.js";
+import { invalidCursor } from "../api-error.js";
+import { type ConversationIdParam, conversationIdParams } from "../path-params.js";
 
 /** Encodes the SIP message cursor: the last message's position in the log, opaque to clients. */
 function encodeSipCursor(position: number): string {
@@ -22,18 +19,21 @@ function decodeSipCursor(cursor: string): number {
   } catch {
     // reported below
   }
-  throw new ValidationFailed([{ loc: ["query", "cursor"], msg: "Invalid cursor", type: "value_error" }]);
+  throw invalidCursor();
 }
 
 /** `GET /v1/convai/conversations/{id}/sip-messages`: the SIP log put through ingest, a page at a time. */
-export async function sipMessageRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
-  const { db } = services;
+export async function sipMessageRoutes(
+  app: FastifyInstance,
+  deps: { conversationStore: ConversationStore; sipMessages: SipMessageStore },
+): Promise<void> {
+  const { conversationStore, sipMessages } = deps;
 
-  app.get<{ Params: { conversation_id: string }; Querystring: { page_size: number; cursor?: string } }>(
+  app.get<{ Params: ConversationIdParam; Querystring: { page_size: number; cursor?: string } }>(
     "/v1/convai/conversations/:conversation_id/sip-messages",
     {
       schema: {
-        params,
+        params: conversationIdParams,
         querystring: {
           type: "object",
           properties: {
@@ -47,8 +47,8 @@ export async function sipMessageRoutes(app: FastifyInstance, services: AppServic
       const { conversation_id: id } = request.params;
       const { page_size: pageSize, cursor } = request.query;
       const after = cursor ? decodeSipCursor(cursor) : null;
-      if (!(await db.conversations.getConversation(id))) throw conversationNotFound(id);
-      const rows = await db.sipMessages.listSipMessages(id, after, pageSize + 1);
+      if (!(await conversationStore.getConversation(id))) throw new NotFoundError("conversation", id);
+      const rows = await sipMessages.listSipMessages(id, after, pageSize + 1);
       const hasMore = rows.length > pageSize;
       const page = rows.slice(0, pageSize);
       const last = page[page.length - 1];

@@ -1,21 +1,14 @@
 import { type Readable, Transform } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { renderStoredDocument } from "../../domain/conversation.js";
-import { ApiError, conversationNotFound, ValidationFailed } from "../api-error.js";
-import type { AppServices } from "../app.js";
+import type { ConversationService } from "../../conversations/conversation-service.js";
+import { renderStoredDocument } from "../../domain/stored-document.js";
+import { bodyTooLarge, ValidationFailed } from "../api-error.js";
+import { type ConversationIdParam, conversationIdParams } from "../path-params.js";
 
-const params = {
-  type: "object",
-  properties: { conversation_id: { type: "string", minLength: 1, maxLength: 512 } },
-  required: ["conversation_id"],
-} as const;
-
-function tooLarge(limit: number): ApiError {
-  return new ApiError(
-    413,
-    "payload_too_large",
-    `The request body is larger than the limit of ${limit} bytes.`,
-  );
+/** What the ingest routes use. */
+export interface IngestRoutesDeps {
+  conversations: ConversationService;
+  limits: { audioBytes: number };
 }
 
 function audioRequired(): ValidationFailed {
@@ -28,7 +21,7 @@ function limitBytes(limit: number): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
-      callback(seen > limit ? tooLarge(limit) : null, chunk);
+      callback(seen > limit ? bodyTooLarge(limit) : null, chunk);
     },
     flush(callback) {
       callback(seen === 0 ? audioRequired() : null);
@@ -37,19 +30,18 @@ function limitBytes(limit: number): Transform {
 }
 
 /** Our own ingest API (documented in docs/ingest.md): how conversations and audio get in. */
-export async function ingestRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
-  const { db, ingest, limits } = services;
+export async function ingestRoutes(app: FastifyInstance, deps: IngestRoutesDeps): Promise<void> {
+  const { conversations, limits } = deps;
 
-  app.put<{ Params: { conversation_id: string } }>(
+  app.put<{ Params: ConversationIdParam }>(
     "/ingest/v1/conversations/:conversation_id",
-    { schema: { params } },
+    { schema: { params: conversationIdParams } },
     async (request, reply) => {
-      const { conversation_id: id } = request.params;
-      const outcome = await ingest.putConversation(id, request.body);
-      const stored = await db.conversations.getConversation(id);
-      if (!stored) throw conversationNotFound(id);
-      reply.code(outcome === "created" ? 201 : 200).type("application/json");
-      return renderStoredDocument(stored.json, { hasAudio: stored.audio !== null });
+      const written = await conversations.putConversation(request.body, {
+        conversationId: request.params.conversation_id,
+      });
+      reply.code(written.outcome === "created" ? 201 : 200).type("application/json");
+      return renderStoredDocument(written.json, { hasAudio: written.hasAudio });
     },
   );
 
@@ -57,9 +49,9 @@ export async function ingestRoutes(app: FastifyInstance, services: AppServices):
   await app.register(async (audio) => {
     audio.removeAllContentTypeParsers();
     audio.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
-    audio.put<{ Params: { conversation_id: string } }>(
+    audio.put<{ Params: ConversationIdParam }>(
       "/ingest/v1/conversations/:conversation_id/audio",
-      { schema: { params } },
+      { schema: { params: conversationIdParams } },
       async (request, reply) => {
         const { conversation_id: id } = request.params;
         const body = request.body as Readable | undefined;
@@ -71,7 +63,7 @@ export async function ingestRoutes(app: FastifyInstance, services: AppServices):
         const declared = Number(request.headers["content-length"] ?? 0);
         if (declared > limits.audioBytes) {
           closeIfUnread();
-          throw tooLarge(limits.audioBytes);
+          throw bodyTooLarge(limits.audioBytes);
         }
         const contentType =
           (request.headers["content-type"] ?? "audio/mpeg").split(";")[0]?.trim() || "audio/mpeg";
@@ -84,21 +76,14 @@ export async function ingestRoutes(app: FastifyInstance, services: AppServices):
         stream.on("error", () => {});
         body.on("error", (error) => stream.destroy(error));
         body.pipe(stream);
-        let ok: boolean;
         try {
-          ok = await ingest.putAudio(id, stream, contentType);
+          const written = await conversations.putAudio(id, stream, contentType);
+          reply.type("application/json");
+          return renderStoredDocument(written.json, { hasAudio: written.hasAudio });
         } catch (error) {
           closeIfUnread();
           throw error;
         }
-        if (!ok) {
-          closeIfUnread();
-          throw conversationNotFound(id);
-        }
-        const stored = await db.conversations.getConversation(id);
-        if (!stored) throw conversationNotFound(id);
-        reply.type("application/json");
-        return renderStoredDocument(stored.json, { hasAudio: stored.audio !== null });
       },
     );
   });

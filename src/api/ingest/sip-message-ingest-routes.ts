@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import { conversationNotFound } from "../api-error.js";
-import type { AppServices } from "../app.js";
+import { NotFoundError } from "../../domain/errors.js";
+import type { SipMessageStore } from "../../store/sip-message-store.js";
+import { type ConversationIdParam, conversationIdParams } from "../path-params.js";
 
 /** The most SIP messages one conversation's log may hold. */
 export const MAX_SIP_MESSAGES = 10_000;
@@ -35,21 +36,16 @@ const sipMessageSchema = {
   ],
 } as const;
 
-const params = {
-  type: "object",
-  properties: { conversation_id: { type: "string", minLength: 1, maxLength: 512 } },
-  required: ["conversation_id"],
-} as const;
-
 /** `PUT /ingest/v1/conversations/{id}/sip-messages`: replaces a conversation's SIP log (docs/ingest.md). */
-export async function sipMessageIngestRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
-  const { db } = services;
-
-  app.put<{ Params: { conversation_id: string }; Body: Record<string, unknown>[] }>(
+export async function sipMessageIngestRoutes(
+  app: FastifyInstance,
+  deps: { sipMessages: SipMessageStore },
+): Promise<void> {
+  app.put<{ Params: ConversationIdParam; Body: Record<string, unknown>[] }>(
     "/ingest/v1/conversations/:conversation_id/sip-messages",
     {
       schema: {
-        params,
+        params: conversationIdParams,
         body: { type: "array", items: sipMessageSchema, maxItems: MAX_SIP_MESSAGES },
       },
     },
@@ -64,8 +60,9 @@ export async function sipMessageIngestRoutes(app: FastifyInstance, services: App
             a.i - b.i,
         )
         .map(({ message }) => JSON.stringify(message));
-      if ((await db.sipMessages.replaceSipMessages(id, messages)) === undefined)
-        throw conversationNotFound(id);
+      if ((await deps.sipMessages.replaceSipMessages(id, messages)) === undefined) {
+        throw new NotFoundError("conversation", id);
+      }
       return { conversation_id: id, sip_message_count: messages.length };
     },
   );

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from "fastify";
-import { ValidationFailed, type ValidationIssue } from "../api-error.js";
-import type { AppServices } from "../app.js";
+import type { ValidationIssue } from "../../domain/errors.js";
+import type { TopicStore } from "../../store/topic-store.js";
+import { ValidationFailed } from "../api-error.js";
+import { type AgentIdParam, agentIdParams, ID_SCHEMA } from "../path-params.js";
 
 /** The most topics one agent may define. */
 export const MAX_TOPICS_PER_AGENT = 1000;
@@ -18,20 +20,14 @@ interface TopicDefinitionBody {
 const topicSchema = {
   type: "object",
   properties: {
-    topic_id: { type: "string", minLength: 1, maxLength: 512 },
+    topic_id: ID_SCHEMA,
     label: { type: "string", maxLength: 512 },
     description: { type: "string", maxLength: 4096 },
-    parent_topic_id: { type: ["string", "null"], minLength: 1, maxLength: 512 },
+    parent_topic_id: { ...ID_SCHEMA, type: ["string", "null"] },
     x_2d: { type: ["number", "null"] },
     y_2d: { type: ["number", "null"] },
   },
   required: ["topic_id", "label", "description"],
-} as const;
-
-const params = {
-  type: "object",
-  properties: { agent_id: { type: "string", minLength: 1, maxLength: 512 } },
-  required: ["agent_id"],
 } as const;
 
 /** Checks what the schema cannot: topic ids are unique, and parents are topics of the same set, one level deep. */
@@ -70,17 +66,20 @@ function checkTopicSet(topics: readonly TopicDefinitionBody[]): ValidationIssue[
 }
 
 /** `PUT /ingest/v1/agents/{agent_id}/topics`: replaces an agent's topic definitions (docs/ingest.md). */
-export async function topicIngestRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
-  const { db } = services;
-
-  app.put<{ Params: { agent_id: string }; Body: TopicDefinitionBody[] }>(
+export async function topicIngestRoutes(app: FastifyInstance, deps: { topics: TopicStore }): Promise<void> {
+  app.put<{ Params: AgentIdParam; Body: TopicDefinitionBody[] }>(
     "/ingest/v1/agents/:agent_id/topics",
-    { schema: { params, body: { type: "array", items: topicSchema, maxItems: MAX_TOPICS_PER_AGENT } } },
+    {
+      schema: {
+        params: agentIdParams,
+        body: { type: "array", items: topicSchema, maxItems: MAX_TOPICS_PER_AGENT },
+      },
+    },
     async (request) => {
       const { agent_id: agentId } = request.params;
       const issues = checkTopicSet(request.body);
       if (issues.length > 0) throw new ValidationFailed(issues);
-      await db.topics.putTopics(
+      await deps.topics.putTopics(
         agentId,
         request.body.map((t) => {
           const { topic_id: topicId, ...rest } = t;

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from "fastify";
+import { tokenizeSearch } from "../../domain/list-query.js";
+import type { EmbeddingsModel } from "../../providers/embeddings/embeddings-model.js";
 import { ProviderError } from "../../providers/provider-error.js";
 import {
   type MessageSearchPage,
@@ -6,10 +8,19 @@ import {
   searchMessagesByText,
 } from "../../search/message-search.js";
 import { decodeSearchCursor, type SearchCursor } from "../../search/search-cursor.js";
-import { tokenizeSearch } from "../../store/list-sql.js";
-import { ApiError, ValidationFailed } from "../api-error.js";
-import type { AppServices } from "../app.js";
+import type { MessageSearchStore } from "../../store/message-search-store.js";
+import type { ConversationStore } from "../../store/store.js";
+import { ApiError, invalidCursor, ValidationFailed } from "../api-error.js";
 import { type ListQueryString, listQuerySchema, toListQuery } from "../conversations/list-params.js";
+
+/** What message search uses. */
+export interface MessageSearchRoutesDeps {
+  messageSearch: MessageSearchStore;
+  /** Semantic search reads the documents of the conversations it ranks. */
+  conversationStore: ConversationStore;
+  /** Unset when no embeddings provider is configured: smart search falls back to text search. */
+  embeddings: EmbeddingsModel | undefined;
+}
 
 /** The response header that says which search ran: `semantic` or `text`. */
 export const SEARCH_MODE_HEADER = "x-openconvai-search-mode";
@@ -71,20 +82,14 @@ function readCursor(text: string | undefined, modes: SearchCursor["mode"][]): Se
   if (text === undefined || text === "") return null;
   const cursor = decodeSearchCursor(text);
   if (!cursor || !modes.includes(cursor.mode)) {
-    throw new ValidationFailed([
-      {
-        loc: ["query", "cursor"],
-        msg: "Invalid cursor: pass the next_cursor of the previous page of the same search",
-        type: "value_error",
-      },
-    ]);
+    throw invalidCursor("Invalid cursor: pass the next_cursor of the previous page of the same search");
   }
   return cursor;
 }
 
 /** Runs a text search (shared by text-search and the smart-search fallback). */
 async function runTextSearch(
-  services: AppServices,
+  messageSearch: MessageSearchStore,
   filters: ListQueryString,
   text: string,
   sortBy: "search_score" | "created_at",
@@ -93,7 +98,7 @@ async function runTextSearch(
   const words = queryWords(text);
   const cursor = readCursor(cursorText, [sortBy === "created_at" ? "created" : "score"]);
   const query = toListQuery({ ...filters, cursor: undefined, search: words.join(" ") });
-  return searchMessagesByText(services.db.messageSearch, {
+  return searchMessagesByText(messageSearch, {
     query,
     words,
     pageSize: filters.page_size,
@@ -103,14 +108,17 @@ async function runTextSearch(
 }
 
 /** Message search: ranked text search, and semantic search when an embeddings provider is configured. */
-export async function messageSearchRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
+export async function messageSearchRoutes(
+  app: FastifyInstance,
+  deps: MessageSearchRoutesDeps,
+): Promise<void> {
   app.get<{ Querystring: TextSearchQueryString }>(
     "/v1/convai/conversations/messages/text-search",
     { schema: { querystring: textSearchQuerySchema } },
     async (request, reply) => {
       const { text_query, sort_by, cursor, ...filters } = request.query;
       const page = await runTextSearch(
-        services,
+        deps.messageSearch,
         filters as ListQueryString,
         text_query,
         sort_by ?? "search_score",
@@ -126,13 +134,13 @@ export async function messageSearchRoutes(app: FastifyInstance, services: AppSer
     { schema: { querystring: smartSearchQuerySchema } },
     async (request, reply) => {
       const q = request.query;
-      const embeddings = services.ai?.embeddings;
+      const { embeddings } = deps;
       if (!embeddings) {
         // No embeddings provider: the same words, ranked by text search (see docs/compatibility.md).
         const filters: ListQueryString = { page_size: q.page_size };
         if (q.agent_id !== undefined) filters.agent_id = q.agent_id;
         if (q.branch_id !== undefined) filters.branch_id = q.branch_id;
-        const page = await runTextSearch(services, filters, q.text_query, "search_score", q.cursor);
+        const page = await runTextSearch(deps.messageSearch, filters, q.text_query, "search_score", q.cursor);
         reply.header(SEARCH_MODE_HEADER, "text");
         return page;
       }
@@ -140,20 +148,15 @@ export async function messageSearchRoutes(app: FastifyInstance, services: AppSer
       const cursor = readCursor(q.cursor, ["semantic"]);
       let page: MessageSearchPage;
       try {
-        page = await searchMessagesBySimilarity(
-          services.db.messageSearch,
-          services.db.conversations,
-          embeddings,
-          {
-            text: q.text_query,
-            filter: {
-              ...(q.agent_id !== undefined ? { agentId: q.agent_id } : {}),
-              ...(q.branch_id !== undefined ? { branchId: q.branch_id } : {}),
-            },
-            pageSize: q.page_size,
-            cursor,
+        page = await searchMessagesBySimilarity(deps.messageSearch, deps.conversationStore, embeddings, {
+          text: q.text_query,
+          filter: {
+            ...(q.agent_id !== undefined ? { agentId: q.agent_id } : {}),
+            ...(q.branch_id !== undefined ? { branchId: q.branch_id } : {}),
           },
-        );
+          pageSize: q.page_size,
+          cursor,
+        });
       } catch (error) {
         if (error instanceof ProviderError) {
           throw new ApiError(502, "embeddings_provider_error", `Semantic search failed: ${error.message}`, {

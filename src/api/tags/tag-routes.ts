@@ -1,34 +1,34 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { changeConversationDocument } from "../../conversations/change-document.js";
+import type { ConversationService } from "../../conversations/conversation-service.js";
 import type { ConversationDoc } from "../../domain/conversation.js";
+import { NotFoundError } from "../../domain/errors.js";
 import type { ListQuery } from "../../domain/list-query.js";
-import type { Database } from "../../store/store.js";
-import type { TagChange, TagRow } from "../../store/tag-store.js";
-import { ApiError, ValidationFailed } from "../api-error.js";
-import type { AppServices } from "../app.js";
+import type { ConversationStore } from "../../store/store.js";
+import type { TagChange, TagRow, TagStore } from "../../store/tag-store.js";
+import { invalidCursor } from "../api-error.js";
+import { type ConversationIdParam, conversationIdParams, ID_SCHEMA, idParams } from "../path-params.js";
+
+/** What the tag routes use. */
+export interface TagRoutesDeps {
+  tags: TagStore;
+  /** Finds the conversations that carry a tag. */
+  conversationStore: ConversationStore;
+  /** Assigning and unassigning change the documents' `tag_ids` through the write path. */
+  conversations: ConversationService;
+}
 
 /** The workspace every tag belongs to: one server is one workspace. */
 export const TAG_WORKSPACE_ID = "default";
 /** The owner recorded on tags: API keys are not users, so every tag has the same one. */
 export const TAG_OWNER_USER_ID = "default";
 
-const TAG_ID = { type: "string", minLength: 1, maxLength: 512 } as const;
 const TITLE = { type: "string", minLength: 1, maxLength: 200 } as const;
 // Nullable as type lists, not anyOf: with type coercion on, an anyOf null branch would turn 0 or "" into null.
 const DESCRIPTION = { type: ["string", "null"], maxLength: 2000 } as const;
 
-const tagParams = { type: "object", properties: { tag_id: TAG_ID }, required: ["tag_id"] } as const;
-const conversationParams = {
-  type: "object",
-  properties: { conversation_id: { type: "string", minLength: 1, maxLength: 512 } },
-  required: ["conversation_id"],
-} as const;
-const conversationTagParams = {
-  type: "object",
-  properties: { conversation_id: conversationParams.properties.conversation_id, tag_id: TAG_ID },
-  required: ["conversation_id", "tag_id"],
-} as const;
+const tagParams = idParams("tag_id");
+const conversationTagParams = idParams("conversation_id", "tag_id");
 
 /** Renders a tag as ConversationTagResponseModel. */
 function toWire(tag: TagRow): Record<string, unknown> {
@@ -42,10 +42,10 @@ function toWire(tag: TagRow): Record<string, unknown> {
   };
 }
 
-function tagNotFound(tagIds: readonly string[]): ApiError {
-  return new ApiError(
-    404,
-    "tag_not_found",
+function tagNotFound(tagIds: readonly string[]): NotFoundError {
+  return new NotFoundError(
+    "tag",
+    tagIds.join(", "),
     tagIds.length === 1 ? `Tag ${tagIds[0]} was not found.` : `Tags ${tagIds.join(", ")} were not found.`,
   );
 }
@@ -64,7 +64,7 @@ function decodeTagCursor(cursor: string): number {
   } catch {
     // reported below
   }
-  throw new ValidationFailed([{ loc: ["query", "cursor"], msg: "Invalid cursor", type: "value_error" }]);
+  throw invalidCursor();
 }
 
 /** A doc's `tag_ids` as strings (the key is optional, and may be null). */
@@ -77,7 +77,7 @@ function tagIdsOf(doc: ConversationDoc): string[] {
  * tag filter finds them; each change drops the conversation from the next page, so the loop asks
  * for the first page until it is empty.
  */
-async function unassignEverywhere(db: Database, tagId: string): Promise<number> {
+async function unassignEverywhere(deps: TagRoutesDeps, tagId: string): Promise<number> {
   const query: ListQuery = {
     pageSize: 100,
     cursor: null,
@@ -90,7 +90,7 @@ async function unassignEverywhere(db: Database, tagId: string): Promise<number> 
   let changed = 0;
   const seen = new Set<string>();
   for (;;) {
-    const page = await db.conversations.listConversations(query);
+    const page = await deps.conversationStore.listConversations(query);
     const ids = page.items
       .map((row) => String((JSON.parse(row.listItemJson) as { conversation_id: unknown }).conversation_id))
       .filter((id) => !seen.has(id));
@@ -98,21 +98,22 @@ async function unassignEverywhere(db: Database, tagId: string): Promise<number> 
     for (const id of ids) {
       seen.add(id);
       try {
-        await changeConversationDocument(db, id, (doc) => {
+        await deps.conversations.changeConversation(id, (doc) => {
           doc.tag_ids = tagIdsOf(doc).filter((t) => t !== tagId);
+          return doc;
         });
         changed++;
       } catch (error) {
         // Deleted meanwhile: nothing left to unassign.
-        if (!(error instanceof ApiError && error.code === "conversation_not_found")) throw error;
+        if (!(error instanceof NotFoundError)) throw error;
       }
     }
   }
 }
 
 /** The workspace's conversation tags (`/v1/convai/tags…`) and their assignment to conversations. */
-export async function tagRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
-  const { db } = services;
+export async function tagRoutes(app: FastifyInstance, deps: TagRoutesDeps): Promise<void> {
+  const { tags, conversations } = deps;
 
   app.get<{ Querystring: { page_size: number; cursor?: string } }>(
     "/v1/convai/tags",
@@ -130,7 +131,7 @@ export async function tagRoutes(app: FastifyInstance, services: AppServices): Pr
     async (request) => {
       const { page_size: pageSize, cursor } = request.query;
       const before = cursor ? decodeTagCursor(cursor) : null;
-      const rows = await db.tags.listTags(before, pageSize + 1);
+      const rows = await tags.listTags(before, pageSize + 1);
       const hasMore = rows.length > pageSize;
       const page = rows.slice(0, pageSize);
       const last = page[page.length - 1];
@@ -154,7 +155,7 @@ export async function tagRoutes(app: FastifyInstance, services: AppServices): Pr
       },
     },
     async (request) => {
-      const tag = await db.tags.createTag({
+      const tag = await tags.createTag({
         tagId: `tag_${randomBytes(12).toString("hex")}`,
         title: request.body.title,
         description: request.body.description ?? null,
@@ -170,7 +171,7 @@ export async function tagRoutes(app: FastifyInstance, services: AppServices): Pr
     "/v1/convai/tags/:tag_id",
     { schema: { params: tagParams } },
     async (request) => {
-      const tag = await db.tags.getTag(request.params.tag_id);
+      const tag = await tags.getTag(request.params.tag_id);
       if (!tag) throw tagNotFound([request.params.tag_id]);
       return toWire(tag);
     },
@@ -199,7 +200,7 @@ export async function tagRoutes(app: FastifyInstance, services: AppServices): Pr
       // A null title means "leave it" (a tag always has one); a null description clears it.
       if (typeof body.title === "string") change.title = body.title;
       if ("description" in body) change.description = body.description ?? null;
-      const tag = await db.tags.updateTag(request.params.tag_id, change);
+      const tag = await tags.updateTag(request.params.tag_id, change);
       if (!tag) throw tagNotFound([request.params.tag_id]);
       return toWire(tag);
     },
@@ -210,24 +211,24 @@ export async function tagRoutes(app: FastifyInstance, services: AppServices): Pr
     { schema: { params: tagParams } },
     async (request) => {
       const { tag_id: tagId } = request.params;
-      if (!(await db.tags.getTag(tagId))) throw tagNotFound([tagId]);
+      if (!(await tags.getTag(tagId))) throw tagNotFound([tagId]);
       // Unassigned first, so a failure part way leaves the tag in place and DELETE can be
       // retried; then once more after the definition is gone, for assignments made meanwhile.
-      await unassignEverywhere(db, tagId);
-      await db.tags.deleteTag(tagId);
-      await unassignEverywhere(db, tagId);
+      await unassignEverywhere(deps, tagId);
+      await tags.deleteTag(tagId);
+      await unassignEverywhere(deps, tagId);
       return {};
     },
   );
 
-  app.post<{ Params: { conversation_id: string }; Body: { tag_ids: string[] } }>(
+  app.post<{ Params: ConversationIdParam; Body: { tag_ids: string[] } }>(
     "/v1/convai/conversations/:conversation_id/tags",
     {
       schema: {
-        params: conversationParams,
+        params: conversationIdParams,
         body: {
           type: "object",
-          properties: { tag_ids: { type: "array", items: TAG_ID, maxItems: 50 } },
+          properties: { tag_ids: { type: "array", items: ID_SCHEMA, maxItems: 50 } },
           required: ["tag_ids"],
         },
       },
@@ -235,12 +236,13 @@ export async function tagRoutes(app: FastifyInstance, services: AppServices): Pr
     async (request) => {
       const { conversation_id: id } = request.params;
       const wanted = [...new Set(request.body.tag_ids)];
-      const existing = await db.tags.findExistingTagIds(wanted);
+      const existing = await tags.findExistingTagIds(wanted);
       const unknown = wanted.filter((t) => !existing.has(t));
       if (unknown.length > 0) throw tagNotFound(unknown);
-      const record = await changeConversationDocument(db, id, (doc) => {
+      const record = await conversations.changeConversation(id, (doc) => {
         const current = tagIdsOf(doc);
         doc.tag_ids = [...current, ...wanted.filter((t) => !current.includes(t))];
+        return doc;
       });
       return { conversation_id: id, tag_ids: tagIdsOf(JSON.parse(record.json) as ConversationDoc) };
     },
@@ -252,13 +254,14 @@ export async function tagRoutes(app: FastifyInstance, services: AppServices): Pr
     async (request) => {
       const { conversation_id: id, tag_id: tagId } = request.params;
       let assigned = false;
-      const record = await changeConversationDocument(db, id, (doc) => {
+      const record = await conversations.changeConversation(id, (doc) => {
         const current = tagIdsOf(doc);
         assigned = current.includes(tagId);
         if (assigned) doc.tag_ids = current.filter((t) => t !== tagId);
+        return doc;
       });
       // Unassigning a tag the conversation does not carry is a no-op, unless no such tag exists at all.
-      if (!assigned && !(await db.tags.getTag(tagId))) throw tagNotFound([tagId]);
+      if (!assigned && !(await tags.getTag(tagId))) throw tagNotFound([tagId]);
       return { conversation_id: id, tag_ids: tagIdsOf(JSON.parse(record.json) as ConversationDoc) };
     },
   );

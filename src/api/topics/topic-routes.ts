@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
-import type { TopicWindow } from "../../store/topic-store.js";
-import { ApiError, ValidationFailed } from "../api-error.js";
-import type { AppServices } from "../app.js";
+import { NotFoundError } from "../../domain/errors.js";
+import type { TopicStore, TopicWindow } from "../../store/topic-store.js";
+import { invalidCursor, ValidationFailed } from "../api-error.js";
+import { type AgentIdParam, agentIdParams } from "../path-params.js";
 
 type SortBy = "conversations" | "sentiment" | "success_rate" | "frustration";
 
@@ -39,7 +40,7 @@ function decodeTopicCursor(cursor: string): number {
   } catch {
     // reported below
   }
-  throw new ValidationFailed([{ loc: ["query", "cursor"], msg: "Invalid cursor", type: "value_error" }]);
+  throw invalidCursor();
 }
 
 /** The sort value of a topic; undefined when it has no score (ranked last either way). */
@@ -70,18 +71,14 @@ function sortTopics(items: TopicReportItem[], sortBy: SortBy, direction: "asc" |
 }
 
 /** `GET /v1/convai/agents/{agent_id}/topics`: the agent's topics with metrics from its stored conversations. */
-export async function topicRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
-  const { db } = services;
+export async function topicRoutes(app: FastifyInstance, deps: { topics: TopicStore }): Promise<void> {
+  const { topics: store } = deps;
 
-  app.get<{ Params: { agent_id: string }; Querystring: TopicsQuery }>(
+  app.get<{ Params: AgentIdParam; Querystring: TopicsQuery }>(
     "/v1/convai/agents/:agent_id/topics",
     {
       schema: {
-        params: {
-          type: "object",
-          properties: { agent_id: { type: "string", minLength: 1, maxLength: 512 } },
-          required: ["agent_id"],
-        },
+        params: agentIdParams,
         querystring: {
           type: "object",
           properties: {
@@ -100,9 +97,9 @@ export async function topicRoutes(app: FastifyInstance, services: AppServices): 
       const { agent_id: agentId } = request.params;
       const q = request.query;
       const offset = q.cursor ? decodeTopicCursor(q.cursor) : 0;
-      const definitions = await db.topics.getTopics(agentId);
+      const definitions = await store.getTopics(agentId);
       if (definitions.length === 0) {
-        throw new ApiError(404, "topics_not_found", `No topics are defined for agent ${agentId}.`);
+        throw new NotFoundError("topics", agentId, `No topics are defined for agent ${agentId}.`);
       }
       // compat: upstream's topic runs cover whole UTC days, so it floors the start of a window to its day.
       const window: TopicWindow = {};
@@ -122,9 +119,9 @@ export async function topicRoutes(app: FastifyInstance, services: AppServices): 
         ]);
       }
       const [counts, evaluations, span] = await Promise.all([
-        db.topics.countTopicConversations(agentId, window),
-        db.topics.countTopicEvaluations(agentId, window),
-        db.topics.topicTimeSpan(agentId, window),
+        store.countTopicConversations(agentId, window),
+        store.countTopicEvaluations(agentId, window),
+        store.topicTimeSpan(agentId, window),
       ]);
       const countById = new Map(counts.map((c) => [c.topicId, c.conversationCount]));
       const criteriaById = new Map<string, Map<string, Record<string, number>>>();

@@ -1,8 +1,7 @@
-import type { FastifyError, FastifyInstance } from "fastify";
-import { WebhookReceiver } from "../../ingest/webhook-receiver.js";
+import type { FastifyInstance } from "fastify";
+import { WebhookReceiver, type WebhookReceiverDeps } from "../../ingest/webhook-receiver.js";
 import { type SignatureSettings, verifyWebhookSignature } from "../../ingest/webhook-signature.js";
 import { ApiError } from "../api-error.js";
-import type { AppServices } from "../app.js";
 
 /** Where ElevenLabs posts its webhooks; authenticated by signature, not by API key. */
 export const ELEVENLABS_WEBHOOK_PATH = "/ingest/v1/webhooks/elevenlabs";
@@ -16,25 +15,22 @@ export function webhookBodyLimit(limits: { jsonBytes: number; audioBytes: number
   return Math.min(Math.ceil((limits.audioBytes * 4) / 3) + limits.jsonBytes, MAX_WEBHOOK_BODY_BYTES);
 }
 
+/** What the webhook receiver route uses. */
+export interface WebhookRoutesDeps extends WebhookReceiverDeps {
+  limits: { jsonBytes: number; audioBytes: number };
+  /** Secrets and tolerance; without secrets every delivery is answered 503. */
+  settings: SignatureSettings | undefined;
+}
+
 /** The ElevenLabs post-call webhook receiver (docs/keeping-your-elevenlabs-conversations.md). */
-export async function webhookRoutes(app: FastifyInstance, services: AppServices): Promise<void> {
-  const settings: SignatureSettings = services.webhookSettings ?? { secrets: [], toleranceSecs: 1800 };
-  const receiver = new WebhookReceiver(services.db, services.blobs, services.ingest);
-  const bodyLimit = webhookBodyLimit(services.limits);
+export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesDeps): Promise<void> {
+  const settings: SignatureSettings = deps.settings ?? { secrets: [], toleranceSecs: 1800 };
+  const receiver = new WebhookReceiver(deps);
+  const bodyLimit = webhookBodyLimit(deps.limits);
 
   // The signature covers the exact bytes sent, so the body is kept raw, whatever its content type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit }, (_request, body, done) => done(null, body));
-  app.setErrorHandler((error: FastifyError) => {
-    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      throw new ApiError(
-        413,
-        "payload_too_large",
-        `The webhook body is larger than the limit of ${bodyLimit} bytes.`,
-      );
-    }
-    throw error;
-  });
 
   // Checked before the body is read: without secrets no delivery can be verified.
   app.addHook("onRequest", async () => {
@@ -48,7 +44,8 @@ export async function webhookRoutes(app: FastifyInstance, services: AppServices)
     }
   });
 
-  app.post(ELEVENLABS_WEBHOOK_PATH, { bodyLimit }, async (request) => {
+  // The error handler names the body in its 413 after `bodyName`, with this route's limit.
+  app.post(ELEVENLABS_WEBHOOK_PATH, { bodyLimit, config: { bodyName: "webhook body" } }, async (request) => {
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const header = request.headers["elevenlabs-signature"];
     const check = verifyWebhookSignature(raw, Array.isArray(header) ? header[0] : header, settings);

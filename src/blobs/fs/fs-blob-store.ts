@@ -4,6 +4,7 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { assertBlobKey, InvalidBlobKeyError } from "../blob-keys.js";
 import type { BlobStore, ByteRange } from "../blob-store.js";
 
 /** Blobs as files under a directory; writes go to a temporary file that is renamed into place. */
@@ -11,9 +12,10 @@ export class FsBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
 
   private pathOf(key: string): string {
-    // Keys are built by the server from encoded ids; refuse anything that would leave the root.
+    assertBlobKey(key);
+    // A checked key stays under the root; resolving again keeps that true whatever the checks miss.
     const resolved = path.resolve(this.root, key);
-    if (!resolved.startsWith(path.resolve(this.root) + path.sep)) throw new Error(`invalid blob key: ${key}`);
+    if (!resolved.startsWith(path.resolve(this.root) + path.sep)) throw new InvalidBlobKeyError(key);
     return resolved;
   }
 

@@ -1,4 +1,5 @@
-import { type AudioFlags, type ConversationDoc, renderStoredDocument } from "../conversation.js";
+import type { ConversationDoc } from "../conversation.js";
+import { type AudioFlags, renderStoredDocument } from "../stored-document.js";
 import { buildConversationTrace } from "./conversation-trace.js";
 
 /**

@@ -1,13 +1,15 @@
 import type pg from "pg";
 import type { ConversationRecord } from "../../domain/conversation.js";
-import type { ListPage, ListQuery } from "../../domain/list-query.js";
+import { type ListPage, type ListQuery, tokenizeSearch } from "../../domain/list-query.js";
+import type { AudioInfo } from "../audio-info.js";
 import { type AudioDbRow, type ListDbRow, toAudio, toListPage } from "../db-rows.js";
-import { buildListSql, createParams, escapeLike, type ListSqlDialect, tokenizeSearch } from "../list-sql.js";
+import { buildListSql } from "../list-sql.js";
+import { createParams } from "../sql-params.js";
 import type {
-  AudioInfo,
   ConversationStore,
   DeletedConversation,
   ListRow,
+  PutOutcome,
   ScannedConversation,
   StoredConversation,
   StoredConversationBytes,
@@ -15,30 +17,7 @@ import type {
 } from "../store.js";
 import { toPgText } from "./pg-text.js";
 import { inTransaction } from "./pg-transaction.js";
-
-/** PostgreSQL's list dialect: `$n` placeholders and one ILIKE per search token, answered by the trigram index. */
-export const postgresListDialect: ListSqlDialect = {
-  placeholder: (n) => `$${n}`,
-  searchCondition(tokens, bind) {
-    return tokens
-      .map((token) => `c.search_text ILIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\'`)
-      .join(" AND ");
-  },
-};
-
-/**
- * The same search, written so the trigram index cannot serve it: the planner then walks the
- * start-time index and checks rows until the page is full. For a word in many conversations
- * that is far cheaper than fetching and sorting every match.
- */
-const postgresScanDialect: ListSqlDialect = {
-  placeholder: postgresListDialect.placeholder,
-  searchCondition(tokens, bind) {
-    return tokens
-      .map((token) => `(c.search_text || '') ILIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\'`)
-      .join(" AND ");
-  },
-};
+import { postgresListDialect, postgresScanDialect } from "./postgres-list-dialect.js";
 
 /** A search matching at least this many conversations is walked in time order instead. */
 const COMMON_SEARCH_MATCHES = 200;
@@ -92,7 +71,7 @@ const UPSERT_SQL = (() => {
       .slice(1)
       .map((n) => `${n} = excluded.${n}`)
       .join(", ")}, updated_at = excluded.updated_at ` +
-    "RETURNING c.seq, c.conversation_id, (c.xmax = 0) AS inserted"
+    "RETURNING c.seq, c.conversation_id, (c.xmax = 0) AS inserted, c.audio_key, c.audio_type, c.audio_size"
   );
 })();
 
@@ -106,7 +85,14 @@ export class PostgresConversationStore implements ConversationStore {
 
   async upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]> {
     if (records.length === 0) return [];
-    return inTransaction(this.pool, (client) => this.writeRecords(client, records));
+    const written = await inTransaction(this.pool, (client) => this.writeRecords(client, records));
+    return written.map((w) => w.outcome);
+  }
+
+  async putConversation(record: ConversationRecord): Promise<PutOutcome> {
+    const [written] = await inTransaction(this.pool, (client) => this.writeRecords(client, [record]));
+    if (!written) throw new Error("the upsert returned no row");
+    return written;
   }
 
   async updateConversation(
@@ -139,7 +125,7 @@ export class PostgresConversationStore implements ConversationStore {
   private async writeRecords(
     client: pg.PoolClient,
     records: readonly ConversationRecord[],
-  ): Promise<UpsertOutcome[]> {
+  ): Promise<PutOutcome[]> {
     // A batch may name a conversation twice. As in SQLite, the first time creates or replaces, later
     // times replace, and the last one is what remains: only that one is written.
     const ids = records.map((r) => toPgText(r.index.conversationId));
@@ -150,16 +136,17 @@ export class PostgresConversationStore implements ConversationStore {
     params.push(Math.floor(Date.now() / 1000));
 
     {
-      const written = await client.query<{ seq: number; conversation_id: string; inserted: boolean }>(
-        UPSERT_SQL,
-        params,
-      );
+      const written = await client.query<
+        AudioDbRow & { seq: number; conversation_id: string; inserted: boolean }
+      >(UPSERT_SQL, params);
       const seqById = new Map<string, number>();
       const inserted = new Map<string, boolean>();
+      const audioById = new Map<string, AudioInfo | null>();
       const replacedSeqs: number[] = [];
       for (const row of written.rows) {
         seqById.set(row.conversation_id, row.seq);
         inserted.set(row.conversation_id, row.inserted);
+        audioById.set(row.conversation_id, toAudio(row));
         if (!row.inserted) replacedSeqs.push(row.seq);
       }
       if (replacedSeqs.length > 0) {
@@ -183,10 +170,11 @@ export class PostgresConversationStore implements ConversationStore {
       if (seqs.length > 0) await client.query(INSERT_FACETS_SQL, [seqs, kinds, keys, values, nums]);
 
       const seen = new Set<string>();
-      return ids.map((id): UpsertOutcome => {
+      return ids.map((id): PutOutcome => {
         const first = !seen.has(id);
         seen.add(id);
-        return first && inserted.get(id) === true ? "created" : "replaced";
+        const outcome = first && inserted.get(id) === true ? "created" : "replaced";
+        return { outcome, audio: audioById.get(id) ?? null };
       });
     }
   }

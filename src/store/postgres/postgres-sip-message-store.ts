@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { type SipMessageDbRow, toSipMessage } from "../db-rows.js";
 import type { SipMessageRow, SipMessageStore } from "../sip-message-store.js";
 import { toPgText } from "./pg-text.js";
 import { inTransaction } from "./pg-transaction.js";
@@ -32,10 +33,10 @@ export class PostgresSipMessageStore implements SipMessageStore {
     afterPosition: number | null,
     limit: number,
   ): Promise<SipMessageRow[]> {
-    const result = await this.pool.query<{ position: number; message: string }>(
+    const result = await this.pool.query<SipMessageDbRow>(
       "SELECT position, message FROM sip_messages WHERE conversation_id = $1 AND ($2::integer IS NULL OR position > $2) ORDER BY position LIMIT $3",
       [toPgText(conversationId), afterPosition, limit],
     );
-    return result.rows.map((r) => ({ position: r.position, json: r.message }));
+    return result.rows.map(toSipMessage);
   }
 }

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { type SyncStateDbRow, toSyncState } from "../db-rows.js";
 import type { SyncState, SyncStateStore } from "../sync-state-store.js";
 
 /** Sync high-water marks in PostgreSQL. */
@@ -6,13 +7,11 @@ export class PostgresSyncStateStore implements SyncStateStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async getSyncState(source: string): Promise<SyncState | undefined> {
-    const result = await this.pool.query<{
-      source: string;
-      high_water: number | null;
-      last_run: number | null;
-    }>("SELECT * FROM sync_state WHERE source = $1", [source]);
+    const result = await this.pool.query<SyncStateDbRow>("SELECT * FROM sync_state WHERE source = $1", [
+      source,
+    ]);
     const r = result.rows[0];
-    return r ? { source: r.source, highWaterUnixSecs: r.high_water, lastRunUnixSecs: r.last_run } : undefined;
+    return r ? toSyncState(r) : undefined;
   }
 
   async putSyncState(state: SyncState): Promise<void> {

@@ -1,4 +1,14 @@
 import type pg from "pg";
+import {
+  type TopicConversationCountDbRow,
+  type TopicDefinitionDbRow,
+  type TopicEvaluationCountDbRow,
+  type TopicTimeSpanDbRow,
+  toTopicConversationCount,
+  toTopicDefinition,
+  toTopicEvaluationCount,
+  toTopicTimeSpan,
+} from "../db-rows.js";
 import type {
   TopicConversationCount,
   TopicDefinitionRow,
@@ -41,49 +51,38 @@ export class PostgresTopicStore implements TopicStore {
   }
 
   async getTopics(agentId: string): Promise<TopicDefinitionRow[]> {
-    const result = await this.pool.query<{ topic_id: string; topic: string }>(
+    const result = await this.pool.query<TopicDefinitionDbRow>(
       "SELECT topic_id, topic FROM agent_topics WHERE agent_id = $1 ORDER BY position",
       [toPgText(agentId)],
     );
-    return result.rows.map((r) => ({ topicId: r.topic_id, json: r.topic }));
+    return result.rows.map(toTopicDefinition);
   }
 
   async countTopicConversations(agentId: string, window: TopicWindow): Promise<TopicConversationCount[]> {
-    const result = await this.pool.query<{ topic_id: string; n: number }>(
+    const result = await this.pool.query<TopicConversationCountDbRow>(
       `SELECT t.value AS topic_id, count(*) AS n FROM facets t JOIN conversations c ON c.seq = t.seq
        WHERE t.kind = 'topic' AND t.key = '' AND ${WINDOW_SQL} GROUP BY t.value`,
       windowParams(agentId, window),
     );
-    return result.rows.map((r) => ({ topicId: r.topic_id, conversationCount: r.n }));
+    return result.rows.map(toTopicConversationCount);
   }
 
   async countTopicEvaluations(agentId: string, window: TopicWindow): Promise<TopicEvaluationCount[]> {
-    const result = await this.pool.query<{
-      topic_id: string;
-      criteria_id: string;
-      result: string;
-      n: number;
-    }>(
+    const result = await this.pool.query<TopicEvaluationCountDbRow>(
       `SELECT t.value AS topic_id, e.key AS criteria_id, e.value AS result, count(*) AS n
        FROM facets t JOIN conversations c ON c.seq = t.seq JOIN facets e ON e.seq = t.seq AND e.kind = 'eval'
        WHERE t.kind = 'topic' AND t.key = '' AND ${WINDOW_SQL} GROUP BY t.value, e.key, e.value`,
       windowParams(agentId, window),
     );
-    return result.rows.map((r) => ({
-      topicId: r.topic_id,
-      criteriaId: r.criteria_id,
-      result: r.result,
-      count: r.n,
-    }));
+    return result.rows.map(toTopicEvaluationCount);
   }
 
   async topicTimeSpan(agentId: string, window: TopicWindow): Promise<TopicTimeSpan> {
-    const result = await this.pool.query<{ first: number | null; last: number | null }>(
+    const result = await this.pool.query<TopicTimeSpanDbRow>(
       `SELECT min(c.start_time) AS first, max(c.start_time) AS last FROM conversations c
        WHERE ${WINDOW_SQL} AND EXISTS (SELECT 1 FROM facets t WHERE t.seq = c.seq AND t.kind = 'topic')`,
       windowParams(agentId, window),
     );
-    const row = result.rows[0];
-    return { firstStartUnixSecs: row?.first ?? null, lastStartUnixSecs: row?.last ?? null };
+    return toTopicTimeSpan(result.rows[0]);
   }
 }

@@ -1,12 +1,13 @@
 import type pg from "pg";
-import { type DeadLetterDbRow, type DeliveryDbRow, type PendingDbRow, toPending } from "../db-rows.js";
-import type {
-  DeadLetter,
-  PendingAudio,
-  WebhookDelivery,
-  WebhookOutcome,
-  WebhookStore,
-} from "../webhook-store.js";
+import {
+  type DeadLetterDbRow,
+  type DeliveryDbRow,
+  type PendingDbRow,
+  toDeadLetter,
+  toDelivery,
+  toPending,
+} from "../db-rows.js";
+import type { DeadLetter, PendingAudio, WebhookDelivery, WebhookStore } from "../webhook-store.js";
 import { inTransaction } from "./pg-transaction.js";
 
 /** Webhook bookkeeping in PostgreSQL. */
@@ -19,15 +20,7 @@ export class PostgresWebhookStore implements WebhookStore {
       [bodySha256],
     );
     const r = result.rows[0];
-    return r
-      ? {
-          bodySha256: r.body_sha256,
-          type: r.type,
-          conversationId: r.conversation_id,
-          outcome: r.outcome as WebhookOutcome,
-          receivedAtUnixSecs: r.received_at,
-        }
-      : undefined;
+    return r ? toDelivery(r) : undefined;
   }
 
   async recordDelivery(d: WebhookDelivery): Promise<void> {
@@ -55,13 +48,7 @@ export class PostgresWebhookStore implements WebhookStore {
       "SELECT * FROM webhook_dead_letters ORDER BY seq LIMIT $1",
       [limit],
     );
-    return result.rows.map((r) => ({
-      bodySha256: r.body_sha256,
-      type: r.type,
-      reason: r.reason,
-      body: r.body,
-      receivedAtUnixSecs: r.received_at,
-    }));
+    return result.rows.map(toDeadLetter);
   }
 
   async putPendingAudio(p: PendingAudio): Promise<void> {

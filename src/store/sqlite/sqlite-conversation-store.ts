@@ -1,58 +1,22 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { ConversationRecord } from "../../domain/conversation.js";
-import type { ListPage, ListQuery } from "../../domain/list-query.js";
+import { type ListPage, type ListQuery, tokenizeSearch } from "../../domain/list-query.js";
+import type { AudioInfo } from "../audio-info.js";
 import { type AudioDbRow, type ListDbRow, toAudio, toListPage } from "../db-rows.js";
-import {
-  buildListConditions,
-  buildListSql,
-  createParams,
-  cursorCondition,
-  LIST_COLUMNS,
-  type ListSqlDialect,
-  tokenizeSearch,
-} from "../list-sql.js";
+import { buildListSql } from "../list-sql.js";
 import type {
-  AudioInfo,
   ConversationStore,
   DeletedConversation,
   ListRow,
+  PutOutcome,
   ScannedConversation,
   StoredConversation,
   StoredConversationBytes,
   UpsertOutcome,
 } from "../store.js";
-import {
-  SORT_KEY_SLOTS,
-  secondOfSortKey,
-  sortKeyCandidates,
-  sortKeyCeiling,
-  sortKeyFloor,
-} from "./sort-key.js";
-
-/**
- * Conditions on the search text aliased `t`, one per token. A plain LIKE lets the trigram index
- * answer; a token holding `%` or `_` would need LIKE's ESCAPE, which the index cannot serve, so
- * it is matched with instr() instead (both fold ASCII case only).
- */
-function searchConditions(tokens: string[], bind: (value: unknown) => string): string {
-  return tokens
-    .map((token) =>
-      /[%_]/.test(token)
-        ? `instr(lower(t.body), lower(${bind(token)})) > 0`
-        : `t.body LIKE ${bind(`%${token}%`)}`,
-    )
-    .join(" AND ");
-}
-
-/**
- * SQLite's list dialect: `?` placeholders; search as LIKE over the FTS5 trigram table (the index
- * answers tokens of three or more characters; shorter ones are checked against the text).
- */
-export const sqliteListDialect: ListSqlDialect = {
-  placeholder: () => "?",
-  searchCondition: (tokens, bind) =>
-    `EXISTS (SELECT 1 FROM conversation_text t WHERE t.rowid = c.sort_key AND ${searchConditions(tokens, bind)})`,
-};
+import { SORT_KEY_SLOTS, sortKeyCandidates } from "./sort-key.js";
+import { sqliteListDialect } from "./sqlite-list-dialect.js";
+import { walkSearchIndex } from "./walk-search-index.js";
 
 /** Conversations in SQLite: one row per conversation, facet rows for the multi-valued filters, FTS5 for search. */
 export class SqliteConversationStore implements ConversationStore {
@@ -63,7 +27,7 @@ export class SqliteConversationStore implements ConversationStore {
   constructor(private readonly db: BetterSqlite3.Database) {
     this.statements = {
       findExisting: db.prepare(
-        "SELECT seq, sort_key, start_time FROM conversations WHERE conversation_id = ?",
+        "SELECT seq, sort_key, start_time, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
       ),
       sortKeyTaken: db.prepare("SELECT 1 FROM conversations WHERE sort_key = ?"),
       insert: db.prepare(`INSERT INTO conversations (
@@ -139,11 +103,11 @@ export class SqliteConversationStore implements ConversationStore {
    * Writes one record's row and facets; must run inside a transaction. Its search text is
    * queued for `writeSearchText`.
    */
-  private writeRecord(record: ConversationRecord, now: number, texts: Map<number, string>): UpsertOutcome {
+  private writeRecord(record: ConversationRecord, now: number, texts: Map<number, string>): PutOutcome {
     const s = this.statements;
     const i = record.index;
     const existing = s.findExisting.get(i.conversationId) as
-      | { seq: number; sort_key: number; start_time: number }
+      | (AudioDbRow & { seq: number; sort_key: number; start_time: number })
       | undefined;
     const sameSecond = existing && Math.floor(existing.start_time) === Math.floor(i.startTime);
     if (existing) {
@@ -174,7 +138,7 @@ export class SqliteConversationStore implements ConversationStore {
     }
     for (const f of record.facets) s.insertFacet.run(seq, f.kind, f.key, f.value, f.num);
     if (record.searchText.length > 0) texts.set(sortKey, record.searchText);
-    return existing ? "replaced" : "created";
+    return existing ? { outcome: "replaced", audio: toAudio(existing) } : { outcome: "created", audio: null };
   }
 
   /**
@@ -190,11 +154,21 @@ export class SqliteConversationStore implements ConversationStore {
     const write = this.db.transaction((batch: readonly ConversationRecord[]) => {
       const now = Math.floor(Date.now() / 1000);
       const texts = new Map<number, string>();
-      const outcomes = batch.map((record) => this.writeRecord(record, now, texts));
+      const outcomes = batch.map((record) => this.writeRecord(record, now, texts).outcome);
       this.writeSearchText(texts);
       return outcomes;
     });
     return write.immediate(records);
+  }
+
+  async putConversation(record: ConversationRecord): Promise<PutOutcome> {
+    const write = this.db.transaction(() => {
+      const texts = new Map<number, string>();
+      const written = this.writeRecord(record, Math.floor(Date.now() / 1000), texts);
+      this.writeSearchText(texts);
+      return written;
+    });
+    return write.immediate();
   }
 
   async updateConversation(
@@ -226,62 +200,9 @@ export class SqliteConversationStore implements ConversationStore {
 
   async listConversations(query: ListQuery): Promise<ListPage<ListRow>> {
     const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
-    if (tokens.length > 0) return this.searchConversations(query, tokens);
+    if (tokens.length > 0) return walkSearchIndex((sql) => this.prepare(sql), query, tokens);
     const { sql, params } = buildListSql(query, sqliteListDialect);
     return toListPage(this.prepare(sql).all(...params) as ListDbRow[], query.pageSize);
-  }
-
-  /**
-   * A list with search. The trigram index is walked in sort-key order (start time, to the
-   * second) and stopped by LIMIT, so a common word costs no more than a rare one. Rows come back
-   * in key order; the page must be in exact (start time, id) order, which can differ only among
-   * rows of the same second, so the walk goes on until the second of the (page size + 1)-th row
-   * is complete, and the rows are then sorted here.
-   */
-  private searchConversations(query: ListQuery, tokens: string[]): ListPage<ListRow> {
-    const desc = query.direction === "desc";
-    const { params, bind } = createParams(sqliteListDialect);
-    const where = [
-      searchConditions(tokens, bind),
-      ...buildListConditions(query, sqliteListDialect, bind, false),
-    ];
-    const cursor = cursorCondition(query, bind);
-    if (cursor && query.cursor) {
-      where.push(cursor);
-      // The cursor's position as a key range: the index seeks to it when walking downwards.
-      const second = query.cursor.startTime;
-      where.push(
-        desc ? `t.rowid < ${bind(sortKeyCeiling(second))}` : `t.rowid >= ${bind(sortKeyFloor(second))}`,
-      );
-    }
-    const sql =
-      `SELECT ${LIST_COLUMNS}, t.rowid AS k FROM conversation_text t CROSS JOIN conversations c ON c.sort_key = t.rowid ` +
-      `WHERE ${where.join(" AND ")} ORDER BY t.rowid ${desc ? "DESC" : "ASC"} LIMIT ?`;
-    const statement = this.prepare(sql);
-    const wanted = query.pageSize + 1;
-    let limit = wanted + 64;
-    let rows: (ListDbRow & { k: number })[];
-    for (;;) {
-      rows = statement.all(...params, limit) as (ListDbRow & { k: number })[];
-      const boundary = rows[wanted - 1];
-      const last = rows[rows.length - 1];
-      if (rows.length < limit || !boundary || !last) break;
-      const second = secondOfSortKey(boundary.k);
-      if (secondOfSortKey(last.k) !== second) {
-        rows = rows.filter(
-          (r) => secondOfSortKey(r.k) === second || (desc ? r.k > boundary.k : r.k < boundary.k),
-        );
-        break;
-      }
-      limit *= 4;
-    }
-    const sign = desc ? -1 : 1;
-    rows.sort((a, b) =>
-      a.start_time !== b.start_time
-        ? sign * (a.start_time - b.start_time)
-        : sign * (a.conversation_id < b.conversation_id ? -1 : a.conversation_id > b.conversation_id ? 1 : 0),
-    );
-    return toListPage(rows.slice(0, wanted), query.pageSize);
   }
 
   async deleteConversation(conversationId: string): Promise<DeletedConversation | undefined> {

@@ -1,6 +1,19 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { ListQuery } from "../../domain/list-query.js";
+import {
+  buildEmbeddingScanSql,
+  buildEmbeddingStateSql,
+  buildPendingEmbeddingsSql,
+} from "../embedding-sql.js";
 import { buildCandidateSql } from "../list-sql.js";
+import {
+  type CandidateDbRow,
+  type EmbeddedChunkDbRow,
+  type PendingEmbeddingDbRow,
+  toCandidate,
+  toEmbeddedChunk,
+  toPendingEmbedding,
+} from "../message-search-db-rows.js";
 import type {
   CandidateConversation,
   CandidatePosition,
@@ -8,10 +21,11 @@ import type {
   EmbeddingFilter,
   EmbeddingKey,
   EmbeddingRow,
+  EmbeddingState,
   MessageSearchStore,
   PendingEmbedding,
 } from "../message-search-store.js";
-import { sqliteListDialect } from "./sqlite-conversation-store.js";
+import { sqliteListDialect } from "./sqlite-list-dialect.js";
 
 /** A float32 vector as the bytes of a BLOB (and back). */
 function toBlob(vector: Float32Array): Buffer {
@@ -34,50 +48,19 @@ export class SqliteMessageSearchStore implements MessageSearchStore {
     limit: number,
   ): Promise<CandidateConversation[]> {
     const { sql, params } = buildCandidateSql(query, from, limit, sqliteListDialect);
-    const rows = this.db.prepare(sql).all(...params) as {
-      conversation_id: string;
-      start_time: number;
-      agent_id: string;
-      doc: string;
-    }[];
-    return rows.map((r) => ({
-      conversationId: r.conversation_id,
-      startTime: r.start_time,
-      agentId: r.agent_id,
-      json: r.doc,
-    }));
+    const rows = this.db.prepare(sql).all(...params) as CandidateDbRow[];
+    return rows.map(toCandidate);
   }
 
   async findPendingEmbeddings(model: string, limit: number): Promise<PendingEmbedding[]> {
-    // Made with another model, or from an older document; an embedding made in the same second
-    // as the last write is checked again (a write later in that second has the same updated_at).
-    const rows = this.db
-      .prepare(
-        `SELECT c.conversation_id, c.doc, c.updated_at, e.text_hash, e.model
-         FROM conversations c LEFT JOIN embedding_state e ON e.conversation_id = c.conversation_id
-         WHERE e.conversation_id IS NULL OR e.model <> ? OR e.source_updated_at <> c.updated_at
-           OR e.embedded_at <= c.updated_at
-         ORDER BY c.conversation_id LIMIT ?`,
-      )
-      .all(model, limit) as {
-      conversation_id: string;
-      doc: string;
-      updated_at: number;
-      text_hash: string | null;
-      model: string | null;
-    }[];
-    return rows.map((r) => ({
-      conversationId: r.conversation_id,
-      json: r.doc,
-      updatedAt: r.updated_at,
-      textHash: r.text_hash,
-      model: r.model,
-    }));
+    const { sql, params } = buildPendingEmbeddingsSql(model, limit, sqliteListDialect);
+    const rows = this.db.prepare(sql).all(...params) as PendingEmbeddingDbRow[];
+    return rows.map(toPendingEmbedding);
   }
 
   async replaceEmbeddings(
     conversationId: string,
-    state: { model: string; updatedAt: number; textHash: string },
+    state: EmbeddingState,
     rows: readonly EmbeddingRow[] | null,
   ): Promise<boolean> {
     return this.db
@@ -95,15 +78,9 @@ export class SqliteMessageSearchStore implements MessageSearchStore {
             insert.run(conversationId, row.transcriptIndex, row.chunk, row.chunkText, toBlob(row.vector));
           }
         }
-        this.db
-          .prepare(
-            `INSERT INTO embedding_state (conversation_id, model, source_updated_at, text_hash, embedded_at)
-             VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (conversation_id) DO UPDATE SET model = excluded.model,
-               source_updated_at = excluded.source_updated_at, text_hash = excluded.text_hash,
-               embedded_at = excluded.embedded_at`,
-          )
-          .run(conversationId, state.model, state.updatedAt, state.textHash, Math.floor(Date.now() / 1000));
+        const now = Math.floor(Date.now() / 1000);
+        const recorded = buildEmbeddingStateSql(conversationId, state, now, sqliteListDialect);
+        this.db.prepare(recorded.sql).run(...recorded.params);
         return true;
       })
       .immediate();
@@ -115,48 +92,9 @@ export class SqliteMessageSearchStore implements MessageSearchStore {
     after: EmbeddingKey | null,
     limit: number,
   ): Promise<EmbeddedChunk[]> {
-    const where = ["s.model = ?"];
-    const params: unknown[] = [model];
-    if (filter.agentId !== undefined) {
-      where.push("c.agent_id = ?");
-      params.push(filter.agentId);
-    }
-    if (filter.branchId !== undefined) {
-      where.push("c.branch_id = ?");
-      params.push(filter.branchId);
-    }
-    if (after) {
-      where.push("(m.conversation_id, m.transcript_index, m.chunk) > (?, ?, ?)");
-      params.push(after.conversationId, after.transcriptIndex, after.chunk);
-    }
-    params.push(limit);
-    const rows = this.db
-      .prepare(
-        `SELECT m.conversation_id, m.transcript_index, m.chunk, m.chunk_text, m.vector, c.start_time, c.agent_id
-         FROM message_embeddings m
-         JOIN embedding_state s ON s.conversation_id = m.conversation_id
-         JOIN conversations c ON c.conversation_id = m.conversation_id
-         WHERE ${where.join(" AND ")}
-         ORDER BY m.conversation_id, m.transcript_index, m.chunk LIMIT ?`,
-      )
-      .all(...params) as {
-      conversation_id: string;
-      transcript_index: number;
-      chunk: number;
-      chunk_text: string;
-      vector: Buffer;
-      start_time: number;
-      agent_id: string;
-    }[];
-    return rows.map((r) => ({
-      conversationId: r.conversation_id,
-      transcriptIndex: r.transcript_index,
-      chunk: r.chunk,
-      chunkText: r.chunk_text,
-      vector: fromBlob(r.vector),
-      startTime: r.start_time,
-      agentId: r.agent_id,
-    }));
+    const { sql, params } = buildEmbeddingScanSql(model, filter, after, limit, sqliteListDialect);
+    const rows = this.db.prepare(sql).all(...params) as EmbeddedChunkDbRow<Buffer>[];
+    return rows.map((r) => toEmbeddedChunk(r, fromBlob));
   }
 
   async countEmbeddedConversations(model: string): Promise<number> {

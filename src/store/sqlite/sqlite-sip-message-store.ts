@@ -1,4 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
+import { type SipMessageDbRow, toSipMessage } from "../db-rows.js";
 import type { SipMessageRow, SipMessageStore } from "../sip-message-store.js";
 
 /** SIP log messages in SQLite, one row per message keyed by (conversation, position). */
@@ -40,7 +41,7 @@ export class SqliteSipMessageStore implements SipMessageStore {
       afterPosition === null
         ? this.statements.listFirst.all(conversationId, limit)
         : this.statements.listAfter.all(conversationId, afterPosition, limit)
-    ) as { position: number; message: string }[];
-    return rows.map((r) => ({ position: r.position, json: r.message }));
+    ) as SipMessageDbRow[];
+    return rows.map(toSipMessage);
   }
 }

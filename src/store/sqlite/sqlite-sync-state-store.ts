@@ -1,4 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
+import { type SyncStateDbRow, toSyncState } from "../db-rows.js";
 import type { SyncState, SyncStateStore } from "../sync-state-store.js";
 
 /** Sync high-water marks in SQLite. */
@@ -7,9 +8,9 @@ export class SqliteSyncStateStore implements SyncStateStore {
 
   async getSyncState(source: string): Promise<SyncState | undefined> {
     const r = this.db.prepare("SELECT * FROM sync_state WHERE source = ?").get(source) as
-      | { source: string; high_water: number | null; last_run: number | null }
+      | SyncStateDbRow
       | undefined;
-    return r ? { source: r.source, highWaterUnixSecs: r.high_water, lastRunUnixSecs: r.last_run } : undefined;
+    return r ? toSyncState(r) : undefined;
   }
 
   async putSyncState(state: SyncState): Promise<void> {

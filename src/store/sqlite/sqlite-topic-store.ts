@@ -1,4 +1,14 @@
 import type BetterSqlite3 from "better-sqlite3";
+import {
+  type TopicConversationCountDbRow,
+  type TopicDefinitionDbRow,
+  type TopicEvaluationCountDbRow,
+  type TopicTimeSpanDbRow,
+  toTopicConversationCount,
+  toTopicDefinition,
+  toTopicEvaluationCount,
+  toTopicTimeSpan,
+} from "../db-rows.js";
 import type {
   TopicConversationCount,
   TopicDefinitionRow,
@@ -48,8 +58,8 @@ export class SqliteTopicStore implements TopicStore {
   }
 
   async getTopics(agentId: string): Promise<TopicDefinitionRow[]> {
-    const rows = this.statements.list.all(agentId) as { topic_id: string; topic: string }[];
-    return rows.map((r) => ({ topicId: r.topic_id, json: r.topic }));
+    const rows = this.statements.list.all(agentId) as TopicDefinitionDbRow[];
+    return rows.map(toTopicDefinition);
   }
 
   async countTopicConversations(agentId: string, window: TopicWindow): Promise<TopicConversationCount[]> {
@@ -59,8 +69,8 @@ export class SqliteTopicStore implements TopicStore {
         `SELECT t.value AS topic_id, count(*) AS n FROM facets t JOIN conversations c ON c.seq = t.seq
          WHERE t.kind = 'topic' AND t.key = '' AND ${w.sql} GROUP BY t.value`,
       )
-      .all(...w.params) as { topic_id: string; n: number }[];
-    return rows.map((r) => ({ topicId: r.topic_id, conversationCount: r.n }));
+      .all(...w.params) as TopicConversationCountDbRow[];
+    return rows.map(toTopicConversationCount);
   }
 
   async countTopicEvaluations(agentId: string, window: TopicWindow): Promise<TopicEvaluationCount[]> {
@@ -71,13 +81,8 @@ export class SqliteTopicStore implements TopicStore {
          FROM facets t JOIN conversations c ON c.seq = t.seq JOIN facets e ON e.seq = t.seq AND e.kind = 'eval'
          WHERE t.kind = 'topic' AND t.key = '' AND ${w.sql} GROUP BY t.value, e.key, e.value`,
       )
-      .all(...w.params) as { topic_id: string; criteria_id: string; result: string; n: number }[];
-    return rows.map((r) => ({
-      topicId: r.topic_id,
-      criteriaId: r.criteria_id,
-      result: r.result,
-      count: r.n,
-    }));
+      .all(...w.params) as TopicEvaluationCountDbRow[];
+    return rows.map(toTopicEvaluationCount);
   }
 
   async topicTimeSpan(agentId: string, window: TopicWindow): Promise<TopicTimeSpan> {
@@ -87,7 +92,7 @@ export class SqliteTopicStore implements TopicStore {
         `SELECT min(c.start_time) AS first, max(c.start_time) AS last FROM conversations c
          WHERE ${w.sql} AND EXISTS (SELECT 1 FROM facets t WHERE t.seq = c.seq AND t.kind = 'topic')`,
       )
-      .get(...w.params) as { first: number | null; last: number | null };
-    return { firstStartUnixSecs: row.first, lastStartUnixSecs: row.last };
+      .get(...w.params) as TopicTimeSpanDbRow;
+    return toTopicTimeSpan(row);
   }
 }

@@ -1,12 +1,13 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { type DeadLetterDbRow, type DeliveryDbRow, type PendingDbRow, toPending } from "../db-rows.js";
-import type {
-  DeadLetter,
-  PendingAudio,
-  WebhookDelivery,
-  WebhookOutcome,
-  WebhookStore,
-} from "../webhook-store.js";
+import {
+  type DeadLetterDbRow,
+  type DeliveryDbRow,
+  type PendingDbRow,
+  toDeadLetter,
+  toDelivery,
+  toPending,
+} from "../db-rows.js";
+import type { DeadLetter, PendingAudio, WebhookDelivery, WebhookStore } from "../webhook-store.js";
 
 /** Webhook bookkeeping in SQLite. */
 export class SqliteWebhookStore implements WebhookStore {
@@ -16,15 +17,7 @@ export class SqliteWebhookStore implements WebhookStore {
     const r = this.db.prepare("SELECT * FROM webhook_deliveries WHERE body_sha256 = ?").get(bodySha256) as
       | DeliveryDbRow
       | undefined;
-    return r
-      ? {
-          bodySha256: r.body_sha256,
-          type: r.type,
-          conversationId: r.conversation_id,
-          outcome: r.outcome as WebhookOutcome,
-          receivedAtUnixSecs: r.received_at,
-        }
-      : undefined;
+    return r ? toDelivery(r) : undefined;
   }
 
   async recordDelivery(d: WebhookDelivery): Promise<void> {
@@ -54,13 +47,7 @@ export class SqliteWebhookStore implements WebhookStore {
     const rows = this.db
       .prepare("SELECT * FROM webhook_dead_letters ORDER BY seq LIMIT ?")
       .all(limit) as DeadLetterDbRow[];
-    return rows.map((r) => ({
-      bodySha256: r.body_sha256,
-      type: r.type,
-      reason: r.reason,
-      body: r.body,
-      receivedAtUnixSecs: r.received_at,
-    }));
+    return rows.map(toDeadLetter);
   }
 
   async putPendingAudio(p: PendingAudio): Promise<void> {

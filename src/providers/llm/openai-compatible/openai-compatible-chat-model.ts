@@ -1,11 +1,7 @@
-import type { LlmConfig } from "../config/ai-config.js";
-import { ProviderError, postJson } from "./provider-error.js";
-
-/** One chat message sent to the model. */
-export interface ChatMessage {
-  role: "system" | "user";
-  content: string;
-}
+import type { LlmConfig } from "../../../config/ai-config.js";
+import { postJson } from "../../post-json.js";
+import { ProviderError } from "../../provider-error.js";
+import type { AnswerSchema, ChatMessage, ChatModel } from "../chat-model.js";
 
 /** Most tokens the model may answer with. */
 export const MAX_COMPLETION_TOKENS = 4096;
@@ -14,7 +10,7 @@ export const MAX_COMPLETION_TOKENS = 4096;
 const STRUCTURED_OUTPUT_REFUSED = /HTTP 4\d\d\b[\s\S]*(response_format|json_schema)/i;
 
 /** Asks an OpenAI-compatible `/chat/completions` endpoint for a JSON answer. */
-export class ChatClient {
+export class OpenAiCompatibleChatModel implements ChatModel {
   constructor(private readonly config: LlmConfig) {}
 
   /** The model asked. */
@@ -28,10 +24,7 @@ export class ChatClient {
    * (the schema is in the prompt as well). Returns the answer parsed as JSON; a missing or
    * non-JSON answer is a ProviderError.
    */
-  async completeJson(
-    messages: readonly ChatMessage[],
-    schema: { name: string; schema: object },
-  ): Promise<unknown> {
+  async completeJson(messages: readonly ChatMessage[], schema: AnswerSchema): Promise<unknown> {
     const ask = (responseFormat: object) =>
       postJson(
         `${this.config.baseUrl}/chat/completions`,

@@ -1,11 +1,10 @@
-import type { EmbeddingsConfig } from "../config/ai-config.js";
-import { ProviderError, postJson } from "./provider-error.js";
-
-/** Most texts sent in one embeddings request. */
-export const MAX_EMBEDDING_BATCH = 64;
+import type { EmbeddingsConfig } from "../../../config/ai-config.js";
+import { postJson } from "../../post-json.js";
+import { ProviderError } from "../../provider-error.js";
+import { type EmbeddingsModel, MAX_EMBEDDING_BATCH } from "../embeddings-model.js";
 
 /** Turns texts into vectors through an OpenAI-compatible `/v1/embeddings` endpoint. */
-export class EmbeddingsClient {
+export class OpenAiCompatibleEmbeddingsModel implements EmbeddingsModel {
   private readonly url: string;
 
   constructor(private readonly config: EmbeddingsConfig) {
@@ -62,18 +61,10 @@ export class EmbeddingsClient {
 }
 
 /** Scales a vector to unit length (a zero vector stays zero), so a dot product is the cosine. */
-export function normalize(vector: Float32Array): Float32Array {
+function normalize(vector: Float32Array): Float32Array {
   let sum = 0;
   for (const v of vector) sum += v * v;
   const norm = Math.sqrt(sum);
   if (norm > 0) for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) / norm;
   return vector;
-}
-
-/** The cosine similarity of two unit vectors (0 when their dimensions differ). */
-export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return 0;
-  let dot = 0;
-  for (let i = 0; i < a.length; i++) dot += (a[i] as number) * (b[i] as number);
-  return dot;
 }

@@ -1,0 +1,125 @@
+/**
+ * The one place errors become answers. Whatever a route, a hook, a parser or a service throws is
+ * mapped to the HTTP error type (ApiError, or ValidationFailed for a 422) and rendered in
+ * upstream's envelope: 422 `{"detail":[{loc,msg,type}]}`, anything else
+ * `{"detail":{"status":"<code>","message":"<text>"}}`.
+ *
+ * | thrown                                         | status | body                                   |
+ * |------------------------------------------------|--------|----------------------------------------|
+ * | ApiError                                       | its    | `{status: code, message}`              |
+ * | ValidationFailed, InvalidInputError            | 422    | its issues                             |
+ * | NotFoundError (kind)                           | 404    | `{status: "<kind>_not_found", message}`|
+ * | Fastify schema validation                      | 422    | issues (validation-issues.ts, lax)     |
+ * | body over the route's limit                    | 413    | payload_too_large                      |
+ * | malformed or empty JSON body                   | 422    | `json_invalid`                         |
+ * | unsupported Content-Type                       | 415    | unsupported_media_type                 |
+ * | any other 4xx from Fastify                     | same   | invalid_request                        |
+ * | anything else                                  | 500    | internal_error (the error is logged)   |
+ */
+import type { ErrorObject } from "ajv";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { toValidationIssues } from "../conversations/validation-issues.js";
+import { InvalidInputError, NotFoundError, type ResourceKind } from "../domain/errors.js";
+import { ApiError, type ApiErrorCode, bodyTooLarge, ValidationFailed } from "./api-error.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** What a 413 calls this route's body (default "request body"). */
+    bodyName?: string;
+  }
+}
+
+/** The HTTP error type: what every error is mapped to before it is rendered. */
+type HttpError = ApiError | ValidationFailed;
+
+const NOT_FOUND_CODES: Record<ResourceKind, ApiErrorCode> = {
+  conversation: "conversation_not_found",
+  audio: "audio_not_found",
+  tag: "tag_not_found",
+  file: "file_not_found",
+  topics: "topics_not_found",
+  evaluation_criterion: "evaluation_criterion_not_found",
+};
+
+/** Where Fastify found a schema error, as FastAPI names it in `loc`. */
+const LOCATIONS: Record<string, string> = {
+  querystring: "query",
+  params: "path",
+  body: "body",
+  headers: "header",
+};
+
+/** compat: upstream (FastAPI) answers malformed JSON with a 422 `json_invalid` issue. */
+function jsonInvalid(error: Error): ValidationFailed {
+  return new ValidationFailed([
+    { loc: ["body"], msg: `JSON decode error: ${error.message}`, type: "json_invalid" },
+  ]);
+}
+
+/** Maps anything thrown while handling a request to the HTTP error it is answered with. */
+export function toHttpError(error: unknown, request: FastifyRequest): HttpError {
+  if (error instanceof ApiError || error instanceof ValidationFailed) return error;
+  if (error instanceof InvalidInputError) return new ValidationFailed(error.issues);
+  if (error instanceof NotFoundError) return new ApiError(404, NOT_FOUND_CODES[error.kind], error.message);
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation) {
+    const where = LOCATIONS[fastifyError.validationContext ?? "body"] ?? "body";
+    // Request values are validated laxly: Fastify's Ajv coerces text (see validation-issues.ts).
+    return new ValidationFailed(toValidationIssues(fastifyError.validation as ErrorObject[], [where], "lax"));
+  }
+  switch (fastifyError.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return bodyTooLarge(request.routeOptions.bodyLimit, request.routeOptions.config.bodyName);
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return jsonInvalid(error as Error);
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new ApiError(415, "unsupported_media_type", (error as Error).message);
+  }
+  if (error instanceof SyntaxError || fastifyError.statusCode === 400) return jsonInvalid(error as Error);
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new ApiError(status, "invalid_request", (error as Error).message);
+  }
+  return new ApiError(
+    500,
+    "internal_error",
+    "Internal server error; see the server log for the request id.",
+    {
+      cause: error,
+    },
+  );
+}
+
+/** The error handler: maps the error, logs what the client is not told, renders the envelope. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const httpError = toHttpError(error, request);
+  if (httpError instanceof ApiError && httpError.cause !== undefined) {
+    if (httpError.statusCode === 500) request.log.error({ err: httpError.cause }, "request failed");
+    else request.log.warn({ err: httpError.cause }, httpError.message);
+  }
+  return reply.code(httpError.statusCode).send(httpError.toBody());
+}
+
+/** Answers a path no route matches. */
+export function handleNoRoute(request: FastifyRequest, reply: FastifyReply): void {
+  const error = new ApiError(
+    404,
+    "not_found",
+    `No route for ${request.method} ${request.url.split("?")[0]}.`,
+  );
+  reply.code(404).send(error.toBody());
+}
+
+/** Errors the router raises before any route runs (no hooks run for them); a 422 like upstream's. */
+export function handleRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const issue =
+    error.code === "FST_ERR_MAX_PARAM_LENGTH"
+      ? { loc: ["path"], msg: "A path parameter is too long", type: "string_too_long" }
+      : { loc: ["path"], msg: "The path is not valid percent-encoded UTF-8", type: "value_error" };
+  // No onRequest hook ran, so the request id header is set here.
+  reply
+    .code(422)
+    .header("x-request-id", request.id)
+    .send(new ValidationFailed([issue]).toBody());
+}

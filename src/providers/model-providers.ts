@@ -1,0 +1,21 @@
+import type { AiConfig } from "../config/ai-config.js";
+import type { EmbeddingsModel } from "./embeddings/embeddings-model.js";
+import { OpenAiCompatibleEmbeddingsModel } from "./embeddings/openai-compatible/openai-compatible-embeddings-model.js";
+import type { ChatModel } from "./llm/chat-model.js";
+import { OpenAiCompatibleChatModel } from "./llm/openai-compatible/openai-compatible-chat-model.js";
+
+/** The configured model providers, by kind; a kind that is not configured is undefined. */
+export interface ModelProviders {
+  /** Set when an embeddings provider is configured: semantic search and the indexer run. */
+  embeddings: EmbeddingsModel | undefined;
+  /** Set when a chat model is configured: analysis runs. */
+  llm: ChatModel | undefined;
+}
+
+/** Builds the providers a configuration names (every one speaks the OpenAI-compatible HTTP API today). */
+export function createModelProviders(config: AiConfig): ModelProviders {
+  return {
+    embeddings: config.embeddings ? new OpenAiCompatibleEmbeddingsModel(config.embeddings) : undefined,
+    llm: config.llm ? new OpenAiCompatibleChatModel(config.llm) : undefined,
+  };
+}

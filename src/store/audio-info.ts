@@ -1,0 +1,6 @@
+/** The audio recording a conversation has in the blob store. */
+export interface AudioInfo {
+  blobKey: string;
+  contentType: string;
+  size: number;
+}
