@@ -9,6 +9,7 @@ import {
   generateConversation,
   RARE_WORD,
 } from "./generate-conversations.js";
+import { checkHealthz, checkHostileSearch, hostileSearchPath, hostileSearchQuery } from "./hostile-search.js";
 import type { ServerProcess } from "./server-process.js";
 
 /** What one scenario measured. */
@@ -58,11 +59,12 @@ async function load(
   apiKey: string,
   scenario: Scenario,
   seconds: number,
+  connections = CONNECTIONS,
 ): Promise<autocannon.Result> {
   let i = 0;
   return autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     duration: seconds,
     headers: { "xi-api-key": apiKey },
     requests: [
@@ -245,10 +247,7 @@ export async function runScenarios(options: {
   ];
 
   const results: ScenarioResult[] = [];
-  for (const scenario of scenarios) {
-    const checked = await verify(url, apiKey, scenario);
-    await load(url, apiKey, scenario, WARMUP_SECONDS);
-    const r = await load(url, apiKey, scenario, seconds);
+  const record = (scenario: Scenario, r: autocannon.Result, checked: { text: string; bodyBytes: number }) => {
     if (r.non2xx > 0 || r.errors > 0) {
       throw new Error(
         `scenario "${scenario.name}": ${r.non2xx} non-2xx responses and ${r.errors} errors under load`,
@@ -268,7 +267,34 @@ export async function runScenarios(options: {
     process.stderr.write(
       `${scenario.name}: ${Math.round(r.requests.average)} req/s, p99 ${r.latency.p99} ms\n`,
     );
+  };
+  for (const scenario of scenarios) {
+    const checked = await verify(url, apiKey, scenario);
+    await load(url, apiKey, scenario, WARMUP_SECONDS);
+    record(scenario, await load(url, apiKey, scenario, seconds), checked);
   }
+
+  // The hostile search (bench/hostile-search.ts) under load, with /healthz polled at the same time.
+  const hostileQuery = hostileSearchQuery(seed);
+  const hostile: Scenario = {
+    name: "hostile search (16 common words, by score)",
+    request: () => ({ path: hostileSearchPath(hostileQuery) }),
+    check: checkHostileSearch,
+  };
+  const healthz: Scenario = {
+    name: "/healthz during hostile search",
+    request: () => ({ path: "/healthz" }),
+    check: checkHealthz,
+  };
+  const hostileChecked = await verify(url, apiKey, hostile);
+  const healthzChecked = await verify(url, apiKey, healthz);
+  await load(url, apiKey, hostile, WARMUP_SECONDS);
+  const [hostileRun, healthzRun] = await Promise.all([
+    load(url, apiKey, hostile, seconds),
+    load(url, apiKey, healthz, seconds, 1),
+  ]);
+  record(hostile, hostileRun, hostileChecked);
+  record(healthz, healthzRun, healthzChecked);
   return results;
 }
 

@@ -5,6 +5,7 @@ import { ApiKeyService } from "./auth/api-keys.js";
 import type { BlobStore } from "./blobs/blob-store.js";
 import { FsBlobStore } from "./blobs/fs/fs-blob-store.js";
 import type { Config } from "./config/config.js";
+import { ConfigError } from "./config/config-error.js";
 import { ConversationService } from "./conversations/conversation-service.js";
 import { createModelProviders, type ModelProviders } from "./providers/model-providers.js";
 import { EmbeddingIndexer } from "./search/embedding-indexer.js";
@@ -84,7 +85,12 @@ export async function startServer(
 ): Promise<RunningServer & { firstStartKey: FirstStartKey | undefined }> {
   const services = await openServices(config);
   try {
-    if (config.bootstrapKey) await services.keys.ensure(config.bootstrapKey, "bootstrap");
+    if (config.bootstrapKey && (await services.keys.ensure(config.bootstrapKey, "bootstrap")) === "revoked") {
+      throw new ConfigError(
+        "OPENCONVAI_BOOTSTRAP_KEY is a key that was revoked, and a revoked key is never made active again: " +
+          "set OPENCONVAI_BOOTSTRAP_KEY to a new secret (or unset it and use `openconvai keys create`), then start again.",
+      );
+    }
     let firstStartKey: FirstStartKey | undefined;
     if (!(await services.keys.hasActiveKey())) {
       const created = await services.keys.create("first-start");
@@ -95,6 +101,9 @@ export async function startServer(
       limits: config.limits,
       logger,
       webhookSettings: config.webhooks,
+      // On the data dir's disk, which is sized for audio, rather than a possibly small /tmp.
+      tempDir: path.join(config.dataDir, "tmp"),
+      requestTimeoutMs: config.requestTimeoutSecs * 1000,
     });
     const address = await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as { port: number }).port;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { audioBlobKey, fileBlobKey, InvalidBlobKeyError } from "../src/blobs/blob-keys.js";
+import { audioBlobKey, fileBlobKey, InvalidBlobKeyError, newAudioBlobKey } from "../src/blobs/blob-keys.js";
 import type { BlobStore } from "../src/blobs/blob-store.js";
 import { FsBlobStore } from "../src/blobs/fs/fs-blob-store.js";
 
@@ -186,11 +186,73 @@ describe.each(IMPLEMENTATIONS)("BlobStore contract: $name", (implementation) => 
     expect((await opened.listStored()).length).toBe(keys.length);
   });
 
+  it("says the size of a stored blob, and undefined for a missing one", async () => {
+    await store.put("audio/c1/r1", Buffer.from("0123456789"));
+    expect(await store.size("audio/c1/r1")).toBe(10);
+    expect(await store.size("audio/c1/r2")).toBeUndefined();
+    expect(await store.size("audio/c1")).toBeUndefined();
+    expect(await store.size("nothing/here")).toBeUndefined();
+  });
+
+  it("streams a blob whole when it is deleted after get resolved", async () => {
+    const bytes = Buffer.alloc(256 * 1024, 7);
+    await store.put("audio/c1/r1", bytes);
+    const stream = await store.get("audio/c1/r1");
+    await store.delete("audio/c1/r1");
+    expect(await readAll(stream)).toBe(bytes.toString("latin1"));
+    expect(await store.get("audio/c1/r1")).toBeUndefined();
+  });
+
+  it("leaves nothing behind when the last blob of a folder is deleted, and writes there again", async () => {
+    await store.put("audio/c1/r1", Buffer.from("one"));
+    await store.delete("audio/c1/r1");
+    expect(await opened.listStored()).toEqual([]);
+    await store.put("audio/c1/r2", Buffer.from("two"));
+    expect(await readAll(await store.get("audio/c1/r2"))).toBe("two");
+  });
+
+  it("keeps every write of concurrent puts and deletes in one folder whole", async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `audio/c1/r${i}`);
+    await Promise.all(
+      keys.map(async (key) => {
+        await store.put(key, Buffer.from(key));
+        await store.delete(key);
+        await store.put(`${key}b`, Buffer.from(key));
+      }),
+    );
+    for (const key of keys) expect(await readAll(await store.get(`${key}b`))).toBe(key);
+  });
+
+  it("gives short, distinct keys for every id the API accepts", async () => {
+    const ids = [
+      ".",
+      "..",
+      "...",
+      "a/b",
+      "%2F",
+      "CON",
+      " ",
+      "x".repeat(512),
+      "😀".repeat(100),
+      "é".repeat(100),
+    ];
+    const keys = ids.flatMap((id) => [newAudioBlobKey(id), fileBlobKey(id, "file_0123456789abcdef01234567")]);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(newAudioBlobKey("c1")).not.toBe(newAudioBlobKey("c1"));
+    for (const key of keys) {
+      for (const segment of key.split("/")) expect(Buffer.byteLength(segment)).toBeLessThanOrEqual(200);
+      await store.put(key, Buffer.from(key));
+      expect(await store.size(key)).toBe(Buffer.byteLength(key));
+    }
+    expect((await opened.listStored()).length).toBe(keys.length);
+  });
+
   it.each(REFUSED_KEYS)("refuses the key %j on every method, writing nothing", async (key) => {
     await expect(store.put(key, Buffer.from("x"))).rejects.toThrow(InvalidBlobKeyError);
     await expect(store.get(key)).rejects.toThrow(InvalidBlobKeyError);
     await expect(store.get(key, { start: 0, end: 0 })).rejects.toThrow(InvalidBlobKeyError);
     await expect(store.delete(key)).rejects.toThrow(InvalidBlobKeyError);
+    await expect(store.size(key)).rejects.toThrow(InvalidBlobKeyError);
     expect(await opened.listStored()).toEqual([]);
   });
 });

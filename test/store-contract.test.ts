@@ -5,7 +5,13 @@ import type { ConversationDoc, ConversationRecord } from "../src/domain/conversa
 import { buildConversationRecord } from "../src/domain/conversation-record.js";
 import type { ListQuery } from "../src/domain/list-query.js";
 import { SQLITE_FILE_NAME } from "../src/store/sqlite/sqlite-database.js";
-import { type ApiKeyRow, type Database, type ListRow, SchemaTooNewError } from "../src/store/store.js";
+import {
+  type ApiKeyRow,
+  type Database,
+  type ListRow,
+  RecordsRefusedError,
+  SchemaTooNewError,
+} from "../src/store/store.js";
 import { BACKENDS, type Backend, createTestStorage, type TestStorage } from "./support/backends.js";
 import { queryTestDatabase } from "./support/postgres-schema.js";
 
@@ -244,6 +250,40 @@ describe.each(BACKENDS)("store contract on %s", (backend) => {
       expect(await tagged("new_tag")).toEqual([]);
       // The store is still usable after the failed transaction.
       expect(await db.conversations.upsertConversations([makeRecord("after")])).toEqual(["created"]);
+    });
+  });
+
+  describe("refused records", () => {
+    it("says a batch was refused for what it holds (RecordsRefusedError), and writes nothing of it", async () => {
+      // The database itself refuses one id, as it would a value it cannot hold.
+      await queryRaw(
+        backend,
+        storage,
+        backend === "postgres"
+          ? "ALTER TABLE conversations ADD CONSTRAINT refuse_poison CHECK (conversation_id <> 'poison')"
+          : "CREATE TRIGGER refuse_poison BEFORE INSERT ON conversations WHEN NEW.conversation_id = 'poison' " +
+              "BEGIN SELECT RAISE(ABORT, 'refuse_poison'); END",
+      );
+      const batch = [makeRecord("good_1"), makeRecord("poison"), makeRecord("good_2")];
+      const refused = db.conversations.upsertConversations(batch);
+      await expect(refused).rejects.toBeInstanceOf(RecordsRefusedError);
+      await expect(refused).rejects.toThrow(/refuse_poison/);
+      expect(await db.conversations.countConversations()).toBe(0);
+      // The same records without the refused one go in.
+      expect(
+        await db.conversations.upsertConversations([batch[0], batch[2]].flatMap((r) => (r ? [r] : []))),
+      ).toEqual(["created", "created"]);
+    });
+
+    it("keeps a record the code built wrong (a NOT NULL column empty) an ordinary error", async () => {
+      const broken = makeRecord("broken");
+      const violating: ConversationRecord = {
+        ...broken,
+        index: { ...broken.index, agentId: null as unknown as string },
+      };
+      const error = await db.conversations.upsertConversations([violating]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).not.toBeInstanceOf(RecordsRefusedError);
     });
   });
 

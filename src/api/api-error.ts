@@ -20,6 +20,8 @@ export type ApiErrorCode =
   | "payload_too_large"
   | "range_not_satisfiable"
   | "unsupported_media_type"
+  | "request_timeout"
+  | "headers_too_large"
   | "invalid_request"
   | "internal_error";
 

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -20,10 +22,12 @@ import { feedbackRoutes } from "./conversations/feedback-routes.js";
 import { fileRoutes } from "./conversations/file-routes.js";
 import { resolveRoutes } from "./conversations/resolve-routes.js";
 import { sipMessageRoutes } from "./conversations/sip-message-routes.js";
-import { handleError, handleNoRoute, handleRouterError } from "./error-handler.js";
+import { handleClientError, handleError, handleNoRoute, handleRouterError } from "./error-handler.js";
 import { ingestRoutes } from "./ingest/ingest-routes.js";
 import { sipMessageIngestRoutes } from "./ingest/sip-message-ingest-routes.js";
 import { topicIngestRoutes } from "./ingest/topic-ingest-routes.js";
+import { useJsonBodyParser } from "./json-body.js";
+import { FINITE_KEYWORD } from "./path-params.js";
 import { messageSearchRoutes } from "./search/message-search-routes.js";
 import { tagRoutes } from "./tags/tag-routes.js";
 import { topicRoutes } from "./topics/topic-routes.js";
@@ -52,6 +56,15 @@ export interface AppOptions {
   webhookSettings?: SignatureSettings;
   /** Model providers: semantic search and analysis run when they are configured. */
   ai?: ModelProviders;
+  /** Where request bodies are spooled while they are checked (webhooks); default the OS temp dir. */
+  tempDir?: string;
+  /** How long a client may take to send a whole request, headers and body (default 120 s); then 408. */
+  requestTimeoutMs?: number;
+}
+
+/** A client's `x-request-id` is used (echoed and logged) only if it is short and plain; else a fresh one. */
+export function requestIdFrom(given: string | string[] | undefined): string {
+  return typeof given === "string" && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
 /** Logs one line per request when it completes; paths only (query strings can carry search text). */
@@ -77,6 +90,7 @@ class OneLinePerRequest extends LogController {
 /** Builds the HTTP server: routes, auth, and the one error handler that renders upstream's envelopes. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { db, blobs, conversations, limits } = options;
+  const requestTimeout = options.requestTimeoutMs ?? 120_000;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new OneLinePerRequest(),
@@ -85,9 +99,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // 422 naming the parameter; only absurd paths are stopped by the router (see handleRouterError).
     routerOptions: { maxParamLength: 4096 },
     frameworkErrors: handleRouterError,
-    requestIdHeader: "x-request-id",
-    genReqId: () => randomUUID(),
-    ajv: { customOptions: { coerceTypes: "array", allErrors: true, useDefaults: true } },
+    requestIdHeader: false,
+    genReqId: (request) => requestIdFrom(request.headers["x-request-id"]),
+    // Node's parser errors (malformed request, headers too large, timeouts) in upstream's envelope.
+    clientErrorHandler: handleClientError,
+    // A request (headers and body) must arrive in time: a client trickling bytes is answered 408.
+    requestTimeout,
+    http: {
+      requestTimeout,
+      headersTimeout: Math.min(60_000, requestTimeout),
+      // How often Node looks for expired requests (its default, 30 s, would let short timeouts slip).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(requestTimeout / 4))),
+    },
+    ajv: {
+      customOptions: { coerceTypes: "array", allErrors: true, useDefaults: true, keywords: [FINITE_KEYWORD] },
+    },
     // On shutdown, idle keep-alive connections close at once; requests in flight finish first.
     forceCloseConnections: "idle",
     return503OnClosing: true,
@@ -102,6 +128,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const key = request.headers["xi-api-key"];
     const ok = await options.keys.verify(Array.isArray(key) ? key[0] : key);
     if (!ok) {
+      // The body of an unauthenticated request is never read: the connection closes after the 401.
+      if ((request.headers["content-length"] ?? "0") !== "0" || request.headers["transfer-encoding"]) {
+        reply.header("connection", "close");
+      }
       throw new ApiError(
         401,
         "invalid_api_key",
@@ -113,6 +143,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler(handleError);
+  useJsonBodyParser(app);
   app.setNotFoundHandler(handleNoRoute);
 
   const conversationStore = db.conversations;
@@ -139,6 +170,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       blobs,
       limits,
       settings: options.webhookSettings,
+      tempDir: options.tempDir ?? path.join(tmpdir(), "openconvai"),
     }),
   );
   await app.register(async (scope) =>

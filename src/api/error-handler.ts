@@ -15,9 +15,15 @@
  * | unsupported Content-Type                       | 415    | unsupported_media_type                 |
  * | any other 4xx from Fastify                     | same   | invalid_request                        |
  * | anything else                                  | 500    | internal_error (the error is logged)   |
+ *
+ * What Node's HTTP parser refuses before Fastify sees a request (a malformed request, headers too
+ * large, a request not received in time) is answered by handleClientError, in the same envelope.
  */
+import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import type { ErrorObject } from "ajv";
-import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { toValidationIssues } from "../conversations/validation-issues.js";
 import { InvalidInputError, NotFoundError, type ResourceKind } from "../domain/errors.js";
 import { ApiError, type ApiErrorCode, bodyTooLarge, ValidationFailed } from "./api-error.js";
@@ -122,4 +128,55 @@ export function handleRouterError(error: FastifyError, request: FastifyRequest, 
     .code(422)
     .header("x-request-id", request.id)
     .send(new ValidationFailed([issue]).toBody());
+}
+
+/** The answer to what Node's HTTP parser refused, by its error code. */
+function clientErrorFor(code: string | undefined): ApiError {
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    return new ApiError(
+      408,
+      "request_timeout",
+      "The request was not received in time (OPENCONVAI_REQUEST_TIMEOUT_SECS); send it faster, or ask the operator to raise the limit.",
+    );
+  }
+  if (code === "HPE_HEADER_OVERFLOW") {
+    return new ApiError(
+      431,
+      "headers_too_large",
+      "The request headers are larger than 16 KiB; send fewer or shorter headers.",
+    );
+  }
+  return new ApiError(
+    400,
+    "invalid_request",
+    "The request is not valid HTTP/1.1; check the request line, the headers and the body framing.",
+  );
+}
+
+/**
+ * Fastify's `clientErrorHandler`: answers what Node's HTTP parser refused (malformed request, headers
+ * too large, request timeout) in upstream's envelope with a fresh request id, then closes the socket.
+ */
+export function handleClientError(this: FastifyInstance, error: Error, socket: Socket): void {
+  const code = (error as NodeJS.ErrnoException).code;
+  // A reset connection has no one to answer; a response already under way can't be replaced.
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (code === "ECONNRESET" || socket.destroyed || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const answer = clientErrorFor(code);
+  const requestId = randomUUID();
+  this.log.info({ reqId: requestId, status: answer.statusCode, code }, "client error");
+  const body = JSON.stringify(answer.toBody());
+  socket.end(
+    `HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode]}\r\n` +
+      "content-type: application/json; charset=utf-8\r\n" +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${requestId}\r\n` +
+      "connection: close\r\n\r\n" +
+      body,
+  );
+  // Once the answer is out the socket goes, whatever the client is still sending.
+  socket.once("finish", () => socket.destroy());
 }

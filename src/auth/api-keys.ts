@@ -44,11 +44,16 @@ export class ApiKeyService {
     return { row, secret };
   }
 
-  /** Makes sure a key with this secret exists and is active; true if it had to be created. */
-  async ensure(secret: string, name: string): Promise<boolean> {
-    if (await this.keys.findActiveKeyByHash(hashApiKey(secret))) return false;
+  /**
+   * Makes sure a key with this secret exists: `created` if it had to be made, `active` if it was
+   * there. A key that was revoked stays revoked (`revoked`): a restart must not undo a revocation.
+   */
+  async ensure(secret: string, name: string): Promise<"created" | "active" | "revoked"> {
+    const hash = hashApiKey(secret);
+    if (await this.keys.findActiveKeyByHash(hash)) return "active";
+    if ((await this.keys.listKeys()).some((k) => k.hash === hash)) return "revoked";
     await this.create(name, secret);
-    return true;
+    return "created";
   }
 
   async list(): Promise<ApiKeyRow[]> {

@@ -17,8 +17,13 @@ export interface BlobStore {
    * atomic: a failed put leaves the previous blob (or none) and nothing half-written.
    */
   put(key: string, body: Readable | Buffer): Promise<number>;
-  /** Reads the bytes (or a range of them); undefined if there is no such blob. */
+  /**
+   * Reads the bytes (or a range of them); undefined if there is no such blob. A blob deleted after
+   * `get` resolves still streams whole: the stream holds what it opened.
+   */
   get(key: string, range?: ByteRange): Promise<Readable | undefined>;
+  /** The size in bytes of the blob as stored; undefined if there is no such blob. */
+  size(key: string): Promise<number | undefined>;
   /** Removes the blob; removing a missing blob is not an error. */
   delete(key: string): Promise<void>;
 }

@@ -13,6 +13,8 @@ export interface Config {
   /** A key made sure to exist at start (for containers and tests). */
   bootstrapKey: string | undefined;
   limits: { jsonBytes: number; audioBytes: number; fileBytes: number };
+  /** How long a client may take to send a whole request (headers and body), in seconds. */
+  requestTimeoutSecs: number;
   logLevel: string;
   /** The webhook receiver: HMAC secrets (several during a rotation) and the timestamp tolerance. */
   webhooks: { secrets: string[]; toleranceSecs: number };
@@ -85,6 +87,12 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
         1024 * MIB,
       ),
     },
+    requestTimeoutSecs: parseInteger(
+      "OPENCONVAI_REQUEST_TIMEOUT_SECS",
+      pick(undefined, "OPENCONVAI_REQUEST_TIMEOUT_SECS") ?? "120",
+      1,
+      24 * 3600,
+    ),
     logLevel,
     webhooks: {
       secrets: (pick(undefined, "OPENCONVAI_WEBHOOK_SECRETS") ?? "")

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { audioBlobKey } from "../blobs/blob-keys.js";
+import { newAudioBlobKey } from "../blobs/blob-keys.js";
 import type { BlobStore } from "../blobs/blob-store.js";
 import type { ConversationDoc, ConversationIndex, ConversationRecord } from "../domain/conversation.js";
 import { InvalidInputError, NotFoundError } from "../domain/errors.js";
@@ -42,6 +42,9 @@ export interface PutConversationOptions {
  * one reads it back. It throws domain errors: InvalidInputError (nothing written), NotFoundError.
  */
 export class ConversationService {
+  /** Audio switches in progress, by conversation: one at a time each (see switchAudio). */
+  private readonly audioSwitches = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly store: ConversationStore,
     private readonly blobs: BlobStore,
@@ -86,9 +89,11 @@ export class ConversationService {
   }
 
   /**
-   * Stores a conversation's audio. The bytes go to the blob store first (atomically), then the
-   * conversation row points at them. Throws NotFoundError, keeping nothing, for an unknown
-   * conversation.
+   * Stores a conversation's audio. The bytes go to a new blob key of their own (never over the
+   * blob a row names), then the row is switched to it in one statement and the blob it replaced
+   * is deleted: the size and type a row records always describe the bytes at its key, and of
+   * concurrent writers the last switch wins whole. Throws NotFoundError, keeping nothing, for an
+   * unknown conversation.
    */
   async putAudio(
     conversationId: string,
@@ -97,20 +102,61 @@ export class ConversationService {
   ): Promise<WrittenConversation> {
     const stored = await this.store.getConversation(conversationId);
     if (!stored) throw new NotFoundError("conversation", conversationId);
-    const key = audioBlobKey(conversationId);
+    const key = newAudioBlobKey(conversationId);
     const size = await this.blobs.put(key, body);
-    if ((await this.store.setAudio(conversationId, { blobKey: key, contentType, size })) === undefined) {
-      // Deleted while the bytes arrived.
-      await this.blobs.delete(key);
-      throw new NotFoundError("conversation", conversationId);
-    }
+    await this.switchAudio(conversationId, { blobKey: key, contentType, size });
     return { json: stored.json, hasAudio: true };
   }
 
-  /** Points a conversation at audio already in the blob store; throws NotFoundError for an unknown one. */
+  /**
+   * Points a conversation at audio already in the blob store under a key of its own (audio that
+   * arrived before its conversation); the blob it replaces is deleted. Throws NotFoundError for an
+   * unknown conversation.
+   */
   async attachAudio(conversationId: string, audio: AudioInfo): Promise<void> {
+    await this.switchAudio(conversationId, audio, { keepOnNotFound: true });
+  }
+
+  /**
+   * Switches the row to `audio` and deletes the blobs no row names any more: the one replaced, or
+   * ours when a concurrent writer switched after us. A blob is deleted only when the row, read
+   * after the switch, does not name it, so the served key is never deleted. Switches of one
+   * conversation run one at a time in this process, so each sees the blob it replaces and none is
+   * left behind; across processes a blob may be left over, but never a wrong one served.
+   */
+  private async switchAudio(
+    conversationId: string,
+    audio: AudioInfo,
+    options: { keepOnNotFound?: boolean } = {},
+  ): Promise<void> {
+    const previous = this.audioSwitches.get(conversationId) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.switchAudioNow(conversationId, audio, options),
+      () => this.switchAudioNow(conversationId, audio, options),
+    );
+    const settled = run.catch(() => {});
+    this.audioSwitches.set(conversationId, settled);
+    try {
+      await run;
+    } finally {
+      if (this.audioSwitches.get(conversationId) === settled) this.audioSwitches.delete(conversationId);
+    }
+  }
+
+  private async switchAudioNow(
+    conversationId: string,
+    audio: AudioInfo,
+    options: { keepOnNotFound?: boolean },
+  ): Promise<void> {
+    const before = (await this.store.getConversation(conversationId))?.audio ?? null;
     if ((await this.store.setAudio(conversationId, audio)) === undefined) {
+      // Deleted while the bytes arrived: nothing names them.
+      if (!options.keepOnNotFound) await this.blobs.delete(audio.blobKey);
       throw new NotFoundError("conversation", conversationId);
+    }
+    const now = (await this.store.getConversation(conversationId))?.audio?.blobKey;
+    for (const key of new Set([before?.blobKey, audio.blobKey])) {
+      if (key !== undefined && key !== now) await this.blobs.delete(key);
     }
   }
 

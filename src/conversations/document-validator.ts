@@ -2,7 +2,8 @@ import { Ajv } from "ajv";
 import type { ConversationDoc, ConversationRecord } from "../domain/conversation.js";
 import { buildConversationRecord } from "../domain/conversation-record.js";
 import type { ValidationIssue } from "../domain/errors.js";
-import { type IssueLocation, toValidationIssues } from "./validation-issues.js";
+import { checkJsonValue } from "./parse-json.js";
+import { type IssueLocation, NO_NUL_MESSAGE, toValidationIssues } from "./validation-issues.js";
 import wireSchemas from "./wire-schemas.json" with { type: "json" };
 
 type Schema = Record<string, unknown>;
@@ -80,7 +81,9 @@ export type CheckedDocument =
 /**
  * Validates an incoming document (the path id, when given, wins over the body's) and builds the
  * record a store writes. Pure and synchronous: the conversation service calls it for every write,
- * and the importer's worker thread calls it for each line.
+ * and the importer's worker thread calls it for each line. Whatever parsed it (a request body, an
+ * import line, a webhook, sync), a number that is not finite or nesting deeper than MAX_JSON_DEPTH
+ * is refused here first: the schema check and the record's JSON.stringify could not handle them.
  */
 export function checkIncomingDocument(
   doc: unknown,
@@ -93,13 +96,24 @@ export function checkIncomingDocument(
       issues: [{ loc: prefix, msg: "Input should be a valid dictionary or object", type: "dict_type" }],
     };
   }
+  const unsafe = checkJsonValue(doc, prefix);
+  if (unsafe.length > 0) return { ok: false, issues: unsafe };
   const prepared = prepareIncomingDocument(doc as ConversationDoc, conversationId);
   const issues = checkConversationDocument(prepared, prefix);
-  if (typeof prepared.conversation_id === "string" && prepared.conversation_id.length === 0) {
+  const id = prepared.conversation_id;
+  if (typeof id === "string" && id.length === 0) {
     issues.push({
       loc: [...prefix, "conversation_id"],
       msg: "String should have at least 1 character",
       type: "string_too_short",
+    });
+  }
+  // PostgreSQL text cannot hold U+0000, so no id may contain it (the same answer on every backend).
+  if (typeof id === "string" && id.includes("\u0000")) {
+    issues.push({
+      loc: [...prefix, "conversation_id"],
+      msg: NO_NUL_MESSAGE,
+      type: "string_pattern_mismatch",
     });
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, record: buildConversationRecord(prepared) };

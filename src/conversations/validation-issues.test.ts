@@ -1,6 +1,12 @@
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
-import { toValidationIssues, type ValidationMode } from "./validation-issues.js";
+import { FINITE_KEYWORD } from "../api/path-params.js";
+import {
+  NO_NUL_MESSAGE,
+  NO_NUL_PATTERN,
+  toValidationIssues,
+  type ValidationMode,
+} from "./validation-issues.js";
 
 const schema = {
   type: "object",
@@ -49,5 +55,49 @@ describe("toValidationIssues", () => {
       { loc: ["body", "list"], type: "too_long" },
     ]);
     expect(issues([], "strict")).toEqual([{ loc: ["body"], type: "dict_type" }]);
+  });
+});
+
+describe("toValidationIssues for ids and query numbers", () => {
+  const ajv = new Ajv({
+    allErrors: true,
+    coerceTypes: "array",
+    keywords: [FINITE_KEYWORD],
+  });
+  const validate = ajv.compile({
+    type: "object",
+    properties: {
+      id: { type: "string", pattern: NO_NUL_PATTERN },
+      code: { type: "string", pattern: "^[a-z]+$" },
+      size: { type: "integer", minimum: 1, maximum: 100, finite: true },
+    },
+  });
+  const check = (value: Record<string, unknown>) => {
+    validate(value);
+    return toValidationIssues(validate.errors ?? [], ["query"], "lax");
+  };
+
+  it("refuses NUL in an id with a message that says what to do", () => {
+    expect(check({ id: "a\u0000b", code: "ok" })).toEqual([
+      { loc: ["query", "id"], msg: NO_NUL_MESSAGE, type: "string_pattern_mismatch" },
+    ]);
+    expect(check({ id: "a\uFFFDb" })).toEqual([]);
+    expect(check({ code: "NOT" })).toEqual([
+      {
+        loc: ["query", "code"],
+        msg: "String should match pattern '^[a-z]+$'",
+        type: "string_pattern_mismatch",
+      },
+    ]);
+  });
+
+  it("reports text coerced to a number that is not finite as finite_number", () => {
+    for (const size of ["Infinity", "-Infinity", "1e400"]) {
+      expect(check({ size }), size).toEqual([
+        { loc: ["query", "size"], msg: "Input should be a finite number", type: "finite_number" },
+      ]);
+    }
+    expect(check({ size: "many" }).map((i) => i.type)).toEqual(["int_parsing"]);
+    expect(check({ size: "100" })).toEqual([]);
   });
 });

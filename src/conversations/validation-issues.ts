@@ -3,8 +3,9 @@
  * used for request schemas (src/api/) and for conversation documents (document-validator.ts).
  *
  * Type names follow pydantic, which upstream's FastAPI reports:
- * - `missing`, `string_too_short`/`string_too_long`, `too_long` (a list), `greater_than_equal`/
- *   `less_than_equal`, `enum`; any other keyword is reported under its own name.
+ * - `missing`, `string_too_short`/`string_too_long`, `string_pattern_mismatch`, `too_long` (a
+ *   list), `greater_than_equal`/`less_than_equal`, `finite_number` (the `finite` keyword of
+ *   src/api/path-params.ts), `enum`; any other keyword is reported under its own name.
  * - A value of the wrong type depends on how the value was read:
  *   - `lax` (request parameters and bodies: Fastify's Ajv coerces text to numbers and booleans,
  *     as FastAPI does, and query, path and header values are always text): an integer, number or
@@ -23,6 +24,15 @@ export type ValidationMode = "lax" | "strict";
 
 /** An issue's location: where the value came from (`body`, `query`, …), then the path inside it. */
 export type IssueLocation = (string | number)[];
+
+/**
+ * The pattern of an id: no U+0000 (PostgreSQL text cannot hold it). Ajv compiles patterns with the
+ * `u` flag, so `\u0000` is read as the NUL character.
+ */
+export const NO_NUL_PATTERN = "^[^\\u0000]*$";
+
+/** What an id with a NUL in it is answered with. */
+export const NO_NUL_MESSAGE = "String should not contain the NUL character (U+0000): remove it from the id";
 
 /** pydantic's name and message for each JSON Schema type, and its `_parsing` form where text is coerced. */
 const TYPES: Record<string, { type: string; msg: string; parsing?: { type: string; msg: string } }> = {
@@ -108,6 +118,12 @@ export function toValidationIssue(
       };
     case "maxItems":
       return { loc, msg: `List should have at most ${params.limit} items`, type: "too_long" };
+    case "pattern":
+      return params.pattern === NO_NUL_PATTERN
+        ? { loc, msg: NO_NUL_MESSAGE, type: "string_pattern_mismatch" }
+        : { loc, msg: `String should match pattern '${params.pattern}'`, type: "string_pattern_mismatch" };
+    case "finite":
+      return { loc, msg: "Input should be a finite number", type: "finite_number" };
     case "enum":
       return {
         loc,

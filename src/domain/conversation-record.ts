@@ -106,25 +106,24 @@ export function buildListItem(
 function summariseEvaluations(analysis: Record<string, unknown>): Record<string, unknown> | null {
   const results = asRecord(analysis.evaluation_criteria_results);
   if (!results) return null;
-  const out: Record<string, unknown> = {};
+  // Entries, not `out[id] = …`: an id of `__proto__` stays a key (see stripServerOwnedKeys).
+  const out: [string, Record<string, unknown>][] = [];
   for (const [id, r] of Object.entries(results)) {
     const result = asRecord(r);
     if (!result) continue;
     const summary: Record<string, unknown> = { result: result.result };
     if (result.score !== undefined && result.score !== null) summary.score = result.score;
     if (result.max_score !== undefined && result.max_score !== null) summary.max_score = result.max_score;
-    out[id] = summary;
+    out.push([id, summary]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** Picks the per-field values shown by the list's `data_collection_ids` projection. */
 function summariseDataCollection(analysis: Record<string, unknown>): Record<string, unknown> | null {
   const results = asRecord(analysis.data_collection_results);
   if (!results) return null;
-  const out: Record<string, unknown> = {};
-  for (const [id, r] of Object.entries(results)) out[id] = asRecord(r)?.value ?? null;
-  return out;
+  return Object.fromEntries(Object.entries(results).map(([id, r]) => [id, asRecord(r)?.value ?? null]));
 }
 
 /** Collects the text full-text search looks in: every transcript message, then the summary. */

@@ -24,6 +24,15 @@ describe("reference normalisation", () => {
     expect(normaliseReference("https://acme.zendesk.com/agent/tickets/4711/")).toBe(ticket);
     expect(normaliseReference("https://acme.zendesk.com/api/v2/tickets/4711.json")).toBe(ticket);
     expect(normaliseReference("https://acme.zendesk.com/hc/en-us/requests/4711")).toBe(ticket);
+    expect(normaliseReference("https://acme.zendesk.com/agent/tickets/004711")).toBe(ticket);
+    expect(normaliseReference("https://acme.zendesk.com/agent/tickets/0")).toBe("zendesk:acme.zendesk.com/0");
+    // Ticket ids past 2^53 keep every digit: they are compared as text, not as Numbers.
+    expect(normaliseReference("https://acme.zendesk.com/agent/tickets/9007199254740993")).toBe(
+      "zendesk:acme.zendesk.com/9007199254740993",
+    );
+    expect(normaliseReference(`https://acme.zendesk.com/agent/tickets/${"9".repeat(40)}`)).toBe(
+      `zendesk:acme.zendesk.com/${"9".repeat(40)}`,
+    );
     for (const other of [
       "https://example.com/x",
       "not a url",

@@ -47,7 +47,8 @@ export function normaliseReference(reference: string): string | undefined {
     /^\/agent\/tickets\/(\d+)\/?$/.exec(url.pathname) ??
     /^\/api\/v2\/tickets\/(\d+)(?:\.json)?\/?$/.exec(url.pathname) ??
     /^\/hc\/(?:[^/]+\/)*requests\/(\d+)\/?$/.exec(url.pathname);
-  if (ticket?.[1]) return `zendesk:${host}/${String(Number(ticket[1]))}`;
+  // Leading zeros go, as text: a ticket id past 2^53 would lose digits as a Number.
+  if (ticket?.[1]) return `zendesk:${host}/${ticket[1].replace(/^0+(?=\d)/, "")}`;
   return undefined;
 }
 

@@ -19,11 +19,10 @@ export interface AudioFlags {
 
 /** Returns the document without the keys the server owns. */
 export function stripServerOwnedKeys(doc: ConversationDoc): ConversationDoc {
-  const out: ConversationDoc = {};
-  for (const [key, value] of Object.entries(doc)) {
-    if (!(SERVER_OWNED_KEYS as readonly string[]).includes(key)) out[key] = value;
-  }
-  return out;
+  // fromEntries defines keys: `out[key] = value` would turn a `__proto__` key into the prototype.
+  return Object.fromEntries(
+    Object.entries(doc).filter(([key]) => !(SERVER_OWNED_KEYS as readonly string[]).includes(key)),
+  );
 }
 
 const AUDIO_TAILS = {

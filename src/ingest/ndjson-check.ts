@@ -3,6 +3,7 @@
  * synchronous, so it can run on the importer's thread or in a worker (ndjson-check-worker.ts).
  */
 import { checkIncomingDocument } from "../conversations/document-validator.js";
+import { parseJson } from "../conversations/parse-json.js";
 import type { ConversationRecord } from "../domain/conversation.js";
 import type { ValidationIssue } from "../domain/errors.js";
 import { MAX_ID_LENGTH } from "../domain/id-length.js";
@@ -20,6 +21,8 @@ export interface BadLine {
 export interface LinesResult {
   /** Records of the valid lines, in line order (empty when not asked for). */
   records: ConversationRecord[];
+  /** The line number of each record, so a record the database refuses can be reported by its line. */
+  recordLines: number[];
   valid: number;
   bad: BadLine[];
   blank: number;
@@ -59,7 +62,7 @@ function checkLine(
   const loc = ["line", line];
   let doc: unknown;
   try {
-    doc = JSON.parse(utf8.decode(bytes));
+    doc = parseJson(utf8.decode(bytes));
   } catch (error) {
     const msg =
       error instanceof SyntaxError
@@ -84,7 +87,7 @@ export function checkLines(
   maxLineBytes: number,
   buildRecords: boolean,
 ): LinesResult {
-  const result: LinesResult = { records: [], valid: 0, bad: [], blank: 0 };
+  const result: LinesResult = { records: [], recordLines: [], valid: 0, bad: [], blank: 0 };
   for (const [i, bytes] of lines.entries()) {
     const line = firstLine + i;
     if (bytes === null) {
@@ -97,7 +100,10 @@ export function checkLines(
       if (!checked.ok) result.bad.push({ line, issues: checked.issues });
       else {
         result.valid++;
-        if (buildRecords) result.records.push(checked.record);
+        if (buildRecords) {
+          result.records.push(checked.record);
+          result.recordLines.push(line);
+        }
       }
     }
   }

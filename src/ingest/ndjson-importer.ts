@@ -5,11 +5,13 @@
  * validated and turned into records in one synchronous step (no await per line). Valid records
  * are written in batches, each batch one `putRecords` call and so one transaction, with the next
  * batch being prepared while one is written. A bad line is reported by its number and skipped; with
- * `strict`, every line is checked first and nothing is written unless all of them are good.
+ * `strict`, every line is checked first and nothing is written unless all of them are good. A
+ * line the checks accept and the database refuses rolls back its batch; the batch is then written
+ * in halves until the refused line stands alone, so only that line is lost (and reported).
  */
 import type { Readable } from "node:stream";
 import type { ConversationRecord } from "../domain/conversation.js";
-import type { UpsertOutcome } from "../store/store.js";
+import { RecordsRefusedError, type UpsertOutcome } from "../store/store.js";
 import { LineChecker } from "./line-checker.js";
 import { LineSplitter } from "./line-splitter.js";
 import type { BadLine, Line, LinesResult } from "./ndjson-check.js";
@@ -55,13 +57,19 @@ export interface ImportSummary {
 export interface ImportOptions {
   /** The largest line accepted, in bytes (config.limits.jsonBytes). */
   maxLineBytes: number;
-  /** Check every line first; any bad line stops the import before anything is written. */
+  /**
+   * Check every line first; any bad line stops the import before anything is written. (A line
+   * the checks accept and the database refuses is found only when written: reported and skipped.)
+   */
   strict?: boolean;
   /** Records per transaction (default 1000). */
   batchSize?: number;
   /** Document bytes per transaction, a cap for very large documents (default 64 MiB). */
   batchBytes?: number;
-  /** Called for each bad line, in line order. */
+  /**
+   * Called for each bad line: in line order, except that a line the database refuses is reported
+   * when its batch is written (after later lines that failed their checks).
+   */
   onBadLine?: (bad: BadLine) => void;
   /** Check lines in a worker thread (default: for inputs over 4 MiB or of unknown size). */
   worker?: boolean;
@@ -124,6 +132,49 @@ async function forEachChunk(
   return true;
 }
 
+/** A record and the line it came from. */
+interface LineRecord {
+  record: ConversationRecord;
+  line: number;
+}
+
+/** The bad-line report of a line the database refused. */
+function refusedLine(line: number, error: RecordsRefusedError): BadLine {
+  const msg =
+    `The database refused this conversation (${error.message}); the import went on without it. ` +
+    "Fix the document and import this line again.";
+  return { line, issues: [{ loc: ["line", line], msg, type: "database_refused" }] };
+}
+
+/**
+ * Writes records in one transaction; when the database refuses the batch, writes each half the
+ * same way, so good records are written in as few transactions as a bisection allows and each
+ * refused record is handed to `refused` alone. Any other failure is thrown.
+ */
+async function writeSplitting(
+  sink: RecordSink,
+  entries: readonly LineRecord[],
+  summary: ImportSummary,
+  refused: (entry: LineRecord, error: RecordsRefusedError) => void,
+): Promise<void> {
+  let outcomes: UpsertOutcome[];
+  try {
+    outcomes = await sink.putRecords(entries.map((e) => e.record));
+  } catch (error) {
+    if (!(error instanceof RecordsRefusedError)) throw error;
+    const [only] = entries;
+    if (entries.length === 1 && only) return refused(only, error);
+    const half = Math.ceil(entries.length / 2);
+    await writeSplitting(sink, entries.slice(0, half), summary, refused);
+    await writeSplitting(sink, entries.slice(half), summary, refused);
+    return;
+  }
+  for (const outcome of outcomes) {
+    if (outcome === "created") summary.created++;
+    else summary.replaced++;
+  }
+}
+
 /** Imports NDJSON conversations (one document a line, each with its `conversation_id`) into `sink`. */
 export async function importNdjson(
   source: NdjsonSource,
@@ -155,29 +206,25 @@ export async function importNdjson(
     options.onProgress({ phase, lines, created, replaced, bad, bytesRead, totalBytes: input.size });
   };
 
-  let batch: ConversationRecord[] = [];
+  let batch: LineRecord[] = [];
   let batchJsonBytes = 0;
   let writing: Promise<void> = Promise.resolve();
   let writeFailure: { error: unknown } | undefined;
+  const refused = (entry: LineRecord, error: RecordsRefusedError) => {
+    summary.bad++;
+    options.onBadLine?.(refusedLine(entry.line, error));
+  };
   const flush = async () => {
     if (batch.length === 0) return;
-    const records = batch;
+    const entries = batch;
     batch = [];
     batchJsonBytes = 0;
     // One write in flight: the next batch is prepared while this one is written.
     await writing;
     if (writeFailure) throw writeFailure.error;
-    writing = sink.putRecords(records).then(
-      (outcomes) => {
-        for (const outcome of outcomes) {
-          if (outcome === "created") summary.created++;
-          else summary.replaced++;
-        }
-      },
-      (error: unknown) => {
-        writeFailure = { error };
-      },
-    );
+    writing = writeSplitting(sink, entries, summary, refused).catch((error: unknown) => {
+      writeFailure = { error };
+    });
   };
 
   try {
@@ -220,8 +267,8 @@ export async function importNdjson(
         summary.bad++;
         options.onBadLine?.(bad);
       }
-      for (const record of result.records) {
-        batch.push(record);
+      for (const [i, record] of result.records.entries()) {
+        batch.push({ record, line: result.recordLines[i] ?? 0 });
         batchJsonBytes += record.json.length;
         if (batch.length >= batchSize || batchJsonBytes >= batchBytes) await flush();
       }

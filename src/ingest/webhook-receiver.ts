@@ -5,9 +5,10 @@
  * by the SHA-256 of its body, so a redelivery is answered without being applied twice.
  */
 import { createHash } from "node:crypto";
-import { audioBlobKey } from "../blobs/blob-keys.js";
+import { newAudioBlobKey } from "../blobs/blob-keys.js";
 import type { BlobStore } from "../blobs/blob-store.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
+import { parseJson } from "../conversations/parse-json.js";
 import { describeIssues, InvalidInputError, NotFoundError } from "../domain/errors.js";
 import { MAX_ID_LENGTH } from "../domain/id-length.js";
 import type { ConversationStore } from "../store/store.js";
@@ -39,9 +40,26 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
+/** An id as the HTTP paths accept it: 1–512 characters, no NUL (PostgreSQL text cannot hold one). */
 function validId(value: unknown): value is string {
-  return typeof value === "string" && value.length > 0 && value.length <= MAX_ID_LENGTH;
+  return (
+    typeof value === "string" &&
+    value.length > 0 &&
+    value.length <= MAX_ID_LENGTH &&
+    !value.includes("\u0000")
+  );
 }
+
+/**
+ * Text kept in a dead letter with each NUL shown as U+FFFD: PostgreSQL text cannot hold a NUL, and
+ * both backends keep the same text. The delivery is still recognised by the hash of its raw bytes.
+ */
+function storableText(text: string): string {
+  return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
+}
+
+const INVALID_ID =
+  "data.conversation_id is missing or invalid: send 1 to 512 characters without NUL, as the ingest API accepts.";
 
 /** Applies verified webhook bodies to the store (see the module comment). */
 export class WebhookReceiver {
@@ -58,17 +76,18 @@ export class WebhookReceiver {
 
     let envelope: Record<string, unknown> | undefined;
     try {
-      envelope = asObject(JSON.parse(rawBody.toString("utf8")));
+      envelope = asObject(parseJson(rawBody.toString("utf8")));
     } catch {
       envelope = undefined;
     }
-    const type = typeof envelope?.type === "string" ? envelope.type : "(none)";
-    const deadLetter = async (reason: string): Promise<WebhookReceipt> => {
+    const type = typeof envelope?.type === "string" ? storableText(envelope.type) : "(none)";
+    const deadLetter = async (why: string): Promise<WebhookReceipt> => {
+      const reason = storableText(why);
       await this.deps.webhooks.addDeadLetter({
         bodySha256,
         type,
         reason,
-        body: rawBody.toString("utf8"),
+        body: storableText(rawBody.toString("utf8")),
         receivedAtUnixSecs: this.now(),
       });
       return { outcome: "dead_letter", type, conversationId: null, reason };
@@ -107,11 +126,11 @@ export class WebhookReceiver {
     data: Record<string, unknown>,
     deadLetter: (reason: string) => Promise<WebhookReceipt>,
   ): Promise<WebhookReceipt> {
-    if (!validId(data.conversation_id)) return deadLetter("data.conversation_id is missing or invalid.");
+    if (!validId(data.conversation_id)) return deadLetter(INVALID_ID);
     const invalid = await this.put(data);
     if (invalid) return deadLetter(`Invalid conversation document: ${invalid}`);
     const id = data.conversation_id;
-    await this.attachPendingAudio(id);
+    await this.settlePendingAudio(id);
     return { outcome: "stored", type: "post_call_transcription", conversationId: id };
   }
 
@@ -120,7 +139,7 @@ export class WebhookReceiver {
     deadLetter: (reason: string) => Promise<WebhookReceipt>,
   ): Promise<WebhookReceipt> {
     const id = data.conversation_id;
-    if (!validId(id)) return deadLetter("data.conversation_id is missing or invalid.");
+    if (!validId(id)) return deadLetter(INVALID_ID);
     if (typeof data.full_audio !== "string" || data.full_audio.length === 0) {
       return deadLetter("data.full_audio is missing or empty.");
     }
@@ -132,20 +151,26 @@ export class WebhookReceiver {
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
-    // The transcription has not arrived yet: keep the bytes where the conversation's audio goes
-    // and remember them; the transcription attaches them when it comes.
-    const blobKey = audioBlobKey(id);
+    // The transcription has not arrived yet: keep the bytes under a key of their own and remember
+    // them; the transcription attaches them when it comes. A newer pending recording replaces this one.
+    const blobKey = newAudioBlobKey(id);
     const size = await this.deps.blobs.put(blobKey, bytes);
+    const replaced = await this.deps.webhooks.getPendingAudio(id);
     await this.deps.webhooks.putPendingAudio({
       conversationId: id,
       audio: { blobKey, contentType: "audio/mpeg", size },
       receivedAtUnixSecs: this.now(),
     });
+    if (replaced && replaced.audio.blobKey !== blobKey) await this.deps.blobs.delete(replaced.audio.blobKey);
     // The transcription may have been stored while the bytes were written; it would have missed them.
-    if (await this.attachPendingAudio(id)) {
-      return { outcome: "stored", type: "post_call_audio", conversationId: id };
-    }
-    return { outcome: "audio_pending", type: "post_call_audio", conversationId: id };
+    const settled = await this.settlePendingAudio(id);
+    if (settled === "waiting")
+      return { outcome: "audio_pending", type: "post_call_audio", conversationId: id };
+    return {
+      outcome: settled === "attached" ? "stored" : "ignored",
+      type: "post_call_audio",
+      conversationId: id,
+    };
   }
 
   private async applyInitiationFailure(
@@ -154,7 +179,7 @@ export class WebhookReceiver {
     deadLetter: (reason: string) => Promise<WebhookReceipt>,
   ): Promise<WebhookReceipt> {
     const id = data.conversation_id;
-    if (!validId(id)) return deadLetter("data.conversation_id is missing or invalid.");
+    if (!validId(id)) return deadLetter(INVALID_ID);
     if (typeof data.agent_id !== "string" || data.agent_id.length === 0) {
       return deadLetter("data.agent_id is missing or invalid.");
     }
@@ -197,17 +222,29 @@ export class WebhookReceiver {
     }
   }
 
-  /** Points a conversation at audio that arrived before it; true when there was some and it is attached now. */
-  private async attachPendingAudio(conversationId: string): Promise<boolean> {
+  /**
+   * Settles the audio that arrived before its conversation, once the conversation exists: attached
+   * when the conversation has no audio yet, dropped (record and blob) when it already has some,
+   * which came later (an upload through the ingest API). "waiting" while there is no conversation.
+   */
+  private async settlePendingAudio(conversationId: string): Promise<"attached" | "superseded" | "waiting"> {
     const pending = await this.deps.webhooks.getPendingAudio(conversationId);
-    if (!pending) return false;
+    if (!pending) return "waiting";
+    const stored = await this.deps.conversationStore.getConversation(conversationId);
+    if (!stored) return "waiting";
+    if (stored.audio) {
+      await this.deps.webhooks.deletePendingAudio(conversationId);
+      // A record of the older layout may share the row's key: never delete the served blob.
+      if (pending.audio.blobKey !== stored.audio.blobKey) await this.deps.blobs.delete(pending.audio.blobKey);
+      return "superseded";
+    }
     try {
       await this.deps.conversations.attachAudio(conversationId, pending.audio);
     } catch (error) {
-      if (error instanceof NotFoundError) return false;
+      if (error instanceof NotFoundError) return "waiting";
       throw error;
     }
     await this.deps.webhooks.deletePendingAudio(conversationId);
-    return true;
+    return "attached";
   }
 }

@@ -1,14 +1,6 @@
 import type { ConversationDoc } from "../domain/conversation.js";
 import type { ListQuery } from "../domain/list-query.js";
-import type { EmbeddingsModel } from "../providers/embeddings/embeddings-model.js";
-import type {
-  CandidatePosition,
-  EmbeddingFilter,
-  EmbeddingKey,
-  MessageSearchStore,
-} from "../store/message-search-store.js";
-import type { ConversationStore } from "../store/store.js";
-import { cosineSimilarity } from "./cosine-similarity.js";
+import type { CandidatePosition, MessageSearchStore } from "../store/message-search-store.js";
 import {
   compareByCreated,
   compareByScore,
@@ -21,10 +13,22 @@ import { extractMessageChunks } from "./transcript-chunks.js";
 
 /** Text search ranks the messages of at most this many conversations (the newest that match). */
 export const MAX_CANDIDATE_CONVERSATIONS = 1000;
+/**
+ * Conversations whose text one text search examines at most (walked from its newest candidate):
+ * a query whose words are everywhere but together nowhere costs no more than this. A page that
+ * reaches it ends early with a cursor (by time) or ranks what was found (by score).
+ */
+export const MAX_EXAMINED_CONVERSATIONS = 4000;
+/**
+ * Characters of candidate documents a ranking by score reads at most: with words that match
+ * everywhere, parsing and scoring the window is the cost, so a window of large documents is cut
+ * short (the same way on every page, so pages stay consistent).
+ */
+export const MAX_RANKED_CHARS = 1_000_000;
+/** Candidates scored between two yields to the event loop. */
+const SCORED_PER_YIELD = 5;
 /** Conversations read from the store at a time. */
-const CANDIDATE_BATCH = 100;
-/** Embedded chunks read from the store at a time by a semantic search. */
-const EMBEDDING_BATCH = 2000;
+const CANDIDATE_BATCH = 50;
 
 /** One result (MessagesSearchResult), in wire shape. */
 export interface MessageSearchResult {
@@ -54,19 +58,33 @@ export interface TextSearchRequest {
   pageSize: number;
   sortBy: "search_score" | "created_at";
   cursor: SearchCursor | null;
+  /** Overrides MAX_EXAMINED_CONVERSATIONS (tests use a small one). */
+  maxExamined?: number;
 }
 
-interface Hit {
+/** A result with its sort key. */
+export interface Hit {
   key: ResultKey;
   result: MessageSearchResult;
 }
 
-function agentNameOf(doc: ConversationDoc): string | null {
+/** Lets other requests run between batches: SQLite answers synchronously, so `await` alone never yields. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The cursor key of a scan that has read every conversation down to a position (inclusive). */
+function scannedUpTo(startTime: number, conversationId: string): ResultKey {
+  return { score: 0, startTime, conversationId, transcriptIndex: Number.MAX_SAFE_INTEGER, chunk: 0 };
+}
+
+/** The agent name a document records, if any. */
+export function agentNameOf(doc: ConversationDoc): string | null {
   return typeof doc.agent_name === "string" ? doc.agent_name : null;
 }
 
 /** Builds a page from sorted hits: the first `pageSize`, and a cursor when there are more. */
-function toPage(
+export function toPage(
   hits: Hit[],
   pageSize: number,
   page: number,
@@ -117,7 +135,7 @@ export async function searchMessagesByText(
           agent_name: agentNameOf(doc),
           transcript_index: chunk.transcriptIndex,
           chunk_text: chunk.text,
-          chunk_highlights: highlightChunk(chunk.text, prepared),
+          chunk_highlights: null,
           score,
           conversation_start_time_unix_secs: candidate.startTime,
         },
@@ -126,163 +144,117 @@ export async function searchMessagesByText(
     return hits;
   };
 
+  const maxExamined = request.maxExamined ?? MAX_EXAMINED_CONVERSATIONS;
+  // Highlights are made for the results shown only: a window can hold tens of thousands of hits.
+  const highlighted = (shown: MessageSearchPage): MessageSearchPage => {
+    for (const result of shown.results) result.chunk_highlights = highlightChunk(result.chunk_text, prepared);
+    return shown;
+  };
   if (request.sortBy === "created_at") {
     // Walks conversations newest first and stops as soon as the page (plus one) is full.
     const after = cursor?.mode === "created" ? cursor.last : null;
+    // A cursor left where a walk stopped (no conversation id) starts below it, not at it.
     let from: CandidatePosition | null = after
-      ? { startTime: after.startTime, conversationId: after.conversationId, inclusive: true }
+      ? {
+          startTime: after.startTime,
+          conversationId: after.conversationId,
+          inclusive: after.conversationId !== "",
+        }
       : null;
     const hits: Hit[] = [];
     let scanned = 0;
+    let examined = 0;
     let lastScanned: ResultKey | null = null;
+    // A page that needs more than the scan allows ends early; its cursor goes on from there.
+    const earlyPage = (last: ResultKey): MessageSearchPage => ({
+      results: hits.slice(0, pageSize).map((h) => h.result),
+      has_more: true,
+      next_cursor: encodeSearchCursor({ mode: "created", page, last }),
+      meta: { total: null, page, page_size: pageSize },
+    });
     for (;;) {
-      const batch = await store.findCandidates(request.query, from, CANDIDATE_BATCH);
+      const walk = await store.walkCandidates(request.query, from, CANDIDATE_BATCH, maxExamined - examined);
+      examined += walk.examined;
+      const batch = walk.candidates;
       for (const candidate of batch) {
         scanned++;
+        if (scanned % SCORED_PER_YIELD === 0) await yieldToEventLoop();
         for (const hit of hitsOf(candidate)) {
           if (after && compareByCreated(hit.key, after) <= 0) continue;
           hits.push(hit);
         }
-        lastScanned = {
-          score: 0,
-          startTime: candidate.startTime,
-          conversationId: candidate.conversationId,
-          transcriptIndex: Number.MAX_SAFE_INTEGER,
-          chunk: 0,
-        };
+        lastScanned = scannedUpTo(candidate.startTime, candidate.conversationId);
         if (hits.length > pageSize) break;
       }
       const lastCandidate = batch[batch.length - 1];
-      if (hits.length > pageSize || batch.length < CANDIDATE_BATCH || !lastCandidate) break;
-      if (scanned >= MAX_CANDIDATE_CONVERSATIONS) {
-        // A page that needs more than the scan allows ends early; its cursor goes on from there.
-        if (hits.length <= pageSize && lastScanned) {
-          const shown = hits.slice(0, pageSize);
-          return {
-            results: shown.map((h) => h.result),
-            has_more: true,
-            next_cursor: encodeSearchCursor({ mode: "created", page, last: lastScanned }),
-            meta: { total: null, page, page_size: pageSize },
-          };
-        }
-        break;
+      if (hits.length > pageSize) break;
+      if (walk.resume) {
+        return highlighted(earlyPage(scannedUpTo(walk.resume.startTime, walk.resume.conversationId)));
+      }
+      if (batch.length < CANDIDATE_BATCH || !lastCandidate) break;
+      if ((scanned >= MAX_CANDIDATE_CONVERSATIONS || examined >= maxExamined) && lastScanned) {
+        return highlighted(earlyPage(lastScanned));
       }
       from = {
         startTime: lastCandidate.startTime,
         conversationId: lastCandidate.conversationId,
         inclusive: false,
       };
+      await yieldToEventLoop();
     }
-    return toPage(hits, pageSize, page, null, (last) => ({ mode: "created", page, last }));
+    return highlighted(toPage(hits, pageSize, page, null, (last) => ({ mode: "created", page, last })));
   }
 
   // By score: rank every hit in the window of newest candidates. Later pages keep the window the
   // first page saw (conversations newer than its newest one are left out), so pages do not shift.
-  const top = cursor?.mode === "score" ? cursor.top : null;
-  let from: CandidatePosition | null = top ? { ...top, inclusive: true } : null;
-  let windowTop = top;
+  // The window is walked from its newest conversation with the same budget on every page, so every
+  // page ranks the same conversations; the first page finds that conversation first.
+  let windowTop = cursor?.mode === "score" ? cursor.top : null;
+  if (!windowTop) {
+    const [newest] = (await store.walkCandidates(request.query, null, 1, maxExamined)).candidates;
+    if (newest) windowTop = { startTime: newest.startTime, conversationId: newest.conversationId };
+    await yieldToEventLoop();
+  }
   const hits: Hit[] = [];
   let scanned = 0;
-  for (;;) {
-    const batch = await store.findCandidates(request.query, from, CANDIDATE_BATCH);
+  let examined = 0;
+  let ranked = 0;
+  let from: CandidatePosition | null = windowTop ? { ...windowTop, inclusive: true } : null;
+  while (from) {
+    const walk = await store.walkCandidates(request.query, from, CANDIDATE_BATCH, maxExamined - examined);
+    examined += walk.examined;
+    const batch = walk.candidates;
     for (const candidate of batch) {
-      if (scanned >= MAX_CANDIDATE_CONVERSATIONS) break;
+      if (scanned >= MAX_CANDIDATE_CONVERSATIONS || ranked >= MAX_RANKED_CHARS) break;
       scanned++;
-      windowTop ??= { startTime: candidate.startTime, conversationId: candidate.conversationId };
+      ranked += candidate.json.length;
+      if (scanned % SCORED_PER_YIELD === 0) await yieldToEventLoop();
       hits.push(...hitsOf(candidate));
     }
     const lastCandidate = batch[batch.length - 1];
-    if (batch.length < CANDIDATE_BATCH || scanned >= MAX_CANDIDATE_CONVERSATIONS || !lastCandidate) break;
+    if (
+      walk.resume ||
+      batch.length < CANDIDATE_BATCH ||
+      scanned >= MAX_CANDIDATE_CONVERSATIONS ||
+      ranked >= MAX_RANKED_CHARS ||
+      examined >= maxExamined ||
+      !lastCandidate
+    ) {
+      break;
+    }
     from = {
       startTime: lastCandidate.startTime,
       conversationId: lastCandidate.conversationId,
       inclusive: false,
     };
+    await yieldToEventLoop();
   }
   hits.sort((a, b) => compareByScore(a.key, b.key));
   const total = hits.length;
   const after = cursor?.mode === "score" ? cursor.last : null;
   const remaining = after ? hits.filter((h) => compareByScore(h.key, after) > 0) : hits;
   const windowStart = windowTop ?? { startTime: 0, conversationId: "" };
-  return toPage(remaining, pageSize, page, total, (last) => ({
-    mode: "score",
-    page,
-    top: windowStart,
-    last,
-  }));
-}
-
-/** A semantic search request, past validation. */
-export interface SemanticSearchRequest {
-  text: string;
-  filter: EmbeddingFilter;
-  pageSize: number;
-  cursor: SearchCursor | null;
-}
-
-/**
- * Semantic search: the query is embedded, and every embedded chunk within the filter is compared
- * with it (cosine similarity, exact, in the server process); the best come first.
- */
-export async function searchMessagesBySimilarity(
-  store: MessageSearchStore,
-  conversations: ConversationStore,
-  embeddings: EmbeddingsModel,
-  request: SemanticSearchRequest,
-): Promise<MessageSearchPage> {
-  const [queryVector] = await embeddings.embed([request.text]);
-  if (!queryVector) throw new Error("no query vector");
-  const { pageSize, cursor } = request;
-  const after = cursor?.mode === "semantic" ? cursor.last : null;
-  const keep = pageSize + 1;
-  const best: { key: ResultKey; agentId: string; text: string }[] = [];
-  let position: EmbeddingKey | null = null;
-  for (;;) {
-    const batch = await store.scanEmbeddings(embeddings.model, request.filter, position, EMBEDDING_BATCH);
-    for (const row of batch) {
-      const score = Math.round(cosineSimilarity(queryVector, row.vector) * 1e6) / 1e6;
-      const key: ResultKey = {
-        score,
-        startTime: row.startTime,
-        conversationId: row.conversationId,
-        transcriptIndex: row.transcriptIndex,
-        chunk: row.chunk,
-      };
-      if (after && compareByScore(key, after) <= 0) continue;
-      const worst = best[best.length - 1];
-      if (best.length >= keep && worst && compareByScore(key, worst.key) >= 0) continue;
-      let at = best.length;
-      while (at > 0 && compareByScore(key, (best[at - 1] as { key: ResultKey }).key) < 0) at--;
-      best.splice(at, 0, { key, agentId: row.agentId, text: row.chunkText });
-      if (best.length > keep) best.pop();
-    }
-    const last = batch[batch.length - 1];
-    if (batch.length < EMBEDDING_BATCH || !last) break;
-    position = {
-      conversationId: last.conversationId,
-      transcriptIndex: last.transcriptIndex,
-      chunk: last.chunk,
-    };
-  }
-  const names = new Map<string, string | null>();
-  for (const { key } of best.slice(0, pageSize)) {
-    if (names.has(key.conversationId)) continue;
-    const stored = await conversations.getConversation(key.conversationId);
-    names.set(key.conversationId, stored ? agentNameOf(JSON.parse(stored.json) as ConversationDoc) : null);
-  }
-  const page = (cursor?.page ?? 0) + 1;
-  const hits: Hit[] = best.map(({ key, agentId, text }) => ({
-    key,
-    result: {
-      conversation_id: key.conversationId,
-      agent_id: agentId,
-      agent_name: names.get(key.conversationId) ?? null,
-      transcript_index: key.transcriptIndex,
-      chunk_text: text,
-      chunk_highlights: null,
-      score: key.score,
-      conversation_start_time_unix_secs: key.startTime,
-    },
-  }));
-  return toPage(hits, pageSize, page, null, (last) => ({ mode: "semantic", page, last }));
+  return highlighted(
+    toPage(remaining, pageSize, page, total, (last) => ({ mode: "score", page, top: windowStart, last })),
+  );
 }

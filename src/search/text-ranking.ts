@@ -22,8 +22,13 @@ export interface HighlightSegment {
 /** A query prepared for matching: its words as case-insensitive patterns. */
 export interface PreparedQuery {
   words: RegExp[];
+  /** Each word lower-cased when it is ASCII (null otherwise), for the fast path over ASCII text. */
+  asciiWords: (string | null)[];
   phrase: RegExp | null;
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range starts at U+0000
+const ASCII = /^[\u0000-\u007f]*$/;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -35,15 +40,52 @@ const WORD_CHAR = /[\p{L}\p{N}_]/u;
 export function prepareQuery(words: readonly string[]): PreparedQuery {
   return {
     words: words.map((w) => new RegExp(escapeRegExp(w), "giu")),
+    asciiWords: words.map((w) => (ASCII.test(w) ? w.toLowerCase() : null)),
     phrase: words.length > 1 ? new RegExp(words.map(escapeRegExp).join("\\s+"), "iu") : null,
   };
+}
+
+/** Whether an ASCII code is a word character (letter, digit or `_`), as WORD_CHAR says for ASCII. */
+function isAsciiWordCode(code: number): boolean {
+  return (
+    (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95
+  );
+}
+
+/**
+ * Occurrences of an ASCII word in lower-cased ASCII text, and whether one stands as a whole word.
+ * For ASCII text and word this is exactly what the case-insensitive Unicode pattern finds (only
+ * ASCII letters pair up), without allocating a match per occurrence.
+ */
+function countAscii(lower: string, word: string): { tf: number; whole: boolean } {
+  let tf = 0;
+  let whole = false;
+  for (let at = lower.indexOf(word); at >= 0; at = lower.indexOf(word, at + word.length)) {
+    tf++;
+    if (!whole) {
+      const end = at + word.length;
+      whole =
+        (at === 0 || !isAsciiWordCode(lower.charCodeAt(at - 1))) &&
+        (end >= lower.length || !isAsciiWordCode(lower.charCodeAt(end)));
+    }
+  }
+  return { tf, whole };
 }
 
 /** Scores a chunk against a query; 0 when no query word occurs in it. */
 export function scoreChunk(text: string, query: PreparedQuery): number {
   let matched = 0;
   let sum = 0;
-  for (const word of query.words) {
+  const lower = ASCII.test(text) ? text.toLowerCase() : undefined;
+  for (const [i, word] of query.words.entries()) {
+    const asciiWord = query.asciiWords[i];
+    if (lower !== undefined && asciiWord) {
+      const { tf, whole } = countAscii(lower, asciiWord);
+      if (tf === 0) continue;
+      matched++;
+      sum += (whole ? 1 : 0.5) * (1 + Math.log(tf));
+      continue;
+    }
     let tf = 0;
     let whole = false;
     for (const m of text.matchAll(word)) {

@@ -10,6 +10,20 @@ export interface ListSqlDialect extends SqlPlaceholders {
    * parameter and returns its placeholder.
    */
   searchCondition(tokens: string[], bind: Bind): string;
+  /**
+   * A condition that an indexed text column equals one of the bound values (placeholders given).
+   * A backend whose index holds a hash of the value writes the hash comparison its index serves
+   * and then the exact one; without it, a plain `=` or `IN`.
+   */
+  equalsAny?(column: string, placeholders: readonly string[]): string;
+}
+
+/** `column` equal to one of the placeholders, through the dialect's indexed form when it has one. */
+function equalsAny(dialect: ListSqlDialect, column: string, placeholders: readonly string[]): string {
+  if (dialect.equalsAny) return dialect.equalsAny(column, placeholders);
+  return placeholders.length === 1
+    ? `${column} = ${placeholders[0]}`
+    : `${column} IN (${placeholders.join(", ")})`;
 }
 
 /** Escapes `%`, `_` and `\` for a LIKE pattern that uses `ESCAPE '\'`. */
@@ -49,6 +63,10 @@ export function buildListConditions(
   const eq = (column: string, value: unknown) => {
     if (value !== undefined) where.push(`c.${column} = ${bind(value)}`);
   };
+  // Columns with an index for their filter: long values are indexed by hash on PostgreSQL.
+  const indexedEq = (column: string, value: string | undefined) => {
+    if (value !== undefined) where.push(equalsAny(dialect, `c.${column}`, [bind(value)]));
+  };
   const cmp = (column: string, op: string, value: number | undefined) => {
     if (value !== undefined) where.push(`c.${column} ${op} ${bind(value)}`);
   };
@@ -57,11 +75,11 @@ export function buildListConditions(
     where.push(`c.${column} ${negate ? "NOT IN" : "IN"} (${values.map(bind).join(", ")})`);
   };
 
-  eq("agent_id", query.agentId);
-  eq("user_id", query.userId);
-  eq("branch_id", query.branchId);
-  eq("version_id", query.versionId);
-  eq("parent_conversation_id", query.parentConversationId);
+  indexedEq("agent_id", query.agentId);
+  indexedEq("user_id", query.userId);
+  indexedEq("branch_id", query.branchId);
+  indexedEq("version_id", query.versionId);
+  indexedEq("parent_conversation_id", query.parentConversationId);
   eq("initiation_source", query.initiationSource);
   eq("conversation_product", query.conversationProduct);
   if (query.textOnly !== undefined) where.push(`c.text_only = ${bind(query.textOnly ? 1 : 0)}`);
@@ -88,28 +106,29 @@ export function buildListConditions(
 
   // The condition is built after kind and key are bound: `?` placeholders are positional.
   const facet = (kind: FacetKind, key: string, condition: () => string = () => "") => {
-    const head = `EXISTS (SELECT 1 FROM facets f WHERE f.seq = c.seq AND f.kind = ${bind(kind)} AND f.key = ${bind(key)}`;
+    const head = `EXISTS (SELECT 1 FROM facets f WHERE f.seq = c.seq AND f.kind = ${bind(kind)} AND ${equalsAny(dialect, "f.key", [bind(key)])}`;
     return `${head}${condition()})`;
   };
+  const valueIn = (values: readonly string[]) => () =>
+    ` AND ${equalsAny(dialect, "f.value", values.map(bind))}`;
   for (const anyOf of query.anyOf) {
     if (anyOf.values.length === 0) continue;
-    where.push(facet(anyOf.kind, "", () => ` AND f.value IN (${anyOf.values.map(bind).join(", ")})`));
+    where.push(facet(anyOf.kind, "", valueIn(anyOf.values)));
   }
-  for (const { key, value } of query.evaluations)
-    where.push(facet("eval", key, () => ` AND f.value = ${bind(value)}`));
+  for (const { key, value } of query.evaluations) where.push(facet("eval", key, valueIn([value])));
   const keyed = (kind: FacetKind, condition: KeyedCondition) => {
     const [first = ""] = condition.values;
     switch (condition.op) {
       case "eq":
         return first === ""
           ? `NOT ${facet(kind, condition.key)}`
-          : facet(kind, condition.key, () => ` AND f.value = ${bind(first)}`);
+          : facet(kind, condition.key, valueIn([first]));
       case "neq":
         return first === ""
           ? facet(kind, condition.key)
           : facet(kind, condition.key, () => ` AND f.value <> ${bind(first)}`);
       case "in":
-        return facet(kind, condition.key, () => ` AND f.value IN (${condition.values.map(bind).join(", ")})`);
+        return facet(kind, condition.key, valueIn(condition.values));
       default: {
         const op = { gt: ">", gte: ">=", lt: "<", lte: "<=" }[condition.op];
         return facet(kind, condition.key, () => ` AND f.num ${op} ${bind(Number(first))}`);

@@ -17,6 +17,19 @@ export interface CandidatePosition {
   inclusive: boolean;
 }
 
+/** One bounded step of a walk through candidates (`MessageSearchStore.walkCandidates`). */
+export interface CandidateWalk {
+  /** Candidates in (start time, id) descending order, at most the limit asked for. */
+  candidates: CandidateConversation[];
+  /** How many conversations the step examined (for SQLite: rows whose text was read). */
+  examined: number;
+  /**
+   * Set when the step stopped at its budget before the limit or the end: the position the walk
+   * goes on from (exclusive). Null when the candidates run to the limit or to the end.
+   */
+  resume: CandidatePosition | null;
+}
+
 /** One embedded piece of a transcript message. */
 export interface EmbeddingRow {
   transcriptIndex: number;
@@ -77,6 +90,16 @@ export interface MessageSearchStore {
     from: CandidatePosition | null,
     limit: number,
   ): Promise<CandidateConversation[]>;
+  /**
+   * The same walk, stopped after examining about `budget` conversations, so a search whose words
+   * hold in many conversations' text (or in none) never runs long; `resume` says where to go on.
+   */
+  walkCandidates(
+    query: ListQuery,
+    from: CandidatePosition | null,
+    limit: number,
+    budget: number,
+  ): Promise<CandidateWalk>;
   /** Conversations whose embeddings need (re)making for `model`, at most `limit`, in id order. */
   findPendingEmbeddings(model: string, limit: number): Promise<PendingEmbedding[]>;
   /**

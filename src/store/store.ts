@@ -149,3 +149,15 @@ export class SchemaTooNewError extends Error {
     this.name = "SchemaTooNewError";
   }
 }
+
+/**
+ * Raised by `upsertConversations` when the database refused what it was given (a constraint, a
+ * value it cannot hold), not because it could not be reached: the batch was rolled back, and
+ * written in smaller parts the other records can still go in. The message is the database's.
+ */
+export class RecordsRefusedError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "RecordsRefusedError";
+  }
+}

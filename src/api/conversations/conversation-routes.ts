@@ -1,5 +1,6 @@
+import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import type { BlobStore } from "../../blobs/blob-store.js";
+import type { BlobStore, ByteRange } from "../../blobs/blob-store.js";
 import type { ConversationService } from "../../conversations/conversation-service.js";
 import type { ConversationDoc } from "../../domain/conversation.js";
 import { NotFoundError } from "../../domain/errors.js";
@@ -7,7 +8,7 @@ import { renderStoredBytes } from "../../domain/stored-document.js";
 import { renderWithTrace } from "../../domain/trace/render-with-trace.js";
 import type { ConversationStore, ListRow } from "../../store/store.js";
 import { ApiError } from "../api-error.js";
-import { type ConversationIdParam, conversationIdParams } from "../path-params.js";
+import { type ConversationIdParam, conversationIdParams, integerParam } from "../path-params.js";
 import { parseRange } from "./byte-range.js";
 import { encodeCursor, type ListQueryString, listQuerySchema, toListQuery } from "./list-params.js";
 
@@ -23,9 +24,8 @@ export interface ConversationRoutesDeps {
 /** Picks the requested ids out of a stored JSON object of per-id results. */
 function pickResults(json: string | null, ids: string[]): Record<string, unknown> {
   const all = json ? (JSON.parse(json) as Record<string, unknown>) : {};
-  const out: Record<string, unknown> = {};
-  for (const id of ids) if (id in all) out[id] = all[id];
-  return out;
+  // Own keys only, defined rather than assigned: `toString` is no result, `__proto__` is an ordinary id.
+  return Object.fromEntries(ids.filter((id) => Object.hasOwn(all, id)).map((id) => [id, all[id]]));
 }
 
 /** Renders one list row, splicing in the parts a request asked for without re-serialising the item. */
@@ -45,6 +45,47 @@ function renderListRow(row: ListRow, q: ListQueryString): string {
     );
   }
   return extra.length === 0 ? row.listItemJson : `${row.listItemJson.slice(0, -1)},${extra.join(",")}}`;
+}
+
+/** How often GET audio follows a recording replaced (and its blob deleted) while it was being opened. */
+const AUDIO_OPEN_ATTEMPTS = 3;
+
+/** A recording opened for GET: the bytes, their size as stored, the range asked for and the row's type. */
+type OpenedAudio =
+  | { stream: Readable; size: number; range: ByteRange | undefined; contentType: string }
+  | { unsatisfiable: true; size: number };
+
+/**
+ * Opens the recording the row names. The size sent is the blob's own (so Content-Length always
+ * describes the bytes sent); the type is the row's, written in the same statement as its key. A
+ * recording replaced in between has had its blob deleted: the row is read again.
+ */
+async function openAudio(
+  store: ConversationStore,
+  blobs: BlobStore,
+  id: string,
+  rangeHeader: string | undefined,
+): Promise<OpenedAudio> {
+  for (let attempt = 1; ; attempt++) {
+    const stored = await store.getConversation(id);
+    if (!stored) throw new NotFoundError("conversation", id);
+    if (!stored.audio) throw new NotFoundError("audio", id, `Conversation ${id} has no audio.`);
+    const { blobKey, contentType } = stored.audio;
+    const size = await blobs.size(blobKey);
+    if (size !== undefined) {
+      const range = rangeHeader !== undefined ? parseRange(rangeHeader, size) : undefined;
+      if (range === "unsatisfiable") return { unsatisfiable: true, size };
+      const stream = await blobs.get(blobKey, range);
+      if (stream) return { stream, size, range, contentType };
+    }
+    if (attempt >= AUDIO_OPEN_ATTEMPTS) {
+      throw new NotFoundError(
+        "audio",
+        id,
+        `The audio of conversation ${id} is missing from the blob store; upload it again with PUT /ingest/v1/conversations/{id}/audio.`,
+      );
+    }
+  }
 }
 
 const SUMMARY_NOTE =
@@ -110,7 +151,7 @@ export async function conversationRoutes(app: FastifyInstance, deps: Conversatio
         params: conversationIdParams,
         querystring: {
           type: "object",
-          properties: { max_messages: { type: "integer", minimum: 0, maximum: 10_000 } },
+          properties: { max_messages: integerParam({ minimum: 0, maximum: 10_000 }) },
         },
       },
     },
@@ -149,22 +190,16 @@ export async function conversationRoutes(app: FastifyInstance, deps: Conversatio
     { schema: { params: conversationIdParams } },
     async (request, reply) => {
       const { conversation_id: id } = request.params;
-      const stored = await store.getConversation(id);
-      if (!stored) throw new NotFoundError("conversation", id);
-      if (!stored.audio) throw new NotFoundError("audio", id, `Conversation ${id} has no audio.`);
-      const { size, contentType } = stored.audio;
-      const rangeHeader = request.headers.range;
-      const range = rangeHeader !== undefined ? parseRange(rangeHeader, size) : undefined;
-      if (range === "unsatisfiable") {
-        reply.header("content-range", `bytes */${size}`);
+      const opened = await openAudio(store, blobs, id, request.headers.range);
+      if ("unsatisfiable" in opened) {
+        reply.header("content-range", `bytes */${opened.size}`);
         throw new ApiError(
           416,
           "range_not_satisfiable",
-          `Range ${rangeHeader} cannot be served from ${size} bytes.`,
+          `Range ${request.headers.range} cannot be served from ${opened.size} bytes; ask for a range within them, or for the whole file without a Range header.`,
         );
       }
-      const stream = await blobs.get(stored.audio.blobKey, range);
-      if (!stream) throw new NotFoundError("audio", id, `The audio of conversation ${id} is missing.`);
+      const { stream, size, range, contentType } = opened;
       reply.header("accept-ranges", "bytes").type(contentType);
       if (range) {
         reply

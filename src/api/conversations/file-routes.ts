@@ -45,6 +45,9 @@ function allowedTypeOf(mimetype: string, filename: string | undefined): string |
 
 const fileParams = idParams("conversation_id", "file_id");
 
+/** Room for the multipart framing around the file: boundaries, part headers, up to ten small fields. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
+
 function fileRequired(): ValidationFailed {
   return new ValidationFailed([{ loc: ["body", "file"], msg: "Field required", type: "missing" }]);
 }
@@ -100,6 +103,16 @@ export async function fileRoutes(app: FastifyInstance, deps: FileRoutesDeps): Pr
         parts: 20,
         headerPairs: 100,
       },
+    });
+
+    // A body that announces more than the file limit (plus framing) is refused before it is read,
+    // and the connection is closed so its unread bytes are never parsed.
+    scope.addHook("onRequest", async (request, reply) => {
+      const announced = Number(request.headers["content-length"] ?? 0);
+      if (announced > limits.fileBytes + MULTIPART_OVERHEAD_BYTES) {
+        reply.header("connection", "close");
+        throw bodyTooLarge(limits.fileBytes, "file");
+      }
     });
 
     scope.post<{ Params: ConversationIdParam }>(

@@ -1,3 +1,4 @@
+import { NO_NUL_PATTERN } from "../../conversations/validation-issues.js";
 import type { ValidationIssue } from "../../domain/errors.js";
 import { MAX_ID_LENGTH } from "../../domain/id-length.js";
 import type {
@@ -8,8 +9,10 @@ import type {
   ListQuery,
 } from "../../domain/list-query.js";
 import { ValidationFailed } from "../api-error.js";
+import { integerParam, numberParam } from "../path-params.js";
 
-const ID = { type: "string", maxLength: MAX_ID_LENGTH } as const;
+// Empty is allowed in a filter (it matches nothing), unlike in a path; U+0000 is not (see ID_SCHEMA).
+const ID = { type: "string", maxLength: MAX_ID_LENGTH, pattern: NO_NUL_PATTERN } as const;
 const IDS = { type: "array", items: ID, maxItems: 50 } as const;
 const EXPRESSIONS = { type: "array", items: { type: "string", maxLength: 1024 }, maxItems: 50 } as const;
 const STATUSES = ["initiated", "in-progress", "processing", "done", "failed"] as const;
@@ -19,7 +22,7 @@ export const listQuerySchema = {
   type: "object",
   properties: {
     cursor: { type: "string", maxLength: 2048 },
-    page_size: { type: "integer", minimum: 1, maximum: 100, default: 30 },
+    page_size: integerParam({ minimum: 1, maximum: 100, default: 30 }),
     sort_direction: { type: "string", enum: ["asc", "desc"] },
     summary_mode: { type: "string", enum: ["exclude", "include"] },
     agent_id: ID,
@@ -31,12 +34,12 @@ export const listQuerySchema = {
     conversation_product_type: ID,
     workflow_node_entered_id: ID,
     call_successful: { type: "string", enum: ["success", "failure", "unknown", "error"] },
-    call_start_before_unix: { type: "number" },
-    call_start_after_unix: { type: "number" },
-    call_duration_min_secs: { type: "number", minimum: 0 },
-    call_duration_max_secs: { type: "number", minimum: 0 },
-    rating_min: { type: "number", minimum: 1, maximum: 5 },
-    rating_max: { type: "number", minimum: 1, maximum: 5 },
+    call_start_before_unix: numberParam({}),
+    call_start_after_unix: numberParam({}),
+    call_duration_min_secs: numberParam({ minimum: 0 }),
+    call_duration_max_secs: numberParam({ minimum: 0 }),
+    rating_min: numberParam({ minimum: 1, maximum: 5 }),
+    rating_max: numberParam({ minimum: 1, maximum: 5 }),
     has_feedback_comment: { type: "boolean" },
     text_only: { type: "boolean" },
     include_invalid_tool_calls: { type: "boolean" },

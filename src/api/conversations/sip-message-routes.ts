@@ -3,7 +3,7 @@ import { NotFoundError } from "../../domain/errors.js";
 import type { SipMessageStore } from "../../store/sip-message-store.js";
 import type { ConversationStore } from "../../store/store.js";
 import { invalidCursor } from "../api-error.js";
-import { type ConversationIdParam, conversationIdParams } from "../path-params.js";
+import { type ConversationIdParam, conversationIdParams, integerParam } from "../path-params.js";
 
 /** Encodes the SIP message cursor: the last message's position in the log, opaque to clients. */
 function encodeSipCursor(position: number): string {
@@ -37,7 +37,7 @@ export async function sipMessageRoutes(
         querystring: {
           type: "object",
           properties: {
-            page_size: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+            page_size: integerParam({ minimum: 1, maximum: 1000, default: 100 }),
             cursor: { type: "string", maxLength: 256 },
           },
         },

@@ -2,16 +2,14 @@ import type { FastifyInstance } from "fastify";
 import { tokenizeSearch } from "../../domain/list-query.js";
 import type { EmbeddingsModel } from "../../providers/embeddings/embeddings-model.js";
 import { ProviderError } from "../../providers/provider-error.js";
-import {
-  type MessageSearchPage,
-  searchMessagesBySimilarity,
-  searchMessagesByText,
-} from "../../search/message-search.js";
+import { type MessageSearchPage, searchMessagesByText } from "../../search/message-search.js";
 import { decodeSearchCursor, type SearchCursor } from "../../search/search-cursor.js";
+import { searchMessagesBySimilarity } from "../../search/semantic-search.js";
 import type { MessageSearchStore } from "../../store/message-search-store.js";
 import type { ConversationStore } from "../../store/store.js";
 import { ApiError, invalidCursor, ValidationFailed } from "../api-error.js";
 import { type ListQueryString, listQuerySchema, toListQuery } from "../conversations/list-params.js";
+import { integerParam } from "../path-params.js";
 
 /** What message search uses. */
 export interface MessageSearchRoutesDeps {
@@ -26,7 +24,7 @@ export interface MessageSearchRoutesDeps {
 export const SEARCH_MODE_HEADER = "x-openconvai-search-mode";
 
 const TEXT_QUERY = { type: "string", minLength: 1, maxLength: 500 } as const;
-const PAGE_SIZE = { type: "integer", minimum: 1, maximum: 50, default: 20 } as const;
+const PAGE_SIZE = integerParam({ minimum: 1, maximum: 50, default: 20 });
 
 /** `…/messages/text-search`: the list's filters, plus the query, sort order and paging. */
 const textSearchQuerySchema = {

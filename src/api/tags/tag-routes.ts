@@ -7,7 +7,13 @@ import type { ListQuery } from "../../domain/list-query.js";
 import type { ConversationStore } from "../../store/store.js";
 import type { TagChange, TagRow, TagStore } from "../../store/tag-store.js";
 import { invalidCursor } from "../api-error.js";
-import { type ConversationIdParam, conversationIdParams, ID_SCHEMA, idParams } from "../path-params.js";
+import {
+  type ConversationIdParam,
+  conversationIdParams,
+  ID_SCHEMA,
+  idParams,
+  integerParam,
+} from "../path-params.js";
 
 /** What the tag routes use. */
 export interface TagRoutesDeps {
@@ -122,7 +128,7 @@ export async function tagRoutes(app: FastifyInstance, deps: TagRoutesDeps): Prom
         querystring: {
           type: "object",
           properties: {
-            page_size: { type: "integer", minimum: 1, maximum: 100, default: 30 },
+            page_size: integerParam({ minimum: 1, maximum: 100, default: 30 }),
             cursor: { type: "string", maxLength: 256 },
           },
         },

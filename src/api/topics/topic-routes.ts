@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { NotFoundError } from "../../domain/errors.js";
 import type { TopicStore, TopicWindow } from "../../store/topic-store.js";
 import { invalidCursor, ValidationFailed } from "../api-error.js";
-import { type AgentIdParam, agentIdParams } from "../path-params.js";
+import { type AgentIdParam, agentIdParams, integerParam } from "../path-params.js";
 
 type SortBy = "conversations" | "sentiment" | "success_rate" | "frustration";
 
@@ -82,11 +82,11 @@ export async function topicRoutes(app: FastifyInstance, deps: { topics: TopicSto
         querystring: {
           type: "object",
           properties: {
-            page_size: { type: "integer", minimum: 1, maximum: 100, default: 30 },
+            page_size: integerParam({ minimum: 1, maximum: 100, default: 30 }),
             sort_by: { type: "string", enum: ["conversations", "sentiment", "success_rate", "frustration"] },
             sort_direction: { type: "string", enum: ["asc", "desc"] },
-            from_unix_secs: { type: "integer", minimum: 0 },
-            to_unix_secs: { type: "integer", minimum: 0 },
+            from_unix_secs: integerParam({ minimum: 0 }),
+            to_unix_secs: integerParam({ minimum: 0 }),
             include_evaluation_criteria: { type: "boolean", default: true },
             cursor: { type: "string", maxLength: 256 },
           },

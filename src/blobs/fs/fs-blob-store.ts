@@ -1,13 +1,23 @@
 import { randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, rename, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { assertBlobKey, InvalidBlobKeyError } from "../blob-keys.js";
 import type { BlobStore, ByteRange } from "../blob-store.js";
 
-/** Blobs as files under a directory; writes go to a temporary file that is renamed into place. */
+/** How often a write retries creating its folder when a delete removed it in between (an empty folder race). */
+const FOLDER_ATTEMPTS = 10;
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * Blobs as files under a directory; writes go to a temporary file that is renamed into place.
+ * A delete also removes the folders it leaves empty (up to the root), so a key layout with a
+ * folder per conversation leaves nothing behind when the conversation goes.
+ */
 export class FsBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
 
@@ -21,32 +31,74 @@ export class FsBlobStore implements BlobStore {
 
   async put(key: string, body: Readable | Buffer): Promise<number> {
     const target = this.pathOf(key);
-    await mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.${randomUUID()}.tmp`;
+    // The temporary file is opened before a byte is read: a delete may remove the (empty) folder
+    // between mkdir and open, and then the folder is made again. Once the file is open in it, the
+    // folder is not empty and stays.
+    let handle: Awaited<ReturnType<typeof open>> | undefined;
+    for (let attempt = 1; handle === undefined; attempt++) {
+      try {
+        await mkdir(path.dirname(target), { recursive: true });
+        handle = await open(temp, "wx");
+      } catch (error) {
+        if (errorCode(error) !== "ENOENT" || attempt >= FOLDER_ATTEMPTS) throw error;
+      }
+    }
     try {
       await pipeline(
         Buffer.isBuffer(body) ? Readable.from([body]) : body,
-        createWriteStream(temp, { flush: true }),
+        handle.createWriteStream({ flush: true }),
       );
+      // The size of what this put wrote: once renamed, a concurrent put of the key may replace it.
+      const { size } = await stat(temp);
       await rename(temp, target);
+      return size;
     } catch (error) {
+      await handle.close().catch(() => {});
       await rm(temp, { force: true });
       throw error;
     }
-    return (await stat(target)).size;
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable | undefined> {
     const file = this.pathOf(key);
+    // Opened now, not when the stream first reads: a blob deleted after this still streams whole.
+    let handle: Awaited<ReturnType<typeof open>>;
     try {
-      await stat(file);
-    } catch {
-      return undefined;
+      handle = await open(file, "r");
+      if (!(await handle.stat()).isFile()) {
+        await handle.close();
+        return undefined;
+      }
+    } catch (error) {
+      if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return undefined;
+      throw error;
     }
-    return createReadStream(file, range ? { start: range.start, end: range.end } : {});
+    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      const stats = await stat(this.pathOf(key));
+      return stats.isFile() ? stats.size : undefined;
+    } catch (error) {
+      if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return undefined;
+      throw error;
+    }
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.pathOf(key), { force: true });
+    const file = this.pathOf(key);
+    await rm(file, { force: true });
+    const root = path.resolve(this.root);
+    for (let folder = path.dirname(file); folder !== root && folder.startsWith(root + path.sep); ) {
+      try {
+        await rmdir(folder);
+      } catch {
+        // Not empty (another blob, or a write just starting in it), or already gone: it stays.
+        return;
+      }
+      folder = path.dirname(folder);
+    }
   }
 }

@@ -20,11 +20,21 @@ export function deriveId(text: string, hexChars: number): string {
 }
 
 /**
+ * The latest time OTLP can carry: it sends unix nanoseconds as an unsigned 64-bit integer
+ * (2^64 - 1 ns, in the year 2554), so whole seconds up to this one.
+ */
+export const MAX_TRACE_SECONDS = 18_446_744_073;
+
+/**
  * Seconds (fractions allowed) to OpenTelemetry's [seconds, nanoseconds], to the microsecond: a
- * unix time in a double carries about 0.2 µs, so finer digits would be rounding noise.
+ * unix time in a double carries about 0.2 µs, so finer digits would be rounding noise. A stored
+ * document may hold any finite number (`time_in_call_secs: 1e305`), but OTLP holds only unsigned
+ * 64-bit nanoseconds: a time before 1970 is clamped to 0 and one after MAX_TRACE_SECONDS to it
+ * (NaN counts as 0), so the trace renders; the attributes keep the stored values as they are.
  */
 export function toHrTime(seconds: number): HrTime {
-  const micros = Math.round(seconds * 1e6);
+  const clamped = Number.isNaN(seconds) ? 0 : Math.min(Math.max(seconds, 0), MAX_TRACE_SECONDS);
+  const micros = Math.round(clamped * 1e6);
   const whole = Math.floor(micros / 1e6);
   return [whole, (micros - whole * 1e6) * 1000];
 }

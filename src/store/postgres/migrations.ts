@@ -1,5 +1,6 @@
 import { postgresConversationResourceMigration } from "./migration-conversation-resource.js";
 import { postgresIngestMigration } from "./migration-ingest.js";
+import { postgresLongValuesMigration } from "./migration-long-values.js";
 import { postgresSearchAnalysisMigration } from "./migration-search-analysis.js";
 
 /**
@@ -78,4 +79,6 @@ export const postgresMigrations: readonly string[] = [
   postgresIngestMigration,
   // 4: message embeddings, analysis settings
   postgresSearchAnalysisMigration,
+  // 5: indexes that hold a hash of values too long for a btree entry
+  postgresLongValuesMigration,
 ];

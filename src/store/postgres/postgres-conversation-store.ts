@@ -5,15 +5,16 @@ import type { AudioInfo } from "../audio-info.js";
 import { type AudioDbRow, type ListDbRow, toAudio, toListPage } from "../db-rows.js";
 import { buildListSql } from "../list-sql.js";
 import { createParams } from "../sql-params.js";
-import type {
-  ConversationStore,
-  DeletedConversation,
-  ListRow,
-  PutOutcome,
-  ScannedConversation,
-  StoredConversation,
-  StoredConversationBytes,
-  UpsertOutcome,
+import {
+  type ConversationStore,
+  type DeletedConversation,
+  type ListRow,
+  type PutOutcome,
+  RecordsRefusedError,
+  type ScannedConversation,
+  type StoredConversation,
+  type StoredConversationBytes,
+  type UpsertOutcome,
 } from "../store.js";
 import { toPgText } from "./pg-text.js";
 import { inTransaction } from "./pg-transaction.js";
@@ -75,9 +76,27 @@ const UPSERT_SQL = (() => {
   );
 })();
 
+/** Facet rows have no unique index (long values are indexed by hash): the caller writes each once. */
 const INSERT_FACETS_SQL =
   "INSERT INTO facets (seq, kind, key, value, num) " +
-  "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::float8[]) ON CONFLICT DO NOTHING";
+  "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::float8[])";
+
+/**
+ * The database refusing the records themselves as RecordsRefusedError: SQLSTATE classes 22 (data
+ * exception), 23 (integrity constraint) and 54 (a limit, such as an index entry's size). Anything
+ * else (a lost connection, a shutdown) as it was, since a smaller batch would not fare better. A
+ * NOT NULL violation (23502) is a record the code built wrong (a valid document fills every
+ * required column), not a bad document: it stays as it was too.
+ */
+function refusedRecords(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  const refused =
+    typeof code === "string" &&
+    code.length === 5 &&
+    code !== "23502" &&
+    ["22", "23", "54"].includes(code.slice(0, 2));
+  return refused ? new RecordsRefusedError(error) : error;
+}
 
 /** Conversations in PostgreSQL: one row per conversation, facet rows for the multi-valued filters, trigram search. */
 export class PostgresConversationStore implements ConversationStore {
@@ -85,8 +104,12 @@ export class PostgresConversationStore implements ConversationStore {
 
   async upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]> {
     if (records.length === 0) return [];
-    const written = await inTransaction(this.pool, (client) => this.writeRecords(client, records));
-    return written.map((w) => w.outcome);
+    try {
+      const written = await inTransaction(this.pool, (client) => this.writeRecords(client, records));
+      return written.map((w) => w.outcome);
+    } catch (error) {
+      throw refusedRecords(error);
+    }
   }
 
   async putConversation(record: ConversationRecord): Promise<PutOutcome> {
@@ -159,11 +182,18 @@ export class PostgresConversationStore implements ConversationStore {
       const nums: (number | null)[] = [];
       for (const [id, record] of last) {
         const seq = seqById.get(id);
+        // Distinct facets can become one once U+0000 is mapped: each is written once, as SQLite's key does.
+        const written = new Set<string>();
         for (const f of record.facets) {
+          const key = toPgText(f.key);
+          const value = toPgText(f.value);
+          const identity = JSON.stringify([f.kind, key, value]);
+          if (written.has(identity)) continue;
+          written.add(identity);
           seqs.push(seq);
           kinds.push(f.kind);
-          keys.push(toPgText(f.key));
-          values.push(toPgText(f.value));
+          keys.push(key);
+          values.push(value);
           nums.push(f.num);
         }
       }

@@ -1,8 +1,21 @@
 import { escapeLike, type ListSqlDialect } from "../list-sql.js";
 
+/**
+ * An indexed text column equal to one of the values: the indexes hold `hashtextextended(column, 0)`
+ * (schema version 5, so values of any length fit), so the hash is compared first, then the value.
+ */
+export function hashedEqualsAny(column: string, placeholders: readonly string[]): string {
+  const hash = (expression: string) => `hashtextextended(${expression}, 0)`;
+  return placeholders.length === 1
+    ? `${hash(column)} = ${hash(`${placeholders[0]}::text`)} AND ${column} = ${placeholders[0]}`
+    : `${hash(column)} IN (${placeholders.map((p) => hash(`${p}::text`)).join(", ")}) ` +
+        `AND ${column} IN (${placeholders.join(", ")})`;
+}
+
 /** PostgreSQL's list dialect: `$n` placeholders and one ILIKE per search token, answered by the trigram index. */
 export const postgresListDialect: ListSqlDialect = {
   placeholder: (n) => `$${n}`,
+  equalsAny: hashedEqualsAny,
   searchCondition(tokens, bind) {
     return tokens
       .map((token) => `c.search_text ILIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\'`)
@@ -17,6 +30,7 @@ export const postgresListDialect: ListSqlDialect = {
  */
 export const postgresScanDialect: ListSqlDialect = {
   placeholder: postgresListDialect.placeholder,
+  equalsAny: hashedEqualsAny,
   searchCondition(tokens, bind) {
     return tokens
       .map((token) => `(c.search_text || '') ILIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\'`)

@@ -17,6 +17,7 @@ import {
 import type {
   CandidateConversation,
   CandidatePosition,
+  CandidateWalk,
   EmbeddedChunk,
   EmbeddingFilter,
   EmbeddingKey,
@@ -46,6 +47,20 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
     const { sql, params } = buildCandidateSql(query, from, limit, postgresListDialect);
     const result = await this.pool.query<CandidateDbRow>(sql, params.map(toPgText));
     return result.rows.map(toCandidate);
+  }
+
+  /**
+   * One statement: the trigram index answers the words (PostgreSQL works off the event loop), so
+   * the walk never stops at its budget; what it read counts as examined.
+   */
+  async walkCandidates(
+    query: ListQuery,
+    from: CandidatePosition | null,
+    limit: number,
+    _budget: number,
+  ): Promise<CandidateWalk> {
+    const candidates = await this.findCandidates(query, from, limit);
+    return { candidates, examined: candidates.length, resume: null };
   }
 
   async findPendingEmbeddings(model: string, limit: number): Promise<PendingEmbedding[]> {

@@ -11,9 +11,12 @@ export class PostgresSipMessageStore implements SipMessageStore {
   async replaceSipMessages(conversationId: string, messages: readonly string[]): Promise<number | undefined> {
     const id = toPgText(conversationId);
     return inTransaction(this.pool, async (client) => {
-      // Locks the conversation against a concurrent delete until the new log is written.
+      // Locks the conversation against a concurrent delete until the new log is written, and makes
+      // replacements of one log take turns: under READ COMMITTED a second DELETE does not see the
+      // rows the first writer inserted, and its INSERT would collide with them. FOR NO KEY UPDATE
+      // still lets file uploads check their foreign key meanwhile.
       const found = await client.query(
-        "SELECT 1 FROM conversations WHERE conversation_id = $1 FOR KEY SHARE",
+        "SELECT 1 FROM conversations WHERE conversation_id = $1 FOR NO KEY UPDATE",
         [id],
       );
       if (found.rowCount === 0) return undefined;

@@ -19,10 +19,17 @@ import type {
 } from "../topic-store.js";
 import { toPgText } from "./pg-text.js";
 import { inTransaction } from "./pg-transaction.js";
+import { hashedEqualsAny } from "./postgres-list-dialect.js";
 
 /** The conditions that put conversations `c` of agent $1 in the window ($2, $3; null = open). */
-const WINDOW_SQL =
-  "c.agent_id = $1 AND ($2::float8 IS NULL OR c.start_time >= $2) AND ($3::float8 IS NULL OR c.start_time < $3)";
+const WINDOW_SQL = `${hashedEqualsAny("c.agent_id", ["$1"])} AND ($2::float8 IS NULL OR c.start_time >= $2) AND ($3::float8 IS NULL OR c.start_time < $3)`;
+
+/**
+ * Replacements of one agent's topics take turns: under READ COMMITTED a second DELETE does not
+ * see the rows the first writer inserted, and its INSERT would then collide with them.
+ */
+const LOCK_AGENT_TOPICS_SQL =
+  "SELECT pg_advisory_xact_lock(hashtextextended('openconvai.agent_topics:' || $1, 0))";
 
 function windowParams(agentId: string, window: TopicWindow): unknown[] {
   return [toPgText(agentId), window.fromUnixSecs ?? null, window.toUnixSecs ?? null];
@@ -34,6 +41,7 @@ export class PostgresTopicStore implements TopicStore {
 
   async putTopics(agentId: string, topics: readonly TopicDefinitionRow[]): Promise<void> {
     return inTransaction(this.pool, async (client) => {
+      await client.query(LOCK_AGENT_TOPICS_SQL, [toPgText(agentId)]);
       await client.query("DELETE FROM agent_topics WHERE agent_id = $1", [toPgText(agentId)]);
       if (topics.length > 0) {
         await client.query(
@@ -61,7 +69,7 @@ export class PostgresTopicStore implements TopicStore {
   async countTopicConversations(agentId: string, window: TopicWindow): Promise<TopicConversationCount[]> {
     const result = await this.pool.query<TopicConversationCountDbRow>(
       `SELECT t.value AS topic_id, count(*) AS n FROM facets t JOIN conversations c ON c.seq = t.seq
-       WHERE t.kind = 'topic' AND t.key = '' AND ${WINDOW_SQL} GROUP BY t.value`,
+       WHERE t.kind = 'topic' AND hashtextextended(t.key, 0) = hashtextextended('', 0) AND t.key = '' AND ${WINDOW_SQL} GROUP BY t.value`,
       windowParams(agentId, window),
     );
     return result.rows.map(toTopicConversationCount);
@@ -71,7 +79,7 @@ export class PostgresTopicStore implements TopicStore {
     const result = await this.pool.query<TopicEvaluationCountDbRow>(
       `SELECT t.value AS topic_id, e.key AS criteria_id, e.value AS result, count(*) AS n
        FROM facets t JOIN conversations c ON c.seq = t.seq JOIN facets e ON e.seq = t.seq AND e.kind = 'eval'
-       WHERE t.kind = 'topic' AND t.key = '' AND ${WINDOW_SQL} GROUP BY t.value, e.key, e.value`,
+       WHERE t.kind = 'topic' AND hashtextextended(t.key, 0) = hashtextextended('', 0) AND t.key = '' AND ${WINDOW_SQL} GROUP BY t.value, e.key, e.value`,
       windowParams(agentId, window),
     );
     return result.rows.map(toTopicEvaluationCount);

@@ -4,19 +4,36 @@ import { type ListPage, type ListQuery, tokenizeSearch } from "../../domain/list
 import type { AudioInfo } from "../audio-info.js";
 import { type AudioDbRow, type ListDbRow, toAudio, toListPage } from "../db-rows.js";
 import { buildListSql } from "../list-sql.js";
-import type {
-  ConversationStore,
-  DeletedConversation,
-  ListRow,
-  PutOutcome,
-  ScannedConversation,
-  StoredConversation,
-  StoredConversationBytes,
-  UpsertOutcome,
+import {
+  type ConversationStore,
+  type DeletedConversation,
+  type ListRow,
+  type PutOutcome,
+  RecordsRefusedError,
+  type ScannedConversation,
+  type StoredConversation,
+  type StoredConversationBytes,
+  type UpsertOutcome,
 } from "../store.js";
 import { SORT_KEY_SLOTS, sortKeyCandidates } from "./sort-key.js";
 import { sqliteListDialect } from "./sqlite-list-dialect.js";
 import { walkSearchIndex } from "./walk-search-index.js";
+
+/**
+ * The database refusing the records themselves (a constraint, a value too big or of the wrong
+ * type) as RecordsRefusedError; anything else (busy, full, I/O) as it was, since a smaller
+ * batch would not fare better. A NOT NULL violation is a record the code built wrong (a valid
+ * document fills every required column), not a bad document: it stays as it was too.
+ */
+function refusedRecords(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  const refused =
+    typeof code === "string" &&
+    ((code.startsWith("SQLITE_CONSTRAINT") && code !== "SQLITE_CONSTRAINT_NOTNULL") ||
+      code === "SQLITE_TOOBIG" ||
+      code === "SQLITE_MISMATCH");
+  return refused ? new RecordsRefusedError(error) : error;
+}
 
 /** Conversations in SQLite: one row per conversation, facet rows for the multi-valued filters, FTS5 for search. */
 export class SqliteConversationStore implements ConversationStore {
@@ -158,7 +175,11 @@ export class SqliteConversationStore implements ConversationStore {
       this.writeSearchText(texts);
       return outcomes;
     });
-    return write.immediate(records);
+    try {
+      return write.immediate(records);
+    } catch (error) {
+      throw refusedRecords(error);
+    }
   }
 
   async putConversation(record: ConversationRecord): Promise<PutOutcome> {

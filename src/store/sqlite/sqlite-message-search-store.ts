@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { ListQuery } from "../../domain/list-query.js";
+import { type ListQuery, tokenizeSearch } from "../../domain/list-query.js";
 import {
   buildEmbeddingScanSql,
   buildEmbeddingStateSql,
@@ -17,6 +17,7 @@ import {
 import type {
   CandidateConversation,
   CandidatePosition,
+  CandidateWalk,
   EmbeddedChunk,
   EmbeddingFilter,
   EmbeddingKey,
@@ -26,6 +27,7 @@ import type {
   PendingEmbedding,
 } from "../message-search-store.js";
 import { sqliteListDialect } from "./sqlite-list-dialect.js";
+import { walkCandidateIndex } from "./walk-search-index.js";
 
 /** A float32 vector as the bytes of a BLOB (and back). */
 function toBlob(vector: Float32Array): Buffer {
@@ -38,18 +40,47 @@ function fromBlob(blob: Buffer): Float32Array {
   return new Float32Array(copy.buffer, 0, Math.floor(blob.byteLength / 4));
 }
 
-/** Message search in SQLite: candidates through the list query's conditions, embeddings as float32 BLOBs. */
+/**
+ * Message search in SQLite: candidates by walking the search index newest first in bounded steps
+ * (walk-search-index.ts), embeddings as float32 BLOBs.
+ */
 export class SqliteMessageSearchStore implements MessageSearchStore {
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
   constructor(private readonly db: BetterSqlite3.Database) {}
+
+  /** Prepares a statement once per SQL text (the walk's statements differ only by their filters). */
+  private prepare(sql: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= 200) this.statements.clear();
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
 
   async findCandidates(
     query: ListQuery,
     from: CandidatePosition | null,
     limit: number,
   ): Promise<CandidateConversation[]> {
+    return (await this.walkCandidates(query, from, limit, Number.POSITIVE_INFINITY)).candidates;
+  }
+
+  async walkCandidates(
+    query: ListQuery,
+    from: CandidatePosition | null,
+    limit: number,
+    budget: number,
+  ): Promise<CandidateWalk> {
+    const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
+    if (tokens.length > 0) {
+      return walkCandidateIndex((sql) => this.prepare(sql), query, tokens, from, limit, budget);
+    }
     const { sql, params } = buildCandidateSql(query, from, limit, sqliteListDialect);
-    const rows = this.db.prepare(sql).all(...params) as CandidateDbRow[];
-    return rows.map(toCandidate);
+    const candidates = (this.prepare(sql).all(...params) as CandidateDbRow[]).map(toCandidate);
+    return { candidates, examined: candidates.length, resume: null };
   }
 
   async findPendingEmbeddings(model: string, limit: number): Promise<PendingEmbedding[]> {

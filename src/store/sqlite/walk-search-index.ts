@@ -2,9 +2,11 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { ListPage, ListQuery } from "../../domain/list-query.js";
 import { type ListDbRow, toListPage } from "../db-rows.js";
 import { buildListConditions, cursorCondition, LIST_COLUMNS } from "../list-sql.js";
+import { type CandidateDbRow, toCandidate } from "../message-search-db-rows.js";
+import type { CandidatePosition, CandidateWalk } from "../message-search-store.js";
 import { createParams } from "../sql-params.js";
 import type { ListRow } from "../store.js";
-import { secondOfSortKey, sortKeyCeiling, sortKeyFloor } from "./sort-key.js";
+import { secondOfSortKey, sortKeyCeiling, sortKeyFloor, sortKeySecond } from "./sort-key.js";
 import { searchConditions, sqliteListDialect } from "./sqlite-list-dialect.js";
 
 /**
@@ -62,4 +64,142 @@ export function walkSearchIndex(
       : sign * (a.conversation_id < b.conversation_id ? -1 : a.conversation_id > b.conversation_id ? 1 : 0),
   );
   return toListPage(rows.slice(0, wanted), query.pageSize);
+}
+
+/** Distinct trigrams the index pre-filter of a candidate walk uses at most; LIKE rechecks every row. */
+const MAX_MATCH_TRIGRAMS = 12;
+/** Rows of the search index one statement of a candidate walk reads at most. */
+const MAX_STEP_ROWS = 500;
+
+/** A trigram the index can be asked for: no NUL and no half of a surrogate pair. */
+function isIndexable(chars: string[]): boolean {
+  return chars.every((ch) => ch !== "\u0000" && !(ch.length === 1 && /[\uD800-\uDFFF]/.test(ch)));
+}
+
+/**
+ * An FTS5 MATCH expression requiring trigrams of the search tokens, or undefined when no token
+ * has three characters. Every row holding the tokens holds their trigrams, so it only narrows
+ * the rows the LIKE conditions are checked on. At most MAX_MATCH_TRIGRAMS are used, taken in
+ * turn from each token (non-overlapping ones first), so a 500-character query stays cheap.
+ */
+export function trigramMatch(tokens: string[]): string | undefined {
+  const perToken = tokens.map((token) => {
+    const chars = Array.from(token);
+    const starts = Array.from({ length: Math.max(chars.length - 2, 0) }, (_, i) => i);
+    const ordered = [...starts.filter((i) => i % 3 === 0), ...starts.filter((i) => i % 3 !== 0)];
+    return ordered.map((i) => chars.slice(i, i + 3)).filter(isIndexable);
+  });
+  const chosen = new Map<string, string>();
+  for (let round = 0; chosen.size < MAX_MATCH_TRIGRAMS; round++) {
+    let any = false;
+    for (const grams of perToken) {
+      const gram = grams[round];
+      if (!gram || chosen.size >= MAX_MATCH_TRIGRAMS) continue;
+      any = true;
+      const text = gram.join("");
+      chosen.set(text.toLowerCase(), text);
+    }
+    if (!any) break;
+  }
+  if (chosen.size === 0) return undefined;
+  return [...chosen.values()].map((g) => `"${g.replace(/"/g, '""')}"`).join(" AND ");
+}
+
+/** The smallest key a walk from a position must not reach (exclusive upper bound). */
+function upperKey(from: CandidatePosition | null): number {
+  if (!from) return Number.MAX_SAFE_INTEGER;
+  // A resume position ("before this whole second") need not read that second again.
+  const wholeSecond =
+    !from.inclusive &&
+    from.conversationId === "" &&
+    from.startTime >= 1 &&
+    sortKeySecond(from.startTime) === from.startTime;
+  return wholeSecond ? sortKeyFloor(from.startTime) : sortKeyCeiling(from.startTime);
+}
+
+type KeyedCandidateRow = CandidateDbRow & { k: number };
+
+function compareNewestFirst(a: KeyedCandidateRow, b: KeyedCandidateRow): number {
+  if (a.start_time !== b.start_time) return b.start_time - a.start_time;
+  return a.conversation_id < b.conversation_id ? 1 : a.conversation_id > b.conversation_id ? -1 : 0;
+}
+
+/**
+ * The candidates of a message search, walking the search index newest first in steps. Each step
+ * reads at most MAX_STEP_ROWS index rows holding the query's trigrams (every row, for a query
+ * without a three-character word), rechecks the words on their text in the same statement, then
+ * reads the matching conversations that pass the filters by key. The walk stops when `limit`
+ * candidates are complete, at the end, or after `budget` examined rows (once past a whole
+ * second), and yields to the event loop between steps, so no query holds the server for long.
+ * Keys order by the second only; rows of the last second reached are left for the next call.
+ */
+export async function walkCandidateIndex(
+  prepare: (sql: string) => BetterSqlite3.Statement,
+  query: ListQuery,
+  tokens: string[],
+  from: CandidatePosition | null,
+  limit: number,
+  budget: number,
+): Promise<CandidateWalk> {
+  const scan = createParams(sqliteListDialect);
+  // CASE stops at the first word missing (AND evaluates every LIKE); the longest, rarest-looking words go first.
+  const byLength = [...tokens].sort((a, b) => b.length - a.length);
+  const hit = `CASE ${byLength.map((t) => `WHEN coalesce(${searchConditions([t], scan.bind)}, 0) = 0 THEN 0`).join(" ")} ELSE 1 END`;
+  const match = trigramMatch(tokens);
+  const matchCondition = match === undefined ? "" : `conversation_text MATCH ${scan.bind(match)} AND `;
+  const step = prepare(
+    `SELECT t.rowid AS k, (${hit}) AS hit FROM conversation_text t WHERE ${matchCondition}t.rowid < ? ` +
+      "ORDER BY t.rowid DESC LIMIT ?",
+  );
+  const fetch = createParams(sqliteListDialect);
+  const where = [
+    `c.sort_key IN (SELECT value FROM json_each(${fetch.bind("[]")}))`,
+    ...buildListConditions(query, sqliteListDialect, fetch.bind, false),
+  ];
+  if (from) {
+    where.push(
+      `(c.start_time, c.conversation_id) ${from.inclusive ? "<=" : "<"} (${fetch.bind(from.startTime)}, ${fetch.bind(from.conversationId)})`,
+    );
+  }
+  const read = prepare(
+    `SELECT c.conversation_id, c.start_time, c.agent_id, c.doc, c.sort_key AS k FROM conversations c WHERE ${where.join(" AND ")}`,
+  );
+
+  const found: KeyedCandidateRow[] = [];
+  let hi = upperKey(from);
+  // A few rows over the limit: only ties on the last second need more.
+  let size = limit + 16;
+  let examined = 0;
+  let firstSecond: number | undefined;
+  let frontierSecond = Number.NEGATIVE_INFINITY;
+  for (;;) {
+    let n = Math.min(size, MAX_STEP_ROWS);
+    if (budget - examined > 0) n = Math.min(n, budget - examined);
+    const rows = step.all(...scan.params, hi, n) as { k: number; hit: number | null }[];
+    examined += rows.length;
+    const keys = rows.filter((r) => r.hit === 1).map((r) => r.k);
+    if (keys.length > 0) {
+      found.push(...(read.all(JSON.stringify(keys), ...fetch.params.slice(1)) as KeyedCandidateRow[]));
+    }
+    const last = rows[rows.length - 1];
+    if (rows.length < n || !last) {
+      frontierSecond = Number.NEGATIVE_INFINITY;
+      break;
+    }
+    hi = last.k;
+    frontierSecond = secondOfSortKey(last.k);
+    firstSecond ??= secondOfSortKey((rows[0] as { k: number }).k);
+    const complete = found.filter((r) => secondOfSortKey(r.k) > frontierSecond).length;
+    if (complete >= limit) break;
+    if (examined >= budget && frontierSecond < firstSecond) break;
+    size *= 4;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  const complete = found.filter((r) => secondOfSortKey(r.k) > frontierSecond).sort(compareNewestFirst);
+  const stoppedEarly = frontierSecond !== Number.NEGATIVE_INFINITY && complete.length < limit;
+  return {
+    candidates: complete.slice(0, limit).map(toCandidate),
+    examined,
+    resume: stoppedEarly ? { startTime: frontierSecond + 1, conversationId: "", inclusive: false } : null,
+  };
 }

@@ -1,0 +1,333 @@
+/**
+ * Hostile message searches: queries within the documented limits (500 characters, 16 words) that
+ * used to run the trigram search once per conversation on SQLite and hold the server for tens of
+ * seconds. What is asserted is the work done (the plans, the conversations examined) and the
+ * results, never the time taken.
+ */
+import path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildConversationRecord } from "../../src/domain/conversation-record.js";
+import type { ListQuery } from "../../src/domain/list-query.js";
+import { MAX_RANKED_CHARS, searchMessagesByText } from "../../src/search/message-search.js";
+import { decodeSearchCursor } from "../../src/search/search-cursor.js";
+import { prepareQuery, scoreChunk } from "../../src/search/text-ranking.js";
+import { SqliteMessageSearchStore } from "../../src/store/sqlite/sqlite-message-search-store.js";
+import type { Database } from "../../src/store/store.js";
+import { BASE_START_TIME, buildConversation } from "../fixtures/conversations.js";
+import { BACKENDS, createTestStorage, type TestStorage } from "../support/backends.js";
+import { putConversations } from "../support/put-conversations.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+const COUNT = 2000;
+const QUERY: ListQuery = {
+  pageSize: 20,
+  cursor: null,
+  direction: "desc",
+  anyOf: [],
+  evaluations: [],
+  dataCollection: [],
+  dynamicVariables: [],
+};
+
+/** The longest query a client may send: one word of 500 characters. */
+const LONG_WORD = "ab".repeat(250);
+/** The most words a query is split into, 30 letters each (495 characters). */
+const MANY_WORDS = Array.from({ length: 16 }, (_, i) =>
+  Array.from({ length: 30 }, (_, j) => String.fromCharCode(97 + ((i * 7 + j * (i + 3)) % 26))).join(""),
+);
+/** Pieces every conversation's text holds. */
+const COMMON = ["the", "cal", "ler", "ask", "abo", "ord", "res", "olv", "ref", "und", "age", "ent"];
+/** Sixteen 30-letter words made of those pieces: their trigrams are everywhere, the words nowhere. */
+const HOSTILE_WORDS = Array.from({ length: 16 }, (_, i) =>
+  Array.from({ length: 10 }, (_, j) => COMMON[(i + j * 5) % COMMON.length]).join(""),
+);
+/** A two-letter word (too short for the trigram index) in every 250th conversation. */
+const SHORT_WORD = "qz";
+
+const idAt = (i: number) => `hostile_${String(i).padStart(5, "0")}`;
+/** Two conversations per second, so walks meet ties on the second. */
+const startAt = (i: number) => BASE_START_TIME + Math.floor(i / 2) * 10;
+
+function messagesOf(i: number): string[] {
+  const messages = [
+    "The caller asked about the order.",
+    "The agent resolved the refund, and that is understood.",
+  ];
+  if (i === 5 || i === 1500) messages.push(`Code ${LONG_WORD} read out.`);
+  if (i === 7) messages.push(MANY_WORDS.join(" "));
+  if (i === 8) messages.push(MANY_WORDS.slice(1).join(" "));
+  if (i % 250 === 3) messages.push(`Reference ${SHORT_WORD.toUpperCase()} noted.`);
+  return messages;
+}
+
+function docAt(i: number) {
+  return buildConversation({
+    id: idAt(i),
+    startTime: startAt(i),
+    agentId: i % 2 === 0 ? "agent_even" : "agent_odd",
+    summary: "Call.",
+    messages: messagesOf(i),
+  });
+}
+
+/** Newest first, as candidates come: (start time, id) descending. */
+function expectedIds(matches: (i: number) => boolean, agent?: string): string[] {
+  const ids: number[] = [];
+  for (let i = 0; i < COUNT; i++) {
+    if (agent && docAt(i).agent_id !== agent) continue;
+    if (matches(i)) ids.push(i);
+  }
+  return ids.sort((a, b) => startAt(b) - startAt(a) || (idAt(b) < idAt(a) ? -1 : 1)).map((i) => idAt(i));
+}
+
+const holds = (i: number, words: string[]) => {
+  const text = messagesOf(i).join("\n").toLowerCase();
+  return words.every((w) => text.includes(w.toLowerCase()));
+};
+
+describe.each(BACKENDS)("hostile message search on %s", (backend) => {
+  let storage: TestStorage;
+  let db: Database;
+
+  beforeAll(async () => {
+    storage = createTestStorage(backend);
+    db = await storage.open();
+    const records = Array.from({ length: COUNT }, (_, i) => buildConversationRecord(docAt(i)));
+    for (let i = 0; i < records.length; i += 500) {
+      await db.conversations.upsertConversations(records.slice(i, i + 500));
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await db?.close();
+    await storage?.cleanup();
+  });
+
+  it("examines a bounded number of conversations when the words are everywhere but together nowhere", async () => {
+    const walk = await db.messageSearch.walkCandidates(
+      { ...QUERY, search: HOSTILE_WORDS.join(" ") },
+      null,
+      100,
+      300,
+    );
+    expect(walk.candidates).toEqual([]);
+    expect(walk.examined).toBeLessThanOrEqual(300);
+    // SQLite walks the index itself and says where it stopped; PostgreSQL's trigram index answers.
+    if (backend === "sqlite") expect(walk.resume).not.toBeNull();
+  });
+
+  it("finds exactly the conversations holding a 500-character word, 16 long words, or a short word", async () => {
+    const cases: [string, string[], string | undefined][] = [
+      [LONG_WORD, [LONG_WORD], undefined],
+      [MANY_WORDS.join(" "), MANY_WORDS, undefined],
+      [HOSTILE_WORDS.join(" "), HOSTILE_WORDS, undefined],
+      [SHORT_WORD, [SHORT_WORD], undefined],
+      [`${SHORT_WORD} understood`, [SHORT_WORD, "understood"], "agent_odd"],
+    ];
+    for (const [search, words, agentId] of cases) {
+      const query = { ...QUERY, search, ...(agentId ? { agentId } : {}) };
+      const found = await db.messageSearch.findCandidates(query, null, COUNT);
+      expect(
+        found.map((c) => c.conversationId),
+        search.slice(0, 40),
+      ).toEqual(expectedIds((i) => holds(i, words), agentId));
+    }
+    expect(expectedIds((i) => holds(i, [LONG_WORD]))).toEqual([idAt(1500), idAt(5)]);
+    expect(expectedIds((i) => holds(i, MANY_WORDS))).toEqual([idAt(7)]);
+  });
+
+  it("pages through every match when each page may examine only a few conversations", async () => {
+    const expected = expectedIds((i) => holds(i, [SHORT_WORD]));
+    expect(expected.length).toBeGreaterThanOrEqual(8);
+    const seen: string[] = [];
+    let cursor = null;
+    let pages = 0;
+    let endedEarly = 0;
+    do {
+      const page = await searchMessagesByText(db.messageSearch, {
+        query: { ...QUERY, search: SHORT_WORD },
+        words: [SHORT_WORD],
+        pageSize: 3,
+        sortBy: "created_at",
+        cursor,
+        maxExamined: 150,
+      });
+      if (page.has_more && page.results.length < 3) endedEarly++;
+      seen.push(...page.results.map((r) => r.conversation_id));
+      cursor = page.next_cursor ? (decodeSearchCursor(page.next_cursor) ?? null) : null;
+      pages++;
+    } while (cursor && pages < 100);
+    expect(seen).toEqual(expected);
+    // Only SQLite reads the conversations' text itself, so only it stops at the budget.
+    if (backend === "sqlite") expect(endedEarly).toBeGreaterThan(0);
+  });
+
+  it("ranks no more documents by score than the ranking budget allows, when every conversation matches", async () => {
+    const page = await searchMessagesByText(db.messageSearch, {
+      query: { ...QUERY, search: "understood" },
+      words: ["understood"],
+      pageSize: 5,
+      sortBy: "search_score",
+      cursor: null,
+    });
+    // One message of each conversation holds the word: total counts the conversations ranked.
+    const stored = await db.conversations.getConversation(idAt(COUNT - 1));
+    const documentChars = stored?.json.length ?? 1;
+    expect(page.meta.total).toBeGreaterThan(0);
+    expect(page.meta.total ?? COUNT).toBeLessThanOrEqual(
+      Math.ceil(MAX_RANKED_CHARS / (documentChars * 0.9)) + 1,
+    );
+    expect(page.meta.total ?? COUNT).toBeLessThan(COUNT);
+  });
+
+  it("ranks the same window on every page of a search by score", async () => {
+    const search = "understood";
+    const request = {
+      query: { ...QUERY, search },
+      words: [search],
+      pageSize: 50,
+      sortBy: "search_score" as const,
+      maxExamined: 400,
+    };
+    const first = await searchMessagesByText(db.messageSearch, { ...request, cursor: null });
+    const cursor = first.next_cursor ? decodeSearchCursor(first.next_cursor) : undefined;
+    expect(cursor).toBeDefined();
+    const second = await searchMessagesByText(db.messageSearch, { ...request, cursor: cursor ?? null });
+    expect(second.meta.total).toBe(first.meta.total);
+    const firstIds = new Set(first.results.map((r) => `${r.conversation_id}#${r.transcript_index}`));
+    expect(second.results.some((r) => firstIds.has(`${r.conversation_id}#${r.transcript_index}`))).toBe(
+      false,
+    );
+  });
+});
+
+describe.runIf(BACKENDS.includes("sqlite"))("hostile message search plans on SQLite", () => {
+  let storage: TestStorage;
+  let db: Database;
+
+  beforeAll(async () => {
+    storage = createTestStorage("sqlite");
+    db = await storage.open();
+    const records = Array.from({ length: 300 }, (_, i) => buildConversationRecord(docAt(i)));
+    await db.conversations.upsertConversations(records);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await storage?.cleanup();
+  });
+
+  it("never runs the trigram search once per conversation", async () => {
+    const raw = new BetterSqlite3(path.join(storage.dataDir, "openconvai.sqlite"));
+    try {
+      const prepared: string[] = [];
+      const recording = new Proxy(raw, {
+        get(target, property) {
+          if (property === "prepare") {
+            return (sql: string) => {
+              prepared.push(sql);
+              return target.prepare(sql);
+            };
+          }
+          const value = Reflect.get(target, property);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const store = new SqliteMessageSearchStore(recording);
+      for (const search of [LONG_WORD, MANY_WORDS.join(" "), HOSTILE_WORDS.join(" "), SHORT_WORD]) {
+        await store.findCandidates({ ...QUERY, search, agentId: "agent_even" }, null, 100);
+        await store.findCandidates(
+          { ...QUERY, search },
+          { startTime: startAt(100), conversationId: idAt(100), inclusive: true },
+          100,
+        );
+      }
+      expect(prepared.length).toBeGreaterThan(0);
+      for (const sql of new Set(prepared)) {
+        const parameters = sql.match(/\?/g)?.length ?? 0;
+        const plan = (
+          raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array(parameters).fill("1")) as { detail: string }[]
+        ).map((row) => row.detail);
+        // A scan of the conversations with the search text looked up (and searched) for each row.
+        expect(
+          plan.filter((detail) => /^SCAN c\b/.test(detail)),
+          sql,
+        ).toEqual([]);
+        expect(
+          plan.filter((detail) => /EXISTS VIRTUAL TABLE|CORRELATED/.test(detail)),
+          sql,
+        ).toEqual([]);
+      }
+    } finally {
+      raw.close();
+    }
+  });
+});
+
+describe.each(BACKENDS)("hostile queries over HTTP on %s", (backend) => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer(backend);
+    await putConversations(
+      server,
+      Array.from({ length: 40 }, (_, i) => docAt(i)),
+    );
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("answers a 500-character query and a 16-word query with exactly the messages holding them", async () => {
+    for (const [route, extra] of [
+      ["text-search", "&sort_by=created_at"],
+      ["text-search", ""],
+      ["smart-search", ""],
+    ] as const) {
+      const long = await server.fetch(
+        `/v1/convai/conversations/messages/${route}?text_query=${LONG_WORD}${extra}`,
+      );
+      expect(long.status).toBe(200);
+      const longBody = (await long.json()) as { results: { conversation_id: string; chunk_text: string }[] };
+      expect(longBody.results.map((r) => r.conversation_id)).toEqual([idAt(5)]);
+      expect(longBody.results[0]?.chunk_text).toContain(LONG_WORD);
+
+      const many = await server.fetch(
+        `/v1/convai/conversations/messages/${route}?text_query=${encodeURIComponent(MANY_WORDS.join(" "))}${extra}`,
+      );
+      expect(many.status).toBe(200);
+      const manyBody = (await many.json()) as { results: { conversation_id: string }[] };
+      // Conversation 8 holds 15 of the 16 words: not a candidate.
+      expect(manyBody.results.map((r) => r.conversation_id)).toEqual([idAt(7)]);
+    }
+  });
+});
+
+describe("text ranking of many-word queries", () => {
+  it("scores ASCII text with the fast path exactly as the Unicode patterns do", () => {
+    let state = 7;
+    const random = () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state / 2 ** 32;
+    };
+    const alphabet = "abAB _-.,'1\n";
+    const text = (n: number) =>
+      Array.from({ length: n }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+    for (let round = 0; round < 500; round++) {
+      const words = Array.from(
+        { length: 1 + Math.floor(random() * 16) },
+        () => text(1 + Math.floor(random() * 3)).trim() || "a",
+      );
+      const prepared = prepareQuery(words);
+      const patternsOnly = { ...prepared, asciiWords: prepared.asciiWords.map(() => null) };
+      for (let i = 0; i < 5; i++) {
+        const chunk = text(Math.floor(random() * 300));
+        expect(scoreChunk(chunk, prepared), JSON.stringify({ words, chunk })).toBe(
+          scoreChunk(chunk, patternsOnly),
+        );
+      }
+    }
+    // Non-ASCII text takes the patterns: "ſ" matches "s" and the Kelvin sign matches "k".
+    const prepared = prepareQuery(["s", "k"]);
+    expect(scoreChunk("\u017f \u212a", prepared)).toBeGreaterThan(0);
+  });
+});
