@@ -648,7 +648,10 @@ describe.each(BACKENDS)("store contract on %s", (backend) => {
       await db.conversations.upsertConversations([makeRecord("a1")]);
       expect((await db.conversations.getConversation("a1"))?.audio).toBeNull();
 
-      expect(await db.conversations.setAudio("a1", audio)).toEqual(audio);
+      expect(await db.conversations.setAudio("a1", audio)).toEqual({ replaced: null });
+      const second = { ...audio, blobKey: "audio/a1-second.mp3", size: 7 };
+      expect(await db.conversations.setAudio("a1", second)).toEqual({ replaced: audio });
+      expect(await db.conversations.setAudio("a1", audio)).toEqual({ replaced: second });
       expect((await db.conversations.getConversation("a1"))?.audio).toEqual(audio);
 
       const replacement = makeRecord("a1", { summary: "replaced" });

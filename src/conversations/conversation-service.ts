@@ -42,9 +42,6 @@ export interface PutConversationOptions {
  * one reads it back. It throws domain errors: InvalidInputError (nothing written), NotFoundError.
  */
 export class ConversationService {
-  /** Audio switches in progress, by conversation: one at a time each (see switchAudio). */
-  private readonly audioSwitches = new Map<string, Promise<unknown>>();
-
   constructor(
     private readonly store: ConversationStore,
     private readonly blobs: BlobStore,
@@ -118,46 +115,23 @@ export class ConversationService {
   }
 
   /**
-   * Switches the row to `audio` and deletes the blobs no row names any more: the one replaced, or
-   * ours when a concurrent writer switched after us. A blob is deleted only when the row, read
-   * after the switch, does not name it, so the served key is never deleted. Switches of one
-   * conversation run one at a time in this process, so each sees the blob it replaces and none is
-   * left behind; across processes a blob may be left over, but never a wrong one served.
+   * Switches the row to `audio` in one atomic store step and deletes the blob it replaced. Of
+   * concurrent writers (in this process or on other nodes) the last switch wins whole, and every
+   * other blob is deleted by the writer that replaced it.
    */
   private async switchAudio(
     conversationId: string,
     audio: AudioInfo,
     options: { keepOnNotFound?: boolean } = {},
   ): Promise<void> {
-    const previous = this.audioSwitches.get(conversationId) ?? Promise.resolve();
-    const run = previous.then(
-      () => this.switchAudioNow(conversationId, audio, options),
-      () => this.switchAudioNow(conversationId, audio, options),
-    );
-    const settled = run.catch(() => {});
-    this.audioSwitches.set(conversationId, settled);
-    try {
-      await run;
-    } finally {
-      if (this.audioSwitches.get(conversationId) === settled) this.audioSwitches.delete(conversationId);
-    }
-  }
-
-  private async switchAudioNow(
-    conversationId: string,
-    audio: AudioInfo,
-    options: { keepOnNotFound?: boolean },
-  ): Promise<void> {
-    const before = (await this.store.getConversation(conversationId))?.audio ?? null;
-    if ((await this.store.setAudio(conversationId, audio)) === undefined) {
+    const switched = await this.store.setAudio(conversationId, audio);
+    if (!switched) {
       // Deleted while the bytes arrived: nothing names them.
       if (!options.keepOnNotFound) await this.blobs.delete(audio.blobKey);
       throw new NotFoundError("conversation", conversationId);
     }
-    const now = (await this.store.getConversation(conversationId))?.audio?.blobKey;
-    for (const key of new Set([before?.blobKey, audio.blobKey])) {
-      if (key !== undefined && key !== now) await this.blobs.delete(key);
-    }
+    const { replaced } = switched;
+    if (replaced && replaced.blobKey !== audio.blobKey) await this.blobs.delete(replaced.blobKey);
   }
 
   /** Deletes a conversation with its audio and uploaded files; throws NotFoundError for an unknown one. */

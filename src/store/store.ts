@@ -73,8 +73,12 @@ export interface ConversationStore {
    * undefined if the conversation does not exist.
    */
   deleteConversation(conversationId: string): Promise<DeletedConversation | undefined>;
-  /** Records the conversation's audio and returns it; undefined (nothing written) if it does not exist. */
-  setAudio(conversationId: string, audio: AudioInfo): Promise<AudioInfo | undefined>;
+  /**
+   * Points the conversation at this audio in one atomic step and returns the audio it replaced
+   * (null when it had none), so the caller can delete that blob; undefined if the conversation is
+   * unknown (nothing written).
+   */
+  setAudio(conversationId: string, audio: AudioInfo): Promise<{ replaced: AudioInfo | null } | undefined>;
   countConversations(): Promise<number>;
   /**
    * Reads, changes and rewrites one conversation in one transaction (no other writer interleaves);

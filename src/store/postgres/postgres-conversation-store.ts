@@ -271,13 +271,24 @@ export class PostgresConversationStore implements ConversationStore {
     });
   }
 
-  async setAudio(conversationId: string, audio: AudioInfo): Promise<AudioInfo | undefined> {
+  async setAudio(
+    conversationId: string,
+    audio: AudioInfo,
+  ): Promise<{ replaced: AudioInfo | null } | undefined> {
     const now = Math.floor(Date.now() / 1000);
-    const result = await this.pool.query(
-      "UPDATE conversations SET audio_key = $1, audio_type = $2, audio_size = $3, updated_at = $4 WHERE conversation_id = $5",
+    // The locked read gives the audio this update replaces, even when writers race: the second
+    // waits for the first to commit and then sees its audio.
+    const result = await this.pool.query<AudioDbRow>(
+      `WITH old AS (
+         SELECT seq, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = $5 FOR UPDATE
+       )
+       UPDATE conversations c SET audio_key = $1, audio_type = $2, audio_size = $3, updated_at = $4
+       FROM old WHERE c.seq = old.seq
+       RETURNING old.audio_key, old.audio_type, old.audio_size`,
       [audio.blobKey, audio.contentType, audio.size, now, toPgText(conversationId)],
     );
-    return (result.rowCount ?? 0) > 0 ? audio : undefined;
+    const row = result.rows[0];
+    return row ? { replaced: toAudio(row) } : undefined;
   }
 
   async countConversations(): Promise<number> {

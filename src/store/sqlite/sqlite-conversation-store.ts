@@ -83,6 +83,9 @@ export class SqliteConversationStore implements ConversationStore {
       ),
       delete: db.prepare("DELETE FROM conversations WHERE seq = ?"),
       fileBlobKeys: db.prepare("SELECT blob_key FROM conversation_files WHERE conversation_id = ?"),
+      getAudio: db.prepare(
+        "SELECT audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
+      ),
       setAudio: db.prepare(
         "UPDATE conversations SET audio_key = ?, audio_type = ?, audio_size = ?, updated_at = ? WHERE conversation_id = ?",
       ),
@@ -245,16 +248,20 @@ export class SqliteConversationStore implements ConversationStore {
       .immediate();
   }
 
-  async setAudio(conversationId: string, audio: AudioInfo): Promise<AudioInfo | undefined> {
+  async setAudio(
+    conversationId: string,
+    audio: AudioInfo,
+  ): Promise<{ replaced: AudioInfo | null } | undefined> {
+    const s = this.statements;
     const now = Math.floor(Date.now() / 1000);
-    const { changes } = this.statements.setAudio.run(
-      audio.blobKey,
-      audio.contentType,
-      audio.size,
-      now,
-      conversationId,
-    );
-    return changes > 0 ? audio : undefined;
+    return this.db
+      .transaction(() => {
+        const old = s.getAudio.get(conversationId) as AudioDbRow | undefined;
+        if (!old) return undefined;
+        s.setAudio.run(audio.blobKey, audio.contentType, audio.size, now, conversationId);
+        return { replaced: toAudio(old) };
+      })
+      .immediate();
   }
 
   async countConversations(): Promise<number> {
