@@ -2,8 +2,14 @@ import { Ajv } from "ajv";
 import type { ConversationDoc, ConversationRecord } from "../domain/conversation.js";
 import { buildConversationRecord } from "../domain/conversation-record.js";
 import type { ValidationIssue } from "../domain/errors.js";
+import { unstorableIdReason } from "../domain/id-length.js";
 import { checkJsonValue } from "./parse-json.js";
-import { type IssueLocation, NO_NUL_MESSAGE, toValidationIssues } from "./validation-issues.js";
+import {
+  type IssueLocation,
+  LONE_SURROGATE_MESSAGE,
+  NO_NUL_MESSAGE,
+  toValidationIssues,
+} from "./validation-issues.js";
 import wireSchemas from "./wire-schemas.json" with { type: "json" };
 
 type Schema = Record<string, unknown>;
@@ -108,11 +114,12 @@ export function checkIncomingDocument(
       type: "string_too_short",
     });
   }
-  // PostgreSQL text cannot hold U+0000, so no id may contain it (the same answer on every backend).
-  if (typeof id === "string" && id.includes("\u0000")) {
+  // No backend stores U+0000 or a lone surrogate as it is: the same answer on every backend.
+  const unstorable = typeof id === "string" ? unstorableIdReason(id) : undefined;
+  if (unstorable !== undefined) {
     issues.push({
       loc: [...prefix, "conversation_id"],
-      msg: NO_NUL_MESSAGE,
+      msg: unstorable === "nul" ? NO_NUL_MESSAGE : LONE_SURROGATE_MESSAGE,
       type: "string_pattern_mismatch",
     });
   }

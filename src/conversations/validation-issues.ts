@@ -34,6 +34,10 @@ export const NO_NUL_PATTERN = "^[^\\u0000]*$";
 /** What an id with a NUL in it is answered with. */
 export const NO_NUL_MESSAGE = "String should not contain the NUL character (U+0000): remove it from the id";
 
+/** What an id with a lone UTF-16 surrogate in it is answered with. */
+export const LONE_SURROGATE_MESSAGE =
+  "String should be well-formed Unicode: the id holds a lone UTF-16 surrogate (a \\uD800–\\uDFFF escape without its pair)";
+
 /** pydantic's name and message for each JSON Schema type, and its `_parsing` form where text is coerced. */
 const TYPES: Record<string, { type: string; msg: string; parsing?: { type: string; msg: string } }> = {
   integer: {

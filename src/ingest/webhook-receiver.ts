@@ -10,7 +10,7 @@ import type { BlobStore } from "../blobs/blob-store.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
 import { parseJson } from "../conversations/parse-json.js";
 import { describeIssues, InvalidInputError, NotFoundError } from "../domain/errors.js";
-import { MAX_ID_LENGTH } from "../domain/id-length.js";
+import { MAX_ID_LENGTH, unstorableIdReason } from "../domain/id-length.js";
 import type { ConversationStore } from "../store/store.js";
 import type { WebhookOutcome, WebhookStore } from "../store/webhook-store.js";
 
@@ -40,13 +40,13 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-/** An id as the HTTP paths accept it: 1–512 characters, no NUL (PostgreSQL text cannot hold one). */
+/** An id as the HTTP paths accept it: 1–512 characters that every backend can store as they are. */
 function validId(value: unknown): value is string {
   return (
     typeof value === "string" &&
     value.length > 0 &&
     value.length <= MAX_ID_LENGTH &&
-    !value.includes("\u0000")
+    unstorableIdReason(value) === undefined
   );
 }
 
@@ -59,7 +59,7 @@ function storableText(text: string): string {
 }
 
 const INVALID_ID =
-  "data.conversation_id is missing or invalid: send 1 to 512 characters without NUL, as the ingest API accepts.";
+  "data.conversation_id is missing or invalid: send 1 to 512 characters of well-formed Unicode without NUL, as the ingest API accepts.";
 
 /** Applies verified webhook bodies to the store (see the module comment). */
 export class WebhookReceiver {
