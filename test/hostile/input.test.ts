@@ -277,38 +277,28 @@ describe.each(BACKENDS)("hostile input on %s", (backend) => {
       }
     });
 
-    it("refuses NUL in a document's conversation_id, on import and through a webhook", async () => {
-      const doc = buildConversation({ id: "nul\u0000doc" });
-      const { summary, bad } = await importText(`${JSON.stringify(doc)}\n`);
-      expect(summary).toMatchObject({ created: 0, replaced: 0, bad: 1 });
-      expect(bad[0]?.issues.map((i) => [i.loc, i.type])).toContainEqual([
-        ["line", 1, "conversation_id"],
-        "string_pattern_mismatch",
-      ]);
+    // A lone surrogate: JSON can spell one ("\ud800"), but no backend can store it as text as it is.
+    it.each([
+      ["NUL", "nul\u0000doc", "nul\uFFFDdoc"],
+      ["a lone UTF-16 surrogate", "lone\ud800doc", "lone\uFFFDdoc"],
+    ])(
+      "refuses %s in a document's conversation_id, on import and through a webhook",
+      async (_what, id, replaced) => {
+        const doc = buildConversation({ id });
+        const { summary, bad } = await importText(`${JSON.stringify(doc)}\n`);
+        expect(summary).toMatchObject({ created: 0, replaced: 0, bad: 1 });
+        expect(bad[0]?.issues.map((i) => [i.loc, i.type])).toContainEqual([
+          ["line", 1, "conversation_id"],
+          "string_pattern_mismatch",
+        ]);
 
-      const result = await postWebhook(transcriptionWebhook(JSON.stringify(doc)));
-      expect(result.status).toBe(200);
-      expect(result.json.status).toBe("dead_letter");
-      expect(await stored("nul\u0000doc")).toBeUndefined();
-      expect(await stored("nul\uFFFDdoc")).toBeUndefined();
-    });
-
-    it("refuses a lone UTF-16 surrogate in a document's conversation_id, on import and through a webhook", async () => {
-      // JSON can spell a lone surrogate ("\ud800"); no backend can store it as text as it is.
-      const doc = buildConversation({ id: "lone\ud800doc" });
-      const { summary, bad } = await importText(`${JSON.stringify(doc)}\n`);
-      expect(summary).toMatchObject({ created: 0, replaced: 0, bad: 1 });
-      expect(bad[0]?.issues.map((i) => [i.loc, i.type])).toContainEqual([
-        ["line", 1, "conversation_id"],
-        "string_pattern_mismatch",
-      ]);
-
-      const result = await postWebhook(transcriptionWebhook(JSON.stringify(doc)));
-      expect(result.status).toBe(200);
-      expect(result.json.status).toBe("dead_letter");
-      expect(await stored("lone\ud800doc")).toBeUndefined();
-      expect(await stored("lone\uFFFDdoc")).toBeUndefined();
-    });
+        const result = await postWebhook(transcriptionWebhook(JSON.stringify(doc)));
+        expect(result.status).toBe(200);
+        expect(result.json.status).toBe("dead_letter");
+        expect(await stored(id)).toBeUndefined();
+        expect(await stored(replaced)).toBeUndefined();
+      },
+    );
   });
 
   describe("finding 11: documents nested too deep", () => {
