@@ -4,16 +4,9 @@ import type { ListQuery } from "../src/domain/list-query.js";
 import type { Database } from "../src/store/store.js";
 import { buildConversation } from "./fixtures/conversations.js";
 import { BACKENDS, createTestStorage, type TestStorage } from "./support/backends.js";
+import { listQuery } from "./support/list-query.js";
 
-const QUERY: ListQuery = {
-  pageSize: 30,
-  cursor: null,
-  direction: "desc",
-  anyOf: [],
-  evaluations: [],
-  dataCollection: [],
-  dynamicVariables: [],
-};
+const QUERY: ListQuery = listQuery();
 
 function record(
   id: string,

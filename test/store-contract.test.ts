@@ -13,6 +13,7 @@ import {
   SchemaTooNewError,
 } from "../src/store/store.js";
 import { BACKENDS, type Backend, createTestStorage, type TestStorage } from "./support/backends.js";
+import { listQuery } from "./support/list-query.js";
 import { queryTestDatabase } from "./support/postgres-schema.js";
 
 /** What a test conversation looks like; everything optional has a plain default. */
@@ -94,19 +95,6 @@ function makeDoc(id: string, spec: DocSpec = {}): ConversationDoc {
 
 function makeRecord(id: string, spec: DocSpec = {}): ConversationRecord {
   return buildConversationRecord(makeDoc(id, spec));
-}
-
-function listQuery(overrides: Partial<ListQuery> = {}): ListQuery {
-  return {
-    pageSize: 30,
-    cursor: null,
-    direction: "desc",
-    anyOf: [],
-    evaluations: [],
-    dataCollection: [],
-    dynamicVariables: [],
-    ...overrides,
-  };
 }
 
 function idsOf(items: readonly ListRow[]): string[] {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { audioBlobKey } from "../../src/blobs/blob-keys.js";
 import { signWebhookBody } from "../../src/ingest/webhook-signature.js";
 import { buildConversation } from "../fixtures/conversations.js";
+import { HOSTILE_IDS } from "../fixtures/hostile-ids.js";
 import { BACKENDS } from "../support/backends.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -232,20 +233,6 @@ describe.each(BACKENDS)("hostile audio on %s", (backend) => {
     expect((await rawRequest(server, "DELETE", `/v1/convai/conversations/${id}`)).status).toBe(200);
     expect(storedRecordings(id)).toEqual([]);
   });
-
-  const HOSTILE_IDS = [
-    ".",
-    "..",
-    "...",
-    "a/b",
-    "%2F",
-    "CON",
-    " ",
-    "x".repeat(300),
-    "x".repeat(512),
-    "😀".repeat(100),
-    "é".repeat(100),
-  ];
 
   it.each(HOSTILE_IDS)("uploads and downloads audio and files for the id %j (findings 5, 6)", async (id) => {
     expect((await putDoc(id)).status).toBe(201);

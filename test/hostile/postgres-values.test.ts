@@ -6,6 +6,7 @@ import { postgresMigrations } from "../../src/store/postgres/migrations.js";
 import type { Database } from "../../src/store/store.js";
 import { buildConversation, type ConversationSpec } from "../fixtures/conversations.js";
 import { BACKENDS, createTestStorage, type TestStorage } from "../support/backends.js";
+import { listQuery } from "../support/list-query.js";
 import { queryTestDatabase } from "../support/postgres-schema.js";
 import { putConversation, putConversations } from "../support/put-conversations.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -66,19 +67,6 @@ function longSpec(id: string, side: "hit" | "miss"): ConversationSpec {
     tagIds: [TAG[side]],
     dataCollection: { [DATA_KEY]: DATA[side] },
     dynamicVariables: { [DYNVAR_KEY]: DYNVAR[side] },
-  };
-}
-
-function listQuery(overrides: Partial<ListQuery> = {}): ListQuery {
-  return {
-    pageSize: 30,
-    cursor: null,
-    direction: "desc",
-    anyOf: [],
-    evaluations: [],
-    dataCollection: [],
-    dynamicVariables: [],
-    ...overrides,
   };
 }
 
