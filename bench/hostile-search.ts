@@ -6,7 +6,7 @@
  *
  * The query is the 16 words found in the most generated conversations (longest first among
  * equals), ranked by score: every word matches almost everywhere, so the candidate walk fills the
- * whole ranking window (1,000 conversations, or fewer once their documents reach 1,000,000
+ * whole ranking window (1,000 conversations, or fewer once their documents reach 400,000
  * characters) and every message of them is scored against 16 words. A query whose words are everywhere but together nowhere costs less: the walk stops at
  * its examined-conversation budget with nothing to rank.
  */

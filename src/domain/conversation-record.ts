@@ -5,6 +5,7 @@
 import type { ConversationDoc, ConversationIndex, ConversationRecord, Facet } from "./conversation.js";
 import { deriveFacets } from "./conversation-facets.js";
 import { asArray, asNumber, asRecord, asString } from "./json-value.js";
+import { foldForSearch } from "./search-fold.js";
 import { stripServerOwnedKeys } from "./stored-document.js";
 
 /** Turns a validated document into the record a store writes. */
@@ -126,7 +127,7 @@ function summariseDataCollection(analysis: Record<string, unknown>): Record<stri
   return Object.fromEntries(Object.entries(results).map(([id, r]) => [id, asRecord(r)?.value ?? null]));
 }
 
-/** Collects the text full-text search looks in: every transcript message, then the summary. */
+/** Collects the text full-text search looks in, folded for search: every transcript message, then the summary. */
 export function buildSearchText(doc: ConversationDoc): string {
   const parts: string[] = [];
   for (const entry of asArray(doc.transcript)) {
@@ -141,5 +142,5 @@ export function buildSearchText(doc: ConversationDoc): string {
   const summary = asString(asRecord(doc.analysis)?.transcript_summary);
   if (summary) parts.push(summary);
   // U+0000 ends a string for SQLite's LIKE; it is no word character anyway.
-  return parts.join("\n").replaceAll("\u0000", " ");
+  return foldForSearch(parts.join("\n").replaceAll("\u0000", " "));
 }

@@ -1,4 +1,5 @@
 import type { FacetKind } from "./conversation.js";
+import { foldForSearch } from "./search-fold.js";
 
 /** Where a page starts: the last item of the previous page, in the list's order. */
 export interface ListCursor {
@@ -68,11 +69,12 @@ export interface ListPage<T> {
 const MAX_SEARCH_WORDS = 16;
 
 /**
- * Splits a search into words: whitespace-separated, each matched as a substring. The list's
- * `search` filter and message search split queries the same way.
+ * Splits a search into words: whitespace-separated, each matched as a substring, folded as the
+ * stored search text is (`foldForSearch`). The list's `search` filter and message search split
+ * queries the same way.
  */
 export function tokenizeSearch(search: string): string[] {
-  return search
+  return foldForSearch(search)
     .split(/\s+/u)
     .map((t) => t.trim())
     .filter((t) => t.length > 0)

@@ -18,13 +18,13 @@ export const MAX_CANDIDATE_CONVERSATIONS = 1000;
  * a query whose words are everywhere but together nowhere costs no more than this. A page that
  * reaches it ends early with a cursor (by time) or ranks what was found (by score).
  */
-export const MAX_EXAMINED_CONVERSATIONS = 4000;
+export const MAX_EXAMINED_CONVERSATIONS = 1500;
 /**
  * Characters of candidate documents a ranking by score reads at most: with words that match
  * everywhere, parsing and scoring the window is the cost, so a window of large documents is cut
  * short (the same way on every page, so pages stay consistent).
  */
-export const MAX_RANKED_CHARS = 1_000_000;
+export const MAX_RANKED_CHARS = 400_000;
 /** Candidates scored between two yields to the event loop. */
 const SCORED_PER_YIELD = 5;
 /** Conversations read from the store at a time. */

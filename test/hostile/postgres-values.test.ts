@@ -296,7 +296,7 @@ describe.skipIf(!BACKENDS.includes("postgres"))(
         const schema = /search_path=(\w+)/.exec(new URL(url).searchParams.get("options") ?? "")?.[1] ?? "";
         // Builds the schema as version 4 left it, with one conversation and its facets.
         await queryTestDatabase(url, `CREATE SCHEMA ${schema}`);
-        for (const sql of postgresMigrations.slice(0, 4)) await queryTestDatabase(url, sql);
+        for (const sql of postgresMigrations.slice(0, 4)) await queryTestDatabase(url, String(sql));
         await queryTestDatabase(url, "CREATE TABLE schema_version (version INTEGER NOT NULL)");
         await queryTestDatabase(url, "INSERT INTO schema_version (version) VALUES (4)");
         const record = buildConversationRecord(

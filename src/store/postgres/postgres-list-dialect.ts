@@ -12,13 +12,17 @@ export function hashedEqualsAny(column: string, placeholders: readonly string[])
         `AND ${column} IN (${placeholders.join(", ")})`;
 }
 
-/** PostgreSQL's list dialect: `$n` placeholders and one ILIKE per search token, answered by the trigram index. */
+/**
+ * PostgreSQL's list dialect: `$n` placeholders and one LIKE per search token, answered by the
+ * trigram index. The text and the tokens are both folded for search (`foldForSearch`), so LIKE
+ * (not the locale's ILIKE) matches exactly as SQLite does.
+ */
 export const postgresListDialect: ListSqlDialect = {
   placeholder: (n) => `$${n}`,
   equalsAny: hashedEqualsAny,
   searchCondition(tokens, bind) {
     return tokens
-      .map((token) => `c.search_text ILIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\'`)
+      .map((token) => `c.search_text LIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\'`)
       .join(" AND ");
   },
 };
@@ -33,7 +37,7 @@ export const postgresScanDialect: ListSqlDialect = {
   equalsAny: hashedEqualsAny,
   searchCondition(tokens, bind) {
     return tokens
-      .map((token) => `(c.search_text || '') ILIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\'`)
+      .map((token) => `(c.search_text || '') LIKE ${bind(`%${escapeLike(token)}%`)} ESCAPE '\\'`)
       .join(" AND ");
   },
 };

@@ -4,14 +4,13 @@ import type { Bind } from "../sql-params.js";
 /**
  * Conditions on the search text aliased `t`, one per token. A plain LIKE lets the trigram index
  * answer; a token holding `%` or `_` would need LIKE's ESCAPE, which the index cannot serve, so
- * it is matched with instr() instead (both fold ASCII case only).
+ * it is matched with instr() instead. Both the text and the tokens are folded for search
+ * (`foldForSearch`), so neither needs to fold case.
  */
 export function searchConditions(tokens: string[], bind: Bind): string {
   return tokens
     .map((token) =>
-      /[%_]/.test(token)
-        ? `instr(lower(t.body), lower(${bind(token)})) > 0`
-        : `t.body LIKE ${bind(`%${token}%`)}`,
+      /[%_]/.test(token) ? `instr(t.body, ${bind(token)}) > 0` : `t.body LIKE ${bind(`%${token}%`)}`,
     )
     .join(" AND ");
 }

@@ -70,6 +70,10 @@ export function walkSearchIndex(
 const MAX_MATCH_TRIGRAMS = 12;
 /** Rows of the search index one statement of a candidate walk reads at most. */
 const MAX_STEP_ROWS = 500;
+/** The share of rows that must hold the words for a walk to go on without the trigram pre-filter. */
+const PLAIN_WALK_MIN_HITS = 0.1;
+/** The largest share of rows holding the query's trigrams for which the pre-filter is worth its cost. */
+const PREFILTER_MAX_SHARE = 0.5;
 
 /** A trigram the index can be asked for: no NUL and no half of a surrogate pair. */
 function isIndexable(chars: string[]): boolean {
@@ -77,32 +81,39 @@ function isIndexable(chars: string[]): boolean {
 }
 
 /**
- * An FTS5 MATCH expression requiring trigrams of the search tokens, or undefined when no token
- * has three characters. Every row holding the tokens holds their trigrams, so it only narrows
- * the rows the LIKE conditions are checked on. At most MAX_MATCH_TRIGRAMS are used, taken in
- * turn from each token (non-overlapping ones first), so a 500-character query stays cheap.
+ * The trigrams of the search tokens an index pre-filter requires, at most MAX_MATCH_TRIGRAMS,
+ * taken in turn from each token (non-overlapping ones first), so a 500-character query stays
+ * cheap; none when no token has three characters. Every row holding the tokens holds them.
  */
-export function trigramMatch(tokens: string[]): string | undefined {
+function chooseTrigrams(tokens: string[]): string[] {
   const perToken = tokens.map((token) => {
     const chars = Array.from(token);
     const starts = Array.from({ length: Math.max(chars.length - 2, 0) }, (_, i) => i);
     const ordered = [...starts.filter((i) => i % 3 === 0), ...starts.filter((i) => i % 3 !== 0)];
     return ordered.map((i) => chars.slice(i, i + 3)).filter(isIndexable);
   });
-  const chosen = new Map<string, string>();
+  const chosen = new Set<string>();
   for (let round = 0; chosen.size < MAX_MATCH_TRIGRAMS; round++) {
     let any = false;
     for (const grams of perToken) {
       const gram = grams[round];
       if (!gram || chosen.size >= MAX_MATCH_TRIGRAMS) continue;
       any = true;
-      const text = gram.join("");
-      chosen.set(text.toLowerCase(), text);
+      chosen.add(gram.join(""));
     }
     if (!any) break;
   }
-  if (chosen.size === 0) return undefined;
-  return [...chosen.values()].map((g) => `"${g.replace(/"/g, '""')}"`).join(" AND ");
+  return [...chosen];
+}
+
+/**
+ * An FTS5 MATCH expression requiring the chosen trigrams of the search tokens, or undefined when
+ * no token has three characters. It only narrows the rows the words are checked on.
+ */
+export function trigramMatch(tokens: string[]): string | undefined {
+  const trigrams = chooseTrigrams(tokens);
+  if (trigrams.length === 0) return undefined;
+  return trigrams.map((g) => `"${g.replace(/"/g, '""')}"`).join(" AND ");
 }
 
 /** The smallest key a walk from a position must not reach (exclusive upper bound). */
@@ -126,8 +137,8 @@ function compareNewestFirst(a: KeyedCandidateRow, b: KeyedCandidateRow): number 
 
 /**
  * The candidates of a message search, walking the search index newest first in steps. Each step
- * reads at most MAX_STEP_ROWS index rows holding the query's trigrams (every row, for a query
- * without a three-character word), rechecks the words on their text in the same statement, then
+ * reads at most MAX_STEP_ROWS index rows (after the first step, only rows holding the query's
+ * trigrams when the words turned out to be rare), checks the words on their text in the same statement, then
  * reads the matching conversations that pass the filters by key. The walk stops when `limit`
  * candidates are complete, at the end, or after `budget` examined rows (once past a whole
  * second), and yields to the event loop between steps, so no query holds the server for long.
@@ -144,13 +155,31 @@ export async function walkCandidateIndex(
   const scan = createParams(sqliteListDialect);
   // CASE stops at the first word missing (AND evaluates every LIKE); the longest, rarest-looking words go first.
   const byLength = [...tokens].sort((a, b) => b.length - a.length);
-  const hit = `CASE ${byLength.map((t) => `WHEN coalesce(${searchConditions([t], scan.bind)}, 0) = 0 THEN 0`).join(" ")} ELSE 1 END`;
+  // instr(), not LIKE: the text and the words are folded alike, and instr() compares bytes.
+  const hit = `CASE ${byLength.map((t) => `WHEN coalesce(instr(t.body, ${scan.bind(t)}), 0) = 0 THEN 0`).join(" ")} ELSE 1 END`;
   const match = trigramMatch(tokens);
-  const matchCondition = match === undefined ? "" : `conversation_text MATCH ${scan.bind(match)} AND `;
-  const step = prepare(
-    `SELECT t.rowid AS k, (${hit}) AS hit FROM conversation_text t WHERE ${matchCondition}t.rowid < ? ` +
-      "ORDER BY t.rowid DESC LIMIT ?",
+  // Whether a row holds every trigram the pre-filter would require: how much the pre-filter would narrow.
+  const trigrams = chooseTrigrams(tokens);
+  const preScan = createParams(sqliteListDialect);
+  const pre = `CASE ${trigrams.map((g) => `WHEN instr(t.body, ${preScan.bind(g)}) = 0 THEN 0`).join(" ")} ELSE 1 END`;
+  const plainStep = prepare(
+    `SELECT t.rowid AS k, (${hit}) AS hit, ${trigrams.length > 0 ? `(${pre})` : "1"} AS pre ` +
+      "FROM conversation_text t WHERE t.rowid < ? ORDER BY t.rowid DESC LIMIT ?",
   );
+  const matchStep =
+    match === undefined
+      ? undefined
+      : prepare(
+          `SELECT t.rowid AS k, (${hit}) AS hit FROM conversation_text t WHERE conversation_text MATCH ? ` +
+            "AND t.rowid < ? ORDER BY t.rowid DESC LIMIT ?",
+        );
+  // The walk starts reading the newest rows as they come: when the words are common, that finds
+  // the candidates at once, while the trigram pre-filter would first merge the index's longest
+  // lists. It switches to the pre-filter when the words are in fewer than PLAIN_WALK_MIN_HITS of
+  // the rows read so far and the trigrams in fewer than PREFILTER_MAX_SHARE (so it narrows).
+  let usePrefilter = false;
+  let hits = 0;
+  let preHits = 0;
   const fetch = createParams(sqliteListDialect);
   const where = [
     `c.sort_key IN (SELECT value FROM json_each(${fetch.bind("[]")}))`,
@@ -175,9 +204,18 @@ export async function walkCandidateIndex(
   for (;;) {
     let n = Math.min(size, MAX_STEP_ROWS);
     if (budget - examined > 0) n = Math.min(n, budget - examined);
-    const rows = step.all(...scan.params, hi, n) as { k: number; hit: number | null }[];
+    const rows = (
+      usePrefilter && matchStep
+        ? matchStep.all(...scan.params, match, hi, n)
+        : plainStep.all(...scan.params, ...preScan.params, hi, n)
+    ) as { k: number; hit: number | null; pre?: number }[];
     examined += rows.length;
     const keys = rows.filter((r) => r.hit === 1).map((r) => r.k);
+    if (!usePrefilter && matchStep) {
+      hits += keys.length;
+      preHits += rows.filter((r) => r.pre === 1).length;
+      usePrefilter = hits < examined * PLAIN_WALK_MIN_HITS && preHits < examined * PREFILTER_MAX_SHARE;
+    }
     if (keys.length > 0) {
       found.push(...(read.all(JSON.stringify(keys), ...fetch.params.slice(1)) as KeyedCandidateRow[]));
     }
