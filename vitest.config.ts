@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Suites share one PostgreSQL server; each uses its own schema, so files may run in parallel.
     pool: "forks",
+    // Once per run, before the files: the note that the PostgreSQL suites do not run.
+    globalSetup: ["test/support/global-setup.ts"],
   },
 });

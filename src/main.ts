@@ -1,15 +1,18 @@
 import path from "node:path";
-import pino, { type Logger } from "pino";
+import pino, { type DestinationStream, type Logger } from "pino";
+import { prettyFactory } from "pino-pretty";
+import { AgentService } from "./agents/agent-service.js";
 import { buildApp } from "./api/app.js";
 import { ApiKeyService } from "./auth/api-keys.js";
 import type { BlobStore } from "./blobs/blob-store.js";
 import { FsBlobStore } from "./blobs/fs/fs-blob-store.js";
 import type { Config } from "./config/config.js";
 import { ConfigError } from "./config/config-error.js";
+import { ensureWritableDir } from "./config/ensure-writable-dir.js";
 import { ConversationService } from "./conversations/conversation-service.js";
 import { createModelProviders, type ModelProviders } from "./providers/model-providers.js";
 import { EmbeddingIndexer } from "./search/embedding-indexer.js";
-import { openDatabase } from "./store/open-database.js";
+import { DatabaseOpenError, openDatabase } from "./store/open-database.js";
 import type { Workload } from "./store/sqlite/sqlite-database.js";
 import type { Database } from "./store/store.js";
 
@@ -21,6 +24,8 @@ export interface Services {
   keys: ApiKeyService;
   /** The one write path of conversations and their audio. */
   conversations: ConversationService;
+  /** The Agents API: agents' configuration documents. */
+  agents: AgentService;
   /** The configured model providers (embeddings, LLM). */
   ai: ModelProviders;
   /** Embeds conversations in the background; set with an embeddings provider, started by the server only. */
@@ -28,9 +33,38 @@ export interface Services {
   close(): Promise<void>;
 }
 
+/**
+ * Checks, before anything is opened, that the data dir (and its blobs/ and tmp/) and the
+ * directory of a sqlite: URL's file can be written, and opens the database; a failure of either
+ * is a ConfigError: one line naming the setting and the fix.
+ */
+async function openStorage(config: Config, workload: Workload): Promise<Database> {
+  const dataSetting = { setting: "--data / OPENCONVAI_DATA", instead: "pass --data a writable directory" };
+  ensureWritableDir(config.dataDir, dataSetting);
+  ensureWritableDir(path.join(config.dataDir, "blobs"), dataSetting);
+  ensureWritableDir(path.join(config.dataDir, "tmp"), dataSetting);
+  if (config.sqliteFile) {
+    ensureWritableDir(path.dirname(config.sqliteFile), {
+      setting: "--database-url / DATABASE_URL",
+      instead: "point --database-url at a file in a writable directory",
+    });
+  }
+  try {
+    return await openDatabase({
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+      sqliteFile: config.sqliteFile,
+      workload,
+    });
+  } catch (error) {
+    if (error instanceof DatabaseOpenError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
 /** Opens the database (running migrations) and the blob store, and builds the parts on them. */
 export async function openServices(config: Config, workload: Workload = "serve"): Promise<Services> {
-  const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, workload });
+  const db = await openStorage(config, workload);
   const blobs = new FsBlobStore(path.join(config.dataDir, "blobs"));
   const ai = createModelProviders(config.ai);
   const indexer =
@@ -43,6 +77,7 @@ export async function openServices(config: Config, workload: Workload = "serve")
     blobs,
     keys: new ApiKeyService(db.keys),
     conversations: new ConversationService(db.conversations, blobs),
+    agents: new AgentService(db.agents),
     ai,
     indexer,
     close: async () => {
@@ -53,14 +88,36 @@ export async function openServices(config: Config, workload: Workload = "serve")
   };
 }
 
-/** Creates the process logger (pino, JSON lines on stdout). */
-export function createLogger(config: Config): Logger {
+/** Where the logger writes: stdout, or a stream a test hands in. */
+export type LogOutput = NodeJS.WritableStream & { isTTY?: boolean };
+
+/** Whether log lines are pretty: as configured, or with `auto` when the output is a terminal. */
+function choosePrettyLogs(config: Pick<Config, "logFormat">, output: LogOutput): boolean {
+  return config.logFormat === "pretty" || (config.logFormat === "auto" && output.isTTY === true);
+}
+
+/**
+ * Creates the process logger: readable lines on a terminal, JSON lines otherwise
+ * (OPENCONVAI_LOG_FORMAT forces either).
+ */
+export function createLogger(config: Config, output: LogOutput = process.stdout): Logger {
+  const options = { level: config.logLevel, redact: ['req.headers["xi-api-key"]', 'headers["xi-api-key"]'] };
+  if (choosePrettyLogs(config, output)) {
+    // Formatted in-process and written at once: a person is reading, and nothing is left in a
+    // buffer or a worker thread at exit.
+    const format = prettyFactory({
+      colorize: output.isTTY === true,
+      translateTime: "SYS:HH:MM:ss.l",
+      ignore: "pid,hostname",
+    });
+    const destination: DestinationStream = { write: (line: string) => void output.write(format(line)) };
+    return pino(options, destination);
+  }
   // Buffered, asynchronous writes: a log line per request must not cost a system call each.
   // pino flushes the buffer when the process exits.
-  return pino(
-    { level: config.logLevel, redact: ['req.headers["xi-api-key"]', 'headers["xi-api-key"]'] },
-    pino.destination({ dest: 1, sync: false, minLength: 4096 }),
-  );
+  const destination =
+    output === process.stdout ? pino.destination({ dest: 1, sync: false, minLength: 4096 }) : output;
+  return pino(options, destination);
 }
 
 /** A listening server and how to stop it. */

@@ -8,14 +8,18 @@ export interface Config {
   port: number;
   /** Where SQLite and the blobs live. */
   dataDir: string;
-  /** A postgres:// URL selects PostgreSQL; unset means SQLite in the data dir. */
+  /** A postgres:// URL selects PostgreSQL; unset means SQLite. */
   databaseUrl: string | undefined;
+  /** The SQLite file a `sqlite:` URL names; unset means `openconvai.sqlite` in the data dir. */
+  sqliteFile: string | undefined;
   /** A key made sure to exist at start (for containers and tests). */
   bootstrapKey: string | undefined;
   limits: { jsonBytes: number; audioBytes: number; fileBytes: number };
   /** How long a client may take to send a whole request (headers and body), in seconds. */
   requestTimeoutSecs: number;
   logLevel: string;
+  /** How log lines are written: `pretty` (readable), `json` (one object a line), `auto` (pretty on a terminal). */
+  logFormat: LogFormat;
   /** The webhook receiver: HMAC secrets (several during a rotation) and the timestamp tolerance. */
   webhooks: { secrets: string[]; toleranceSecs: number };
   /** OpenAI-compatible providers: embeddings for semantic search, a chat model for analysis. */
@@ -30,8 +34,43 @@ export interface ConfigFlags {
   databaseUrl?: string;
 }
 
+/** How log lines are written; `auto` is pretty when the output is a terminal, JSON otherwise. */
+export type LogFormat = "auto" | "json" | "pretty";
+
 const MIB = 1024 * 1024;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const LOG_FORMATS: LogFormat[] = ["auto", "json", "pretty"];
+const DATABASE_URL_SETTING = "--database-url / DATABASE_URL";
+
+/** Hides the password of a URL for messages: `postgres://user:***@host/db`. */
+export function maskPassword(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:@/]*):[^@/]*@/i, "$1:***@");
+}
+
+/**
+ * The file a `sqlite:` URL names: `sqlite:///abs/path` or `sqlite:/abs/path` (absolute),
+ * `sqlite:relative/path` (from the working directory). The rest of the URL is the path as written.
+ */
+function parseSqliteUrl(url: string): string {
+  const rest = url.slice("sqlite:".length);
+  const usage = "use sqlite:///absolute/path/openconvai.sqlite or sqlite:relative/path/openconvai.sqlite";
+  let file: string;
+  if (rest.startsWith("//")) {
+    // sqlite://host/… names a host, which SQLite has no use for; sqlite:///abs has an empty one.
+    if (!rest.startsWith("///")) {
+      throw new ConfigError(
+        `${DATABASE_URL_SETTING} "${url}" names a host, but SQLite is a local file: ${usage}.`,
+      );
+    }
+    file = rest.slice(2);
+  } else {
+    file = rest;
+  }
+  if (file === "" || file === "/" || file === ":memory:" || file.endsWith("/")) {
+    throw new ConfigError(`${DATABASE_URL_SETTING} "${url}" names no database file: ${usage}.`);
+  }
+  return path.resolve(file);
+}
 
 function parseInteger(name: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
@@ -54,18 +93,26 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     !databaseUrl.startsWith("sqlite:")
   ) {
     throw new ConfigError(
-      `--database-url / DATABASE_URL must be a postgres:// URL (or unset for SQLite in the data dir), got "${databaseUrl.replace(/\/\/[^@]*@/, "//***@")}".`,
+      `${DATABASE_URL_SETTING} must be a postgres:// URL or a sqlite: file URL (or unset for SQLite in the data dir), got "${maskPassword(databaseUrl)}".`,
     );
   }
+  const sqliteFile = databaseUrl?.startsWith("sqlite:") ? parseSqliteUrl(databaseUrl) : undefined;
   const logLevel = pick(undefined, "OPENCONVAI_LOG_LEVEL") ?? "info";
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`OPENCONVAI_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${logLevel}".`);
+  }
+  const logFormat = pick(undefined, "OPENCONVAI_LOG_FORMAT") ?? "auto";
+  if (!LOG_FORMATS.includes(logFormat as LogFormat)) {
+    throw new ConfigError(
+      `OPENCONVAI_LOG_FORMAT must be one of ${LOG_FORMATS.join(", ")}, got "${logFormat}".`,
+    );
   }
   return {
     host: pick(flags.host, "OPENCONVAI_HOST") ?? "127.0.0.1",
     port: parseInteger("--port / OPENCONVAI_PORT", pick(flags.port, "OPENCONVAI_PORT") ?? "8787", 0, 65535),
     dataDir: path.resolve(pick(flags.data, "OPENCONVAI_DATA") ?? "./data"),
-    databaseUrl: databaseUrl?.startsWith("sqlite:") ? undefined : databaseUrl,
+    databaseUrl: sqliteFile === undefined ? databaseUrl : undefined,
+    sqliteFile,
     bootstrapKey: pick(undefined, "OPENCONVAI_BOOTSTRAP_KEY"),
     limits: {
       jsonBytes: parseInteger(
@@ -94,6 +141,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
       24 * 3600,
     ),
     logLevel,
+    logFormat: logFormat as LogFormat,
     webhooks: {
       secrets: (pick(undefined, "OPENCONVAI_WEBHOOK_SECRETS") ?? "")
         .split(",")

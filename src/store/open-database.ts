@@ -1,14 +1,50 @@
-import { openPostgresDatabase } from "./postgres/postgres-database.js";
-import { openSqliteDatabase, type Workload } from "./sqlite/sqlite-database.js";
+import path from "node:path";
+import { describePostgresOpenError, openPostgresDatabase } from "./postgres/postgres-database.js";
+import {
+  describeSqliteOpenError,
+  openSqliteDatabase,
+  SQLITE_FILE_NAME,
+  type Workload,
+} from "./sqlite/sqlite-database.js";
 import type { Database } from "./store.js";
 
-/** Opens the configured backend: PostgreSQL for a postgres:// URL, otherwise SQLite in the data dir. */
+/** The configured database could not be opened; the message says why and what to do, in one line. */
+export class DatabaseOpenError extends Error {
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = "DatabaseOpenError";
+  }
+}
+
+/**
+ * Opens the configured backend: PostgreSQL for a postgres:// URL, otherwise SQLite (the file a
+ * sqlite: URL named, or `openconvai.sqlite` in the data dir). A failure that is about the server,
+ * the URL or the file (unreachable, refused, missing, read-only, …) is a {@link DatabaseOpenError}.
+ */
 export async function openDatabase(options: {
   dataDir: string;
   databaseUrl: string | undefined;
+  /** The SQLite file, when not the data dir's. */
+  sqliteFile?: string | undefined;
   /** Bulk loading (import) tunes SQLite for large transactions. */
   workload?: Workload;
 }): Promise<Database> {
-  if (options.databaseUrl) return openPostgresDatabase(options.databaseUrl);
-  return openSqliteDatabase({ dataDir: options.dataDir }, options.workload);
+  const { databaseUrl, sqliteFile } = options;
+  if (databaseUrl) {
+    try {
+      return await openPostgresDatabase(databaseUrl);
+    } catch (error) {
+      const message = describePostgresOpenError(error, databaseUrl);
+      throw message === undefined ? error : new DatabaseOpenError(message, { cause: error });
+    }
+  }
+  const file = sqliteFile ?? path.join(options.dataDir, SQLITE_FILE_NAME);
+  try {
+    return sqliteFile
+      ? openSqliteDatabase({ file: sqliteFile }, options.workload)
+      : openSqliteDatabase({ dataDir: options.dataDir }, options.workload);
+  } catch (error) {
+    const message = describeSqliteOpenError(error, file);
+    throw message === undefined ? error : new DatabaseOpenError(message, { cause: error });
+  }
 }

@@ -9,19 +9,13 @@ import type { Database } from "../../src/store/store.js";
 export type Backend = "sqlite" | "postgres";
 
 /**
- * The PostgreSQL server for the suites. Unset, the PostgreSQL suites are reported as skipped;
- * .ci/run sets it, so CI always runs them.
+ * The PostgreSQL server for the suites. Unset, the PostgreSQL suites are reported as skipped
+ * (and global-setup.ts says so once per run); .ci/run sets it, so CI always runs them.
  */
 export const POSTGRES_TEST_URL = process.env.OPENCONVAI_TEST_POSTGRES_URL;
 
 /** The backends to loop every behaviour suite over. */
 export const BACKENDS: Backend[] = POSTGRES_TEST_URL ? ["sqlite", "postgres"] : ["sqlite"];
-
-if (!POSTGRES_TEST_URL && !process.env.OPENCONVAI_TEST_QUIET) {
-  process.stderr.write(
-    "note: OPENCONVAI_TEST_POSTGRES_URL is not set, so the PostgreSQL suites do not run (see DEVELOPERS.md).\n",
-  );
-}
 
 /** A fresh, empty place to store things: a temp data dir, and for PostgreSQL a schema of its own. */
 export interface TestStorage {

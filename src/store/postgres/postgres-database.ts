@@ -1,6 +1,7 @@
 import pg from "pg";
 import { type Database, SchemaTooNewError } from "../store.js";
 import { postgresMigrations } from "./migrations.js";
+import { PostgresAgentStore } from "./postgres-agent-store.js";
 import { PostgresAnalysisSettingsStore } from "./postgres-analysis-settings-store.js";
 import { PostgresConversationStore } from "./postgres-conversation-store.js";
 import { PostgresConversationFileStore } from "./postgres-file-store.js";
@@ -37,14 +38,97 @@ function parseSearchPath(value: string): string[] {
   return names;
 }
 
-/** Describes where the URL points, without its password, for error messages. */
-function describeServer(url: string): string {
+/** How long the first connection may take before the server is reported unreachable. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The parts of a postgres:// URL a message names (never the password). */
+function describeTarget(url: string): { host: string; port: string; user: string; database: string } {
   try {
     const u = new URL(url);
-    return `${u.hostname || "localhost"}:${u.port || "5432"}${u.pathname}`;
+    // The defaults libpq and pg use: a missing database is the user's name.
+    const user = decodeURIComponent(u.username) || process.env.PGUSER || "postgres";
+    return {
+      host: decodeURIComponent(u.hostname) || "localhost",
+      port: u.port || "5432",
+      user,
+      database: decodeURIComponent(u.pathname.slice(1)) || user,
+    };
   } catch {
-    return "the configured server";
+    // Forms pg accepts and URL does not (`postgres://user@/db?host=/run/postgresql`): the parts
+    // that can be read, the defaults for the rest.
+    const user = /^[a-z]+:\/\/([^:@/]+)(?::[^@/]*)?@/i.exec(url)?.[1] ?? process.env.PGUSER ?? "postgres";
+    const host = /[?&]host=([^&]+)/.exec(url)?.[1];
+    return {
+      host: host ? decodeURIComponent(host) : "localhost",
+      port: "5432",
+      user,
+      database: /^[a-z]+:\/\/[^/]*\/([^/?]+)/i.exec(url)?.[1] ?? user,
+    };
   }
+}
+
+/** Quotes a value for a POSIX shell command line. */
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_.:/@%+=-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * Says in one sentence, with the next step, why PostgreSQL at `url` could not be used, or returns
+ * undefined for an error that is not about the server or the URL (a bug, shown with its stack).
+ */
+export function describePostgresOpenError(error: unknown, url: string): string | undefined {
+  const { host, port, user, database } = describeTarget(url);
+  const at = `PostgreSQL at ${host}:${port}`;
+  const psql = `psql -h ${shellQuote(host)} -p ${port} -U ${shellQuote(user)}`;
+  const code = (error as { code?: unknown }).code;
+  const message = (error as Error).message ?? String(error);
+  switch (code) {
+    case "ERR_INVALID_URL":
+      return (
+        "--database-url / DATABASE_URL is not a valid URL: write it as postgres://user:password@host:5432/database " +
+        "(percent-encode special characters in the user or password, e.g. @ as %40)."
+      );
+    case "3D000":
+      return (
+        `the database "${database}" does not exist on ${at}: create it with ` +
+        `\`createdb -h ${shellQuote(host)} -p ${port} -U ${shellQuote(user)} ${shellQuote(database)}\`, or fix the name in --database-url.`
+      );
+    case "28P01":
+      return `${at} refused the password for user "${user}": fix the user or password in --database-url (check with \`${psql} -d ${shellQuote(database)}\`).`;
+    case "28000":
+      return `${at} does not let user "${user}" in (${message}): fix the user in --database-url, or allow it in pg_hba.conf.`;
+    case "42501":
+      return `user "${user}" lacks a privilege openconvai needs on ${at} (${message}): grant it CREATE on the database (or use its owner), then start again.`;
+    case "53300":
+      return `${at} has no free connections (${message}): raise max_connections or stop idle clients, then start again.`;
+    case "57P03":
+      return `${at} is starting up or shutting down: wait until \`pg_isready -h ${shellQuote(host)} -p ${port}\` says it accepts connections, then start again.`;
+    case "ECONNREFUSED":
+      return `nothing is listening at ${host}:${port} (connection refused): start PostgreSQL or fix the host and port in --database-url; check with \`pg_isready -h ${shellQuote(host)} -p ${port}\`.`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `the host "${host}" in --database-url was not found (${code}): fix the host name, or check DNS.`;
+    case "ETIMEDOUT":
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return `${host}:${port} cannot be reached (${code}): check the host and port in --database-url and that a firewall lets you through; check with \`pg_isready -h ${shellQuote(host)} -p ${port}\`.`;
+    case "ECONNRESET":
+      return `${at} closed the connection (${code}): check the port is PostgreSQL's and the server's log; check with \`pg_isready -h ${shellQuote(host)} -p ${port}\`.`;
+  }
+  if (/timeout/i.test(message) && /connect/i.test(message)) {
+    return `${at} did not answer within ${CONNECT_TIMEOUT_MS / 1000} seconds: check the host and port in --database-url and that a firewall lets you through; check with \`pg_isready -h ${shellQuote(host)} -p ${port}\`.`;
+  }
+  if (/^Connection terminated/.test(message)) {
+    return `${at} closed the connection before openconvai could log in (${message}): check that the host and port in --database-url are PostgreSQL's; check with \`pg_isready -h ${shellQuote(host)} -p ${port}\`.`;
+  }
+  if (/SSL|certificate/i.test(message)) {
+    return `the TLS connection to ${at} failed (${message}): set sslmode in --database-url to what the server supports (e.g. ?sslmode=disable on a local server, ?sslmode=require otherwise).`;
+  }
+  if (message.startsWith("openconvai needs")) return message;
+  // Any other error the server sent (a SQLSTATE): it is about this server, so said in one line.
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code))
+    return `${at} answered: ${message} (SQLSTATE ${code}).`;
+  return undefined;
 }
 
 /** Adds `-c search_path=<schema>,public` to the URL's connection options. */
@@ -123,7 +207,10 @@ async function migrate(client: pg.PoolClient): Promise<void> {
     if (current > postgresMigrations.length) throw new SchemaTooNewError(current, postgresMigrations.length);
     if (current < postgresMigrations.length) {
       await ensureTrigramExtension(client);
-      for (const sql of postgresMigrations.slice(current)) await client.query(sql);
+      for (const migration of postgresMigrations.slice(current)) {
+        if (typeof migration === "string") await client.query(migration);
+        else await migration(client);
+      }
       await client.query(`DELETE FROM ${table}`);
       await client.query(`INSERT INTO ${table} (version) VALUES ($1)`, [postgresMigrations.length]);
     }
@@ -134,14 +221,34 @@ async function migrate(client: pg.PoolClient): Promise<void> {
   }
 }
 
+/**
+ * Connects once, on a client of its own with a timeout, so an unreachable host or a refused login
+ * fails the start rather than hanging it (the pool waits as long as it takes, as it should when
+ * every connection is busy).
+ */
+async function checkReachable(connectionString: string): Promise<void> {
+  const client = new pg.Client({
+    connectionString,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    fallback_application_name: "openconvai",
+  });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Opens a PostgreSQL database at a postgres:// URL, migrated and ready. */
 export async function openPostgresDatabase(url: string, options: PostgresOptions = {}): Promise<Database> {
   // Per pool, not global: BIGINT columns (seq, counts, sizes, times) come back as numbers. They stay
   // far below 2^53.
+  const connectionString = options.schema ? withSchema(url, options.schema) : url;
   const types = new pg.TypeOverrides();
   types.setTypeParser(pg.types.builtins.INT8, Number);
   const pool = new pg.Pool({
-    connectionString: options.schema ? withSchema(url, options.schema) : url,
+    connectionString,
     max: options.maxConnections ?? DEFAULT_POOL_SIZE,
     fallback_application_name: "openconvai",
     types,
@@ -150,14 +257,8 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
   pool.on("error", () => undefined);
 
   try {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      throw new Error(`Cannot connect to PostgreSQL at ${describeServer(url)}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    await checkReachable(connectionString);
+    const client = await pool.connect();
     try {
       await migrate(client);
     } finally {
@@ -175,6 +276,7 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     keys: new PostgresKeyStore(pool),
     messageSearch: new PostgresMessageSearchStore(pool),
     analysisSettings: new PostgresAnalysisSettingsStore(pool),
+    agents: new PostgresAgentStore(pool),
     webhooks: new PostgresWebhookStore(pool),
     syncState: new PostgresSyncStateStore(pool),
     tags: new PostgresTagStore(pool),

@@ -3,6 +3,7 @@ import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { type Database, SchemaTooNewError } from "../store.js";
 import { sqliteMigrations } from "./migrations.js";
+import { SqliteAgentStore } from "./sqlite-agent-store.js";
 import { SqliteAnalysisSettingsStore } from "./sqlite-analysis-settings-store.js";
 import { SqliteConversationStore } from "./sqlite-conversation-store.js";
 import { SqliteConversationFileStore } from "./sqlite-file-store.js";
@@ -48,10 +49,63 @@ function migrate(db: BetterSqlite3.Database): void {
     const current = row?.version ?? 0;
     if (current > sqliteMigrations.length) throw new SchemaTooNewError(current, sqliteMigrations.length);
     if (current === sqliteMigrations.length) return;
-    for (const sql of sqliteMigrations.slice(current)) db.exec(sql);
+    for (const migration of sqliteMigrations.slice(current)) {
+      if (typeof migration === "string") db.exec(migration);
+      else migration(db);
+    }
     db.prepare("DELETE FROM schema_version").run();
     db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(sqliteMigrations.length);
   }).immediate();
+}
+
+/**
+ * Makes sure the database can be written now, without changing it: a write in a transaction that
+ * is rolled back. SQLite opens a file it may not write read-only without a word, so without this
+ * a server would start and then answer 500 to its first write.
+ */
+function checkWritable(db: BetterSqlite3.Database): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.prepare("UPDATE schema_version SET version = version").run();
+  } finally {
+    db.exec("ROLLBACK");
+  }
+}
+
+/**
+ * Says in one sentence, with the next step, why the SQLite database at `file` could not be opened,
+ * or returns undefined for an error that is not about the file (a bug, shown with its stack).
+ */
+export function describeSqliteOpenError(error: unknown, file: string): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return undefined;
+  const where = `the SQLite database ${file}`;
+  if (code.startsWith("SQLITE_READONLY") || code === "SQLITE_PERM" || code === "SQLITE_AUTH") {
+    return (
+      `${where} is read-only for this process: make the file, its -wal and -shm files and its directory writable ` +
+      "by the user running openconvai, or point --data / --database-url at a writable place."
+    );
+  }
+  if (code.startsWith("SQLITE_CANTOPEN")) {
+    return (
+      `cannot open ${where}: check that ${path.dirname(file)} is a directory this user can read and write, ` +
+      "or point --data / --database-url elsewhere."
+    );
+  }
+  if (code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT")) {
+    return (
+      `${file} is not a usable SQLite database (${code}): check --data / --database-url points at openconvai's ` +
+      "database, or restore it from a backup."
+    );
+  }
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    return `${where} stayed locked by another process for 5 seconds: stop the other process (an import, a second server), then start again.`;
+  }
+  if (code === "SQLITE_FULL") return `the disk holding ${where} is full: free some space, then start again.`;
+  if (code.startsWith("SQLITE_IOERR")) {
+    return `reading or writing ${where} failed (${code}): check the disk and the file system it is on.`;
+  }
+  return undefined;
 }
 
 /** Opens (creating if needed) the SQLite database in a data directory, or at `:memory:`. */
@@ -70,6 +124,7 @@ export function openSqliteDatabase(
   try {
     tune(db, workload);
     migrate(db);
+    checkWritable(db);
   } catch (error) {
     db.close();
     throw error;
@@ -80,6 +135,7 @@ export function openSqliteDatabase(
     keys: new SqliteKeyStore(db),
     messageSearch: new SqliteMessageSearchStore(db),
     analysisSettings: new SqliteAnalysisSettingsStore(db),
+    agents: new SqliteAgentStore(db),
     webhooks: new SqliteWebhookStore(db),
     syncState: new SqliteSyncStateStore(db),
     tags: new SqliteTagStore(db),
@@ -88,8 +144,11 @@ export function openSqliteDatabase(
     topics: new SqliteTopicStore(db),
     close: async () => {
       if (db.open) {
-        db.pragma("optimize");
-        db.close();
+        try {
+          db.pragma("optimize");
+        } finally {
+          db.close();
+        }
       }
     },
   };
