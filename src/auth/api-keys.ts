@@ -1,11 +1,23 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { ApiKeyRow, KeyStore } from "../store/store.js";
+import { matchKeyReference } from "./key-reference.js";
 
 /** What a newly created key looks like: the secret is shown once and never stored. */
 export interface CreatedKey {
   row: ApiKeyRow;
   secret: string;
 }
+
+/**
+ * What revoking by a reference did. `ambiguous` and `already-revoked` name keys by id and prefix
+ * only: a full key is never stored, so it can never be shown.
+ */
+export type RevokeOutcome =
+  | { status: "revoked"; key: ApiKeyRow }
+  | { status: "already-revoked"; keys: ApiKeyRow[] }
+  | { status: "ambiguous"; candidates: ApiKeyRow[] }
+  | { status: "too-short" }
+  | { status: "not-found" };
 
 const KEY_PREFIX = "oc_";
 const CACHE_TTL_MS = 5_000;
@@ -56,17 +68,38 @@ export class ApiKeyService {
     return "created";
   }
 
+  /** Every key, active and revoked, oldest first (hashes, never secrets). */
   async list(): Promise<ApiKeyRow[]> {
     return this.keys.listKeys();
   }
 
+  /** Whether any key can still be used. */
   async hasActiveKey(): Promise<boolean> {
     return (await this.keys.listKeys()).some((k) => k.revokedAtUnixSecs === null);
   }
 
-  async revoke(idOrPrefix: string): Promise<number> {
+  /**
+   * Revokes the one active key a reference names: the full key, its id, the prefix `keys list`
+   * shows (with or without its ellipsis), or the start of an id or prefix. A reference that fits
+   * several active keys revokes none of them.
+   */
+  async revokeByReference(reference: string): Promise<RevokeOutcome> {
+    const match = matchKeyReference(await this.keys.listKeys(), reference, hashApiKey);
+    if (match.kind === "too-short") return { status: "too-short" };
+    if (match.kind === "none") return { status: "not-found" };
+    const active = match.keys.filter((k) => k.revokedAtUnixSecs === null);
+    if (active.length > 1) return { status: "ambiguous", candidates: active };
+    const [key] = active;
+    if (!key) return { status: "already-revoked", keys: match.keys };
     this.verified.clear();
-    return this.keys.revokeKey(idOrPrefix, Math.floor(Date.now() / 1000));
+    const changed = await this.keys.revokeKey(key.id, Math.floor(Date.now() / 1000));
+    // Another process may have revoked it between the listing and the update.
+    return changed > 0 ? { status: "revoked", key } : { status: "already-revoked", keys: [key] };
+  }
+
+  /** Revokes by reference as `revokeByReference` does; 1 if a key was revoked, else 0. */
+  async revoke(reference: string): Promise<number> {
+    return (await this.revokeByReference(reference)).status === "revoked" ? 1 : 0;
   }
 
   /** Checks a presented key; the stored and computed hashes are compared in constant time. */
