@@ -10,7 +10,7 @@
  *   so a document thousands of levels deep would overflow the stack; the check here is iterative.
  */
 import type { ValidationIssue } from "../domain/errors.js";
-import type { IssueLocation } from "./validation-issues.js";
+import { type IssueLocation, MAX_ISSUES } from "./validation-issues.js";
 
 /**
  * The deepest nesting of objects and arrays accepted in a JSON body, document or import line,
@@ -19,9 +19,6 @@ import type { IssueLocation } from "./validation-issues.js";
  * keys and free-form values (dynamic variables, tool parameters, provider metadata).
  */
 export const MAX_JSON_DEPTH = 64;
-
-/** How many issues one check reports at most (as many as a document's schema check shows). */
-const MAX_ISSUES = 20;
 
 /** Parses JSON text; throws SyntaxError when it is not JSON. A leading byte order mark is ignored. */
 export function parseJson(text: string): unknown {
@@ -121,4 +118,20 @@ export function checkJsonValue(value: unknown, prefix: IssueLocation): Validatio
   if (isSafeJson(value)) return [];
   if (typeof value === "number") return [notFinite(prefix)];
   return locateUnsafeJson(value as object, prefix);
+}
+
+/** Whether a value holds at most `limit` values, itself included (counting stops past the limit). */
+export function holdsAtMost(value: unknown, limit: number): boolean {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const next = stack.pop();
+    count++;
+    if (count > limit) return false;
+    if (next === null || typeof next !== "object") continue;
+    const children = Array.isArray(next) ? next : Object.values(next);
+    if (count + children.length > limit) return false;
+    for (const child of children) stack.push(child);
+  }
+  return true;
 }

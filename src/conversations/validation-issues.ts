@@ -26,6 +26,12 @@ export type ValidationMode = "lax" | "strict";
 export type IssueLocation = (string | number)[];
 
 /**
+ * How many issues one 422 (or one bad import line, or one dead letter) lists at most. FastAPI lists
+ * every issue; a document with thousands of problems is cut here, so the answer stays small.
+ */
+export const MAX_ISSUES = 100;
+
+/**
  * The pattern of an id: no U+0000 (PostgreSQL text cannot hold it). Ajv compiles patterns with the
  * `u` flag, so `\u0000` is read as the NUL character.
  */
@@ -67,13 +73,22 @@ const TYPES: Record<string, { type: string; msg: string; parsing?: { type: strin
   null: { type: "none_required", msg: "Input should be None" },
 };
 
-/** Splits a JSON pointer into path segments; array indexes become numbers. */
-function pointerPath(pointer: string): (string | number)[] {
+/** Splits a JSON pointer (Ajv's `instancePath`) into path segments; array indexes become numbers. */
+export function pointerPath(pointer: string): (string | number)[] {
   return pointer
     .split("/")
     .slice(1)
     .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+/** The JSON pointers a pointer is inside of, outermost first, and itself last (`/a/0` → ``, `/a`, `/a/0`). */
+export function pointerAndAncestors(pointer: string): string[] {
+  const out = [""];
+  for (let i = pointer.indexOf("/", 1); i !== -1; i = pointer.indexOf("/", i + 1))
+    out.push(pointer.slice(0, i));
+  if (pointer !== "") out.push(pointer);
+  return out;
 }
 
 /** "1 character", "2 characters". */
@@ -139,11 +154,28 @@ export function toValidationIssue(
   }
 }
 
-/** Maps Ajv errors to issues located under `prefix` (see the module comment for the names). */
+/** Drops repeated issues (the same location and type) and keeps at most MAX_ISSUES, in order. */
+export function limitIssues(issues: readonly ValidationIssue[]): ValidationIssue[] {
+  const seen = new Set<string>();
+  const out: ValidationIssue[] = [];
+  for (const issue of issues) {
+    if (out.length >= MAX_ISSUES) break;
+    const key = JSON.stringify([issue.loc, issue.type]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(issue);
+  }
+  return out;
+}
+
+/**
+ * Maps Ajv errors to issues located under `prefix` (see the module comment for the names): one
+ * per problem, repeats dropped, at most MAX_ISSUES.
+ */
 export function toValidationIssues(
   errors: readonly ErrorObject[],
   prefix: IssueLocation,
   mode: ValidationMode,
 ): ValidationIssue[] {
-  return errors.map((error) => toValidationIssue(error, prefix, mode));
+  return limitIssues(errors.map((error) => toValidationIssue(error, prefix, mode)));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkIncomingDocument } from "../conversations/document-validator.js";
-import { buildDemoConversations } from "./demo-conversations.js";
+import { buildDemoConversations, demoDefinitionIds } from "./demo-conversations.js";
 import {
   buildSilentMp3,
   SILENT_MP3_FRAME_BYTES,
@@ -16,6 +16,7 @@ interface DemoDoc {
   user_id: string | null;
   parent_conversation_id?: string;
   topic_ids?: string[];
+  tag_ids?: string[];
   transcript: { tool_calls: unknown[]; tool_results: { is_error: boolean }[] }[];
   metadata: {
     start_time_unix_secs: number;
@@ -84,6 +85,21 @@ describe("buildDemoConversations", () => {
     const follow = docs.find((d) => d.parent_conversation_id);
     expect(docs.map((d) => d.conversation_id)).toContain(follow?.parent_conversation_id);
     expect(docs.some((d) => Array.isArray(d.topic_ids))).toBe(true);
+  });
+});
+
+describe("demoDefinitionIds", () => {
+  it("defines every tag id and, for its agent, every topic id a demo conversation holds", () => {
+    const { tagIds, topicIds } = demoDefinitionIds();
+    const docs = buildDemoConversations(NOW) as unknown as DemoDoc[];
+    const tagged = docs.flatMap((d) => d.tag_ids ?? []);
+    expect(tagged.length).toBeGreaterThan(0);
+    for (const tagId of tagged) expect(tagIds).toContain(tagId);
+    for (const doc of docs) {
+      for (const topicId of doc.topic_ids ?? []) expect(topicIds[doc.agent_id] ?? []).toContain(topicId);
+    }
+    expect(new Set(tagIds).size).toBe(tagIds.length);
+    for (const ids of Object.values(topicIds)) expect(new Set(ids).size).toBe(ids.length);
   });
 });
 

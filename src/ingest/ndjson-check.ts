@@ -4,6 +4,7 @@
  */
 import { checkIncomingDocument } from "../conversations/document-validator.js";
 import { parseJson } from "../conversations/parse-json.js";
+import { limitIssues } from "../conversations/validation-issues.js";
 import type { ConversationRecord } from "../domain/conversation.js";
 import type { ValidationIssue } from "../domain/errors.js";
 import { MAX_ID_LENGTH } from "../domain/id-length.js";
@@ -74,10 +75,11 @@ function checkLine(
   const checked = checkIncomingDocument(doc, undefined, loc);
   if (checked.ok && !idIssue) return checked;
   const issues = checked.ok ? [] : checked.issues;
-  const same = (i: ValidationIssue) =>
-    idIssue !== undefined && i.loc.join("\u0000") === idIssue.loc.join("\u0000");
-  if (idIssue && !issues.some(same)) issues.unshift(idIssue);
-  return { ok: false, issues };
+  if (!idIssue) return { ok: false, issues };
+  // The line's own id comes first (it says which conversation the line is), in place of what the
+  // schema said about the same key; every other issue follows, within the cap.
+  const at = idIssue.loc.join("\u0000");
+  return { ok: false, issues: limitIssues([idIssue, ...issues.filter((i) => i.loc.join("\u0000") !== at)]) };
 }
 
 /** Checks lines numbered from `firstLine`; without `buildRecords` it only validates (a strict first pass). */
