@@ -20,14 +20,14 @@ export function registerWebhooksCommand(program: Command): void {
         "list dead letters: deliveries with an unknown event type or a payload that could not be applied, kept as received",
       )
       .option("--limit <n>", "how many to list, oldest first", "1000")
-      .option("--json", "print each dead letter as one JSON line, body included"),
+      .option("--json", "print each dead letter as one JSON line, with its conversation_id and body"),
   ).action(async (flags: { data?: string; databaseUrl?: string; limit: string; json?: boolean }) =>
     withServices(flags, async ({ db }) => {
       const letters = await db.webhooks.listDeadLetters(parseLimit(flags.limit));
       for (const l of letters) {
         if (flags.json) {
           process.stdout.write(
-            `${JSON.stringify({ received_at: iso(l.receivedAtUnixSecs), type: l.type, body_sha256: l.bodySha256, reason: l.reason, body: l.body })}\n`,
+            `${JSON.stringify({ received_at: iso(l.receivedAtUnixSecs), type: l.type, conversation_id: l.conversationId ?? null, body_sha256: l.bodySha256, reason: l.reason, body: l.body })}\n`,
           );
         } else {
           process.stdout.write(

@@ -72,7 +72,13 @@ export class WebhookReceiver {
   async receive(rawBody: Buffer): Promise<WebhookReceipt> {
     const bodySha256 = createHash("sha256").update(rawBody).digest("hex");
     const seen = await this.deps.webhooks.findDelivery(bodySha256);
-    if (seen) return { outcome: "duplicate", type: seen.type, conversationId: seen.conversationId };
+    // The answer names the conversation a delivery stored: a dead letter stored none.
+    if (seen)
+      return {
+        outcome: "duplicate",
+        type: seen.type,
+        conversationId: seen.outcome === "dead_letter" ? null : seen.conversationId,
+      };
 
     let envelope: Record<string, unknown> | undefined;
     try {
@@ -81,11 +87,14 @@ export class WebhookReceiver {
       envelope = undefined;
     }
     const type = typeof envelope?.type === "string" ? storableText(envelope.type) : "(none)";
+    // Set once `data` is read: a dead letter keeps the payload's conversation id when it is usable.
+    let conversationId: string | undefined;
     const deadLetter = async (why: string): Promise<WebhookReceipt> => {
       const reason = storableText(why);
       await this.deps.webhooks.addDeadLetter({
         bodySha256,
         type,
+        conversationId,
         reason,
         body: storableText(rawBody.toString("utf8")),
         receivedAtUnixSecs: this.now(),
@@ -95,6 +104,7 @@ export class WebhookReceiver {
     if (!envelope) return deadLetter("The body is not a JSON object.");
     const data = asObject(envelope.data);
     if (!data) return deadLetter("The body has no `data` object.");
+    if (validId(data.conversation_id)) conversationId = data.conversation_id;
 
     let receipt: WebhookReceipt;
     switch (type) {

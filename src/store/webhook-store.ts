@@ -17,6 +17,8 @@ export interface WebhookDelivery {
 export interface DeadLetter {
   bodySha256: string;
   type: string;
+  /** The payload's `data.conversation_id`, when it has one that can be stored; absent otherwise. */
+  conversationId?: string;
   reason: string;
   /** The raw body as received (UTF-8 text). */
   body: string;
@@ -36,9 +38,12 @@ export interface WebhookStore {
   findDelivery(bodySha256: string): Promise<WebhookDelivery | undefined>;
   /** Records a delivery; recording the same hash again keeps the first record. */
   recordDelivery(delivery: WebhookDelivery): Promise<void>;
-  /** Keeps a dead letter and records its delivery, in one transaction; the same hash again is a no-op. */
+  /**
+   * Keeps a dead letter and records its delivery (with its conversation id), in one transaction;
+   * the same hash again is a no-op.
+   */
   addDeadLetter(letter: DeadLetter): Promise<void>;
-  /** Dead letters, oldest first. */
+  /** Dead letters, oldest first, each with the conversation id recorded with its delivery. */
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
   /** Records (or replaces) the pending audio of a conversation. */
   putPendingAudio(pending: PendingAudio): Promise<void>;

@@ -2,7 +2,9 @@
  * The HTTP adapter for `openconvai sync`: talks to the ElevenLabs Conversations API (or another
  * openconvai) with fetch. Every request is retried on 429 (after Retry-After), on 408 and 5xx, on
  * timeouts and on dropped connections (also when the connection drops mid-body), with exponential
- * backoff and jitter. The API key is sent in the xi-api-key header and appears in no message.
+ * backoff and jitter. A source that has never answered and cannot be reached (connection refused, a
+ * host name that does not resolve) fails at once: retrying would only hide a wrong --from. The API
+ * key is sent in the xi-api-key header and appears in no message.
  */
 import {
   type ConversationSource,
@@ -20,7 +22,10 @@ export interface HttpSourceOptions {
   timeoutMs?: number;
   /** Attempts per request before giving up (default 8). */
   maxAttempts?: number;
-  /** First backoff delay; it doubles each attempt, up to 30 s (default 500 ms). */
+  /**
+   * First backoff delay; it doubles each attempt, up to 30 s (default 500 ms). Each wait is between
+   * half of it and all of it (jitter), never less.
+   */
   backoffBaseMs?: number;
   /** The longest Retry-After honoured; longer waits are cut to it (default 300 s). */
   maxRetryAfterMs?: number;
@@ -53,6 +58,26 @@ export function parseRetryAfter(value: string | null, nowMs: number = Date.now()
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
+/** Connection errors that mean the source is not there, not that it is busy: retrying will not help. */
+const UNREACHABLE: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host name not found",
+  EAI_AGAIN: "host name could not be resolved",
+  EAI_NONAME: "host name not found",
+};
+
+/** The error code of a failed fetch: undici puts the socket's or the resolver's error in `cause`. */
+function connectionErrorCode(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown; errors?: { code?: unknown }[] } } | undefined)?.cause;
+  const code = cause?.code ?? cause?.errors?.[0]?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** The wait before a retry, shown to a person: milliseconds under a second, else seconds. */
+export function describeDelay(ms: number): string {
+  return ms < 1000 ? `${Math.max(1, Math.round(ms))} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 /** Describes a base URL without credentials, query or trailing slash: the source's name. */
 export function describeSourceUrl(baseUrl: string): string {
   const url = new URL(baseUrl);
@@ -64,6 +89,8 @@ export class HttpConversationSource implements ConversationSource {
   readonly key: string;
   private readonly base: string;
   private readonly fetchImpl: typeof fetch;
+  /** Whether the source has answered once: after that, a refused connection is a restart, retried. */
+  private answered = false;
 
   constructor(private readonly options: HttpSourceOptions) {
     this.key = describeSourceUrl(options.baseUrl);
@@ -144,7 +171,8 @@ export class HttpConversationSource implements ConversationSource {
     const pathOnly = path.split("?")[0] ?? path;
     for (let attempt = 1; ; attempt++) {
       let reason: string;
-      let delayMs = Math.random() * Math.min(30_000, base * 2 ** (attempt - 1));
+      const backoff = Math.min(30_000, base * 2 ** (attempt - 1));
+      let delayMs = backoff / 2 + Math.random() * (backoff / 2);
       const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 60_000);
       const requestSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
       try {
@@ -152,13 +180,16 @@ export class HttpConversationSource implements ConversationSource {
           headers: { "xi-api-key": this.options.apiKey, accept: "application/json" },
           signal: requestSignal,
         });
+        this.answered = true;
         if (response.ok) return await read(response);
         const text = await response.text().catch(() => "");
         if (response.status === 404 && notFoundIsEmpty) return undefined as T;
         if (response.status === 429) {
           reason = "429 Too Many Requests";
           const after = parseRetryAfter(response.headers.get("retry-after"));
-          if (after !== undefined) delayMs = Math.min(after, this.options.maxRetryAfterMs ?? 300_000);
+          // Retry-After: 0 still waits the backoff's floor, so a busy source is never hammered.
+          if (after !== undefined)
+            delayMs = Math.max(backoff / 2, Math.min(after, this.options.maxRetryAfterMs ?? 300_000));
         } else if (response.status >= 500 || response.status === 408) {
           reason = `${response.status} from the source`;
         } else {
@@ -170,8 +201,17 @@ export class HttpConversationSource implements ConversationSource {
       } catch (error) {
         if (error instanceof SourceError) throw error;
         if (signal?.aborted) throw signal.reason;
-        // A timeout, a refused or dropped connection, or a body cut short: all worth another try.
-        reason = timeout.aborted ? "timed out" : `connection failed (${(error as Error).message})`;
+        const code = connectionErrorCode(error);
+        const unreachable = code === undefined ? undefined : UNREACHABLE[code];
+        if (unreachable !== undefined && !this.answered && !timeout.aborted) {
+          throw new SourceError(
+            `cannot reach ${this.key} (${unreachable}): check --from, and that the source is running and reachable from this machine.`,
+            undefined,
+          );
+        }
+        // A timeout, a dropped connection, a body cut short, or a source that answered before and is
+        // now refusing (restarting): all worth another try.
+        reason = timeout.aborted ? "timed out" : `connection failed (${code ?? (error as Error).message})`;
       }
       if (attempt >= maxAttempts) {
         throw new SourceError(`GET ${pathOnly} failed after ${attempt} attempts: ${reason}`, undefined);

@@ -7,7 +7,9 @@
  * only when a run has stored every conversation it listed: a run stopped at any point leaves the
  * mark where it was, and the next run walks the same range again. Conversations already here (in
  * a final state, with their recording when audio is asked for) are not fetched again, so a
- * restarted run is quick, and upserts make any overlap harmless.
+ * restarted run is quick, and upserts make any overlap harmless. The list overlaps the mark by one
+ * second; what is listed at the mark and unchanged was dealt with by the run that set it, and is
+ * skipped without asking for its recording again.
  */
 import type { ConversationService } from "../conversations/conversation-service.js";
 import { InvalidInputError } from "../domain/errors.js";
@@ -112,7 +114,10 @@ export async function syncConversations(options: SyncOptions): Promise<SyncSumma
     if (local) localStatus = (JSON.parse(local.json) as { status?: unknown }).status as string | undefined;
     const docCurrent =
       !options.full && local !== undefined && localStatus === item.status && FINAL_STATUSES.has(item.status);
-    const audioCurrent = !options.audio || (local?.audio ?? null) !== null;
+    // A conversation at the mark was dealt with, recording and all, by the run that set the mark:
+    // unchanged, it is not asked for again (the source had no recording for it, or --audio was off).
+    const settled = docCurrent && markBefore !== null && item.startTimeUnixSecs <= markBefore;
+    const audioCurrent = !options.audio || settled || (local?.audio ?? null) !== null;
     if (docCurrent && audioCurrent) {
       summary.skipped++;
       return;

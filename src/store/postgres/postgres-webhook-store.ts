@@ -10,6 +10,19 @@ import {
 import type { DeadLetter, PendingAudio, WebhookDelivery, WebhookStore } from "../webhook-store.js";
 import { inTransaction } from "./pg-transaction.js";
 
+/** Dead letters, oldest first, with the conversation id recorded with each one's delivery. */
+const DEAD_LETTERS_SQL =
+  "SELECT l.*, d.conversation_id FROM webhook_dead_letters l LEFT JOIN webhook_deliveries d ON d.body_sha256 = l.body_sha256 ORDER BY l.seq LIMIT $1";
+
+/** A dead-letter row with its delivery's conversation id. */
+type DeadLetterWithIdRow = DeadLetterDbRow & { conversation_id: string | null };
+
+/** Reads a dead-letter row; the conversation id only when there is one. */
+function toDeadLetterWithId(r: DeadLetterWithIdRow): DeadLetter {
+  const letter = toDeadLetter(r);
+  return r.conversation_id === null ? letter : { ...letter, conversationId: r.conversation_id };
+}
+
 /** Webhook bookkeeping in PostgreSQL. */
 export class PostgresWebhookStore implements WebhookStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -37,18 +50,15 @@ export class PostgresWebhookStore implements WebhookStore {
         [letter.bodySha256, letter.type, letter.reason, letter.body, letter.receivedAtUnixSecs],
       );
       await client.query(
-        "INSERT INTO webhook_deliveries (body_sha256, type, conversation_id, outcome, received_at) VALUES ($1, $2, NULL, 'dead_letter', $3) ON CONFLICT (body_sha256) DO NOTHING",
-        [letter.bodySha256, letter.type, letter.receivedAtUnixSecs],
+        "INSERT INTO webhook_deliveries (body_sha256, type, conversation_id, outcome, received_at) VALUES ($1, $2, $3, 'dead_letter', $4) ON CONFLICT (body_sha256) DO NOTHING",
+        [letter.bodySha256, letter.type, letter.conversationId ?? null, letter.receivedAtUnixSecs],
       );
     });
   }
 
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
-    const result = await this.pool.query<DeadLetterDbRow>(
-      "SELECT * FROM webhook_dead_letters ORDER BY seq LIMIT $1",
-      [limit],
-    );
-    return result.rows.map(toDeadLetter);
+    const result = await this.pool.query<DeadLetterWithIdRow>(DEAD_LETTERS_SQL, [limit]);
+    return result.rows.map(toDeadLetterWithId);
   }
 
   async putPendingAudio(p: PendingAudio): Promise<void> {

@@ -9,6 +9,19 @@ import {
 } from "../db-rows.js";
 import type { DeadLetter, PendingAudio, WebhookDelivery, WebhookStore } from "../webhook-store.js";
 
+/** Dead letters, oldest first, with the conversation id recorded with each one's delivery. */
+const DEAD_LETTERS_SQL =
+  "SELECT l.*, d.conversation_id FROM webhook_dead_letters l LEFT JOIN webhook_deliveries d ON d.body_sha256 = l.body_sha256 ORDER BY l.seq LIMIT ?";
+
+/** A dead-letter row with its delivery's conversation id. */
+type DeadLetterWithIdRow = DeadLetterDbRow & { conversation_id: string | null };
+
+/** Reads a dead-letter row; the conversation id only when there is one. */
+function toDeadLetterWithId(r: DeadLetterWithIdRow): DeadLetter {
+  const letter = toDeadLetter(r);
+  return r.conversation_id === null ? letter : { ...letter, conversationId: r.conversation_id };
+}
+
 /** Webhook bookkeeping in SQLite. */
 export class SqliteWebhookStore implements WebhookStore {
   constructor(private readonly db: BetterSqlite3.Database) {}
@@ -37,17 +50,15 @@ export class SqliteWebhookStore implements WebhookStore {
         .run(letter.bodySha256, letter.type, letter.reason, letter.body, letter.receivedAtUnixSecs);
       this.db
         .prepare(
-          "INSERT INTO webhook_deliveries (body_sha256, type, conversation_id, outcome, received_at) VALUES (?, ?, NULL, 'dead_letter', ?) ON CONFLICT (body_sha256) DO NOTHING",
+          "INSERT INTO webhook_deliveries (body_sha256, type, conversation_id, outcome, received_at) VALUES (?, ?, ?, 'dead_letter', ?) ON CONFLICT (body_sha256) DO NOTHING",
         )
-        .run(letter.bodySha256, letter.type, letter.receivedAtUnixSecs);
+        .run(letter.bodySha256, letter.type, letter.conversationId ?? null, letter.receivedAtUnixSecs);
     })();
   }
 
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
-    const rows = this.db
-      .prepare("SELECT * FROM webhook_dead_letters ORDER BY seq LIMIT ?")
-      .all(limit) as DeadLetterDbRow[];
-    return rows.map(toDeadLetter);
+    const rows = this.db.prepare(DEAD_LETTERS_SQL).all(limit) as DeadLetterWithIdRow[];
+    return rows.map(toDeadLetterWithId);
   }
 
   async putPendingAudio(p: PendingAudio): Promise<void> {
