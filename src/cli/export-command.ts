@@ -1,49 +1,147 @@
-import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
-import { finished } from "node:stream/promises";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
+import { type BackupSummary, prepareBackupDirectory, writeBackup } from "../backup/backup-writer.js";
+import { type ExportTarget, openExportTarget } from "../backup/export-target.js";
 import { exportNdjson } from "../ingest/ndjson-exporter.js";
-import { withServices, withStorageOptions } from "./cli-context.js";
+import { listenForStop, type StopListener, withServices, withStorageOptions } from "./cli-context.js";
 
-/** `openconvai export [--out FILE|-] [--audio DIR]`: every conversation as NDJSON, plus the recordings. */
+interface ExportFlags {
+  data?: string;
+  databaseUrl?: string;
+  out?: string;
+  audio?: string;
+  backup?: string;
+}
+
+/** A progress bar on a terminal (unless the export itself goes to that terminal). */
+function createBar(total: number, toStdout: boolean): SingleBar | undefined {
+  if (!process.stderr.isTTY || (toStdout && process.stdout.isTTY)) return undefined;
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: "exporting [{bar}] {percentage}% | {value}/{total} conversations | ETA {eta_formatted}",
+    clearOnComplete: true,
+    gracefulExit: false,
+  });
+  bar.start(total, 0);
+  return bar;
+}
+
+function describeBackup(dir: string, s: BackupSummary): string {
+  const c = s.counts;
+  return (
+    `openconvai export: backup written to ${dir}: ${c.conversations} conversations, ${c.audio} recordings, ` +
+    `${c.agents} agents, ${c.tags} tags, topics of ${c.topicAgents} agents, analysis settings of ${c.analysisSettings} agents, ` +
+    `${c.files} files, ${c.sipMessages} SIP messages of ${c.sipConversations} conversations; ${s.seconds.toFixed(2)} s`
+  );
+}
+
+/** `openconvai export [--out FILE|-] [--audio DIR]` or `--backup DIR`: NDJSON, or a whole backup. */
 export function registerExportCommand(program: Command): void {
   withStorageOptions(
     program
       .command("export")
       .description(
-        "write every conversation as NDJSON in the shape GET returns it (conversation_id order); `openconvai import` reads it back",
+        "write every conversation as NDJSON in the shape GET returns it (conversation_id order), or with --backup everything the server holds; `openconvai import` reads either back",
       )
-      .option("--out <file>", "the NDJSON file, or - for stdout", "-")
-      .option("--audio <dir>", "also write each recording into this directory (<conversation id>.mp3, …)"),
-  ).action(async (flags: { data?: string; databaseUrl?: string; out: string; audio?: string }) =>
-    withServices(flags, async ({ db, blobs }) => {
-      const toStdout = flags.out === "-";
-      // A file is written under a temporary name and renamed at the end, so it is never half there.
-      const temp = `${flags.out}.partial`;
-      const out = toStdout ? process.stdout : createWriteStream(temp);
-      const total = await db.conversations.countConversations();
-      const bar =
-        process.stderr.isTTY && !(toStdout && process.stdout.isTTY)
-          ? new SingleBar({
-              stream: process.stderr,
-              format: "exporting [{bar}] {percentage}% | {value}/{total} conversations | ETA {eta_formatted}",
-              clearOnComplete: true,
-              gracefulExit: false,
-            })
-          : undefined;
-      bar?.start(total, 0);
+      .option(
+        "--out <file>",
+        "the NDJSON file (a FIFO or device is written straight into), or - for stdout (default)",
+      )
+      .option("--audio <dir>", "also write each recording into this directory (<conversation id>.mp3, …)")
+      .option(
+        "--backup <dir>",
+        "write a backup into this new (or empty) directory: conversations, recordings, agents, tags, topics, analysis settings, files, SIP logs (docs/ingest.md)",
+      ),
+  ).action(async (flags: ExportFlags) => {
+    if (flags.backup !== undefined && (flags.out !== undefined || flags.audio !== undefined)) {
+      process.stderr.write(
+        "openconvai export: --backup writes conversations and recordings itself; give either --backup DIR or --out/--audio.\n",
+      );
+      process.exitCode = 2;
+      return;
+    }
+    const stop = listenForStop();
+    try {
+      if (flags.backup !== undefined) await runBackup(flags, flags.backup, stop);
+      else await runNdjsonExport(flags, flags.out ?? "-", stop);
+    } finally {
+      stop.dispose();
+    }
+  });
+}
+
+async function runBackup(flags: ExportFlags, dir: string, stop: StopListener): Promise<void> {
+  await withServices(flags, async ({ db, blobs }) => {
+    let destination: Awaited<ReturnType<typeof prepareBackupDirectory>>;
+    try {
+      destination = await prepareBackupDirectory(dir);
+    } catch (error) {
+      process.stderr.write(`openconvai export: ${(error as Error).message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const total = await db.conversations.countConversations();
+    const bar = createBar(total, false);
+    let written = 0;
+    try {
+      const summary = await writeBackup(db, blobs, destination, {
+        signal: stop.signal,
+        onProgress: (n) => {
+          written = n;
+          bar?.update(n);
+        },
+      });
+      bar?.stop();
+      for (const id of summary.missingAudio) {
+        process.stderr.write(
+          `openconvai export: the audio of ${id} is missing from the blob store; skipped\n`,
+        );
+      }
+      for (const id of summary.missingFiles) {
+        process.stderr.write(
+          `openconvai export: the bytes of file ${id} are missing from the blob store; skipped\n`,
+        );
+      }
+      process.stderr.write(`${describeBackup(dir, summary)}\n`);
+    } catch (error) {
+      bar?.stop();
+      const by = stop.stopped();
+      if (!by) throw error;
+      process.stderr.write(
+        `openconvai export: stopped by ${by} after ${written} of ${total} conversations; ` +
+          `${destination.partial} was deleted and ${dir} was not written. Run the same command again to make the backup.\n`,
+      );
+      process.exitCode = 130;
+    }
+  });
+}
+
+async function runNdjsonExport(flags: ExportFlags, out: string, stop: StopListener): Promise<void> {
+  let target: ExportTarget;
+  try {
+    target = await openExportTarget(out);
+  } catch (error) {
+    process.stderr.write(`openconvai export: cannot write ${out}: ${(error as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  let written = 0;
+  let total = 0;
+  try {
+    await withServices(flags, async ({ db, blobs }) => {
+      total = await db.conversations.countConversations();
+      const bar = createBar(total, out === "-");
       try {
-        const summary = await exportNdjson(db.conversations, blobs, out, {
+        const summary = await exportNdjson(db.conversations, blobs, target.stream, {
           audioDir: flags.audio,
-          onProgress: (n) => bar?.update(n),
+          signal: stop.signal,
+          onProgress: (n) => {
+            written = n;
+            bar?.update(n);
+          },
         });
         bar?.stop();
-        if (!toStdout) {
-          out.end();
-          await finished(out);
-          await rename(temp, flags.out);
-        }
+        await target.commit();
         for (const id of summary.missingAudio) {
           process.stderr.write(
             `openconvai export: the audio of ${id} is missing from the blob store; skipped\n`,
@@ -53,14 +151,20 @@ export function registerExportCommand(program: Command): void {
         process.stderr.write(
           `openconvai export: ${summary.conversations} conversations${audio}; ${summary.seconds.toFixed(2)} s\n`,
         );
-      } catch (error) {
+      } finally {
         bar?.stop();
-        if (!toStdout) {
-          out.destroy();
-          await rm(temp, { force: true });
-        }
-        throw error;
       }
-    }),
-  );
+    });
+  } catch (error) {
+    await target.abort();
+    const by = stop.stopped();
+    if (!by) throw error;
+    const what = target.tempFile
+      ? `${target.tempFile} was deleted and ${out} was not touched`
+      : `what was written to ${target.name} is incomplete`;
+    process.stderr.write(
+      `openconvai export: stopped by ${by} after ${written} of ${total} conversations; ${what}. Run the same command again to export.\n`,
+    );
+    process.exitCode = 130;
+  }
 }

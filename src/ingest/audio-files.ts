@@ -46,11 +46,16 @@ export function parseAudioFileName(
 }
 
 /** Writes one recording into the directory (through a temporary file, renamed into place). */
-export async function writeAudioFile(dir: string, name: string, body: Readable): Promise<void> {
+export async function writeAudioFile(
+  dir: string,
+  name: string,
+  body: Readable,
+  signal?: AbortSignal,
+): Promise<void> {
   const target = path.join(dir, name);
   const temp = `${target}.partial`;
   try {
-    await pipeline(body, createWriteStream(temp));
+    await pipeline(body, createWriteStream(temp), signal ? { signal } : {});
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
@@ -97,7 +102,12 @@ async function loadAudioFile(
 export async function importAudioDirectory(
   dir: string,
   sink: AudioSink,
-  options: { concurrency?: number; onFile?: (done: number, total: number) => void } = {},
+  options: {
+    concurrency?: number;
+    onFile?: (done: number, total: number) => void;
+    /** Stops before the next file (the files being loaded finish). */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<AudioImportSummary> {
   const names = (await readdir(dir, { withFileTypes: true }))
     .filter((e) => e.isFile())
@@ -108,6 +118,7 @@ export async function importAudioDirectory(
   let done = 0;
   const worker = async () => {
     while (next < names.length) {
+      options.signal?.throwIfAborted();
       const name = names[next++] as string;
       const parsed = parseAudioFileName(name);
       if (!parsed) summary.skipped.push(name);

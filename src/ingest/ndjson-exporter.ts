@@ -26,6 +26,8 @@ export interface ExportOptions {
   /** Conversations read per store call (default 500). */
   pageSize?: number;
   onProgress?: (written: number) => void;
+  /** Stops the export between pages (and while waiting to write); the export then throws the abort's reason. */
+  signal?: AbortSignal;
 }
 
 /** Writes every conversation to `out` as NDJSON (and recordings to `audioDir`); does not end `out`. */
@@ -39,13 +41,15 @@ export async function exportNdjson(
   const pageSize = options.pageSize ?? 500;
   const summary: ExportSummary = { conversations: 0, audioFiles: 0, missingAudio: [], seconds: 0 };
   if (options.audioDir) await ensureAudioDirectory(options.audioDir);
+  const { signal } = options;
   let after: string | null = null;
   for (;;) {
+    signal?.throwIfAborted();
     const page = await conversations.scanConversations(after, pageSize);
     if (page.length === 0) break;
     let text = "";
     for (const c of page) text += `${renderStoredDocument(c.json, { hasAudio: c.audio !== null })}\n`;
-    if (!out.write(text)) await once(out, "drain");
+    if (!out.write(text)) await once(out, "drain", signal ? { signal } : {});
     if (options.audioDir) {
       for (const c of page) {
         if (!c.audio) continue;
@@ -54,7 +58,8 @@ export async function exportNdjson(
           summary.missingAudio.push(c.conversationId);
           continue;
         }
-        await writeAudioFile(options.audioDir, audioFileName(c.conversationId, c.audio.contentType), body);
+        const name = audioFileName(c.conversationId, c.audio.contentType);
+        await writeAudioFile(options.audioDir, name, body, signal);
         summary.audioFiles++;
       }
     }

@@ -9,7 +9,7 @@
  * line the checks accept and the database refuses rolls back its batch; the batch is then written
  * in halves until the refused line stands alone, so only that line is lost (and reported).
  */
-import type { Readable } from "node:stream";
+import { addAbortSignal, type Readable } from "node:stream";
 import type { ConversationRecord } from "../domain/conversation.js";
 import { RecordsRefusedError, type UpsertOutcome } from "../store/store.js";
 import { LineChecker } from "./line-checker.js";
@@ -51,6 +51,8 @@ export interface ImportSummary {
   seconds: number;
   /** Set when `strict` stopped at a bad line; nothing was written. */
   strictFailure: BadLine | undefined;
+  /** Whether input that can be read only once was copied to a temporary file (deleted again at the end). */
+  spooled: boolean;
 }
 
 /** Settings of one import. */
@@ -75,6 +77,11 @@ export interface ImportOptions {
   worker?: boolean;
   /** Called up to ten times a second, and once at the end of each pass. */
   onProgress?: (progress: ImportProgress) => void;
+  /**
+   * Stops the import: reading ends, the batch being written finishes, the temporary copy of the
+   * input (if any) is deleted, and the import throws ImportInterrupted.
+   */
+  signal?: AbortSignal;
 }
 
 /** An import stopped by an error it cannot step over (reading the input, writing to the database). */
@@ -101,7 +108,7 @@ const CHUNKS_AHEAD = 64;
  */
 async function forEachChunk(
   input: Readable,
-  options: { maxLineBytes: number; buildRecords: boolean; checker: LineChecker },
+  options: { maxLineBytes: number; buildRecords: boolean; checker: LineChecker; signal?: AbortSignal },
   visit: (result: LinesResult, bytesRead: number) => Promise<boolean> | boolean,
 ): Promise<boolean> {
   const splitter = new LineSplitter(options.maxLineBytes);
@@ -116,9 +123,12 @@ async function forEachChunk(
     nextLine += lines.length;
   };
   const visitOldest = async (): Promise<boolean> => {
+    options.signal?.throwIfAborted();
     const oldest = ahead.shift();
     return oldest ? visit(await oldest.result, oldest.bytesRead) : true;
   };
+  // An abort destroys the input, which ends the loop below with the abort's error.
+  if (options.signal) addAbortSignal(options.signal, input);
   for await (const chunk of input) {
     const bytes: Uint8Array = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
     bytesRead += bytes.length;
@@ -191,6 +201,7 @@ export async function importNdjson(
     lines: 0,
     seconds: 0,
     strictFailure: undefined,
+    spooled: false,
   };
   let input = source;
   // A worker pays off for large inputs; a small file is checked faster in place.
@@ -227,13 +238,18 @@ export async function importNdjson(
     });
   };
 
+  const { signal } = options;
   try {
+    signal?.throwIfAborted();
     if (strict) {
       // A strict import reads its input twice; what can be read only once is copied first.
-      if (!source.reopenable) input = await spoolNdjson(source);
+      if (!source.reopenable) {
+        summary.spooled = true;
+        input = await spoolNdjson(source, signal);
+      }
       const allGood = await forEachChunk(
         input.open(),
-        { maxLineBytes, buildRecords: false, checker },
+        { maxLineBytes, buildRecords: false, checker, signal },
         (result, read) => {
           bytesRead = read;
           const first = result.bad[0];
@@ -256,7 +272,8 @@ export async function importNdjson(
       lastProgress = 0;
     }
 
-    await forEachChunk(input.open(), { maxLineBytes, buildRecords: true, checker }, async (result, read) => {
+    const write = { maxLineBytes, buildRecords: true, checker, signal };
+    await forEachChunk(input.open(), write, async (result, read) => {
       bytesRead = read;
       summary.lines += result.valid + result.blank + result.bad.length;
       summary.blank += result.blank;
@@ -275,6 +292,7 @@ export async function importNdjson(
       progress("write", false);
       return true;
     });
+    signal?.throwIfAborted();
     await flush();
     await writing;
     if (writeFailure) throw writeFailure.error;

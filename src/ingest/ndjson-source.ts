@@ -55,12 +55,15 @@ export function ndjsonStreamSource(stream: Readable, name = "stdin"): NdjsonSour
   };
 }
 
-/** Copies a source that can be read only once into a temporary file, which the copy's `close` deletes. */
-export async function spoolNdjson(source: NdjsonSource): Promise<NdjsonSource> {
+/**
+ * Copies a source that can be read only once into a temporary file, which the copy's `close`
+ * deletes. An abort (or any failure) while copying deletes the copy before the error is thrown.
+ */
+export async function spoolNdjson(source: NdjsonSource, signal?: AbortSignal): Promise<NdjsonSource> {
   const dir = await mkdtemp(path.join(tmpdir(), "openconvai-import-"));
   const file = path.join(dir, "input.ndjson");
   try {
-    await pipeline(source.open(), createWriteStream(file));
+    await pipeline(source.open(), createWriteStream(file), signal ? { signal } : {});
     const spooled = await openNdjsonFile(file);
     return { ...spooled, name: source.name, close: () => rm(dir, { recursive: true, force: true }) };
   } catch (error) {

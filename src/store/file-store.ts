@@ -17,4 +17,6 @@ export interface ConversationFileStore {
   getFile(conversationId: string, fileId: string): Promise<ConversationFileRow | undefined>;
   /** Removes a file's row and returns it (its blob is the caller's to delete); undefined if there is none. */
   deleteFile(conversationId: string, fileId: string): Promise<ConversationFileRow | undefined>;
+  /** Every file in file_id order, after `afterFileId` when given; at most `limit`. */
+  scanFiles(afterFileId: string | null, limit: number): Promise<ConversationFileRow[]>;
 }

@@ -18,4 +18,6 @@ export interface SipMessageStore {
     afterPosition: number | null,
     limit: number,
   ): Promise<SipMessageRow[]>;
+  /** Ids of conversations with SIP messages, in id order, after `afterConversationId` when given; at most `limit`. */
+  listSipConversationIds(afterConversationId: string | null, limit: number): Promise<string[]>;
 }

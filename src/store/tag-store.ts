@@ -33,4 +33,9 @@ export interface TagStore {
   updateTag(tagId: string, change: TagChange): Promise<TagRow | undefined>;
   /** Removes a tag's definition and returns it; undefined if it does not exist. */
   deleteTag(tagId: string): Promise<TagRow | undefined>;
+  /**
+   * Adds a tag as a backup holds it, or replaces the one with its id (keeping that one's place);
+   * a new tag takes `seq` when no other tag holds it, else the next place. Returns it as stored.
+   */
+  restoreTag(tag: TagRow): Promise<TagRow>;
 }

@@ -37,6 +37,8 @@ export interface TopicStore {
   putTopics(agentId: string, topics: readonly TopicDefinitionRow[]): Promise<void>;
   /** An agent's topic definitions in the order they were put; empty if none. */
   getTopics(agentId: string): Promise<TopicDefinitionRow[]>;
+  /** Ids of agents with topic definitions, in id order, after `afterAgentId` when given; at most `limit`. */
+  listTopicAgentIds(afterAgentId: string | null, limit: number): Promise<string[]>;
   /** Per topic id: the agent's conversations in the window that carry it (`topic_ids`). */
   countTopicConversations(agentId: string, window: TopicWindow): Promise<TopicConversationCount[]>;
   /** Per topic id, criterion and result: evaluation outcomes of those conversations. */

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { AnalysisSettingsStore } from "../analysis-settings-store.js";
+import type { AgentAnalysisSettings, AnalysisSettingsStore } from "../analysis-settings-store.js";
 import { toPgText } from "./pg-text.js";
 
 /** Per-agent analysis settings in PostgreSQL. */
@@ -22,5 +22,13 @@ export class PostgresAnalysisSettingsStore implements AnalysisSettingsStore {
       [toPgText(agentId), json, Math.floor(Date.now() / 1000)],
     );
     return result.rows[0]?.inserted ? "created" : "replaced";
+  }
+
+  async listAnalysisSettings(afterAgentId: string | null, limit: number): Promise<AgentAnalysisSettings[]> {
+    const result = await this.pool.query<{ agent_id: string; settings: string }>(
+      "SELECT agent_id, settings FROM analysis_settings WHERE $1::text IS NULL OR agent_id > $1 ORDER BY agent_id LIMIT $2",
+      [toPgText(afterAgentId), limit],
+    );
+    return result.rows.map((r) => ({ agentId: r.agent_id, json: r.settings }));
   }
 }

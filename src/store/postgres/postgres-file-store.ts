@@ -39,4 +39,12 @@ export class PostgresConversationFileStore implements ConversationFileStore {
     const row = result.rows[0];
     return row ? toFile(row) : undefined;
   }
+
+  async scanFiles(afterFileId: string | null, limit: number): Promise<ConversationFileRow[]> {
+    const result = await this.pool.query<FileDbRow>(
+      "SELECT * FROM conversation_files WHERE $1::text IS NULL OR file_id > $1 ORDER BY file_id LIMIT $2",
+      [toPgText(afterFileId), limit],
+    );
+    return result.rows.map(toFile);
+  }
 }

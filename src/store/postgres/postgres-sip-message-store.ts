@@ -42,4 +42,12 @@ export class PostgresSipMessageStore implements SipMessageStore {
     );
     return result.rows.map(toSipMessage);
   }
+
+  async listSipConversationIds(afterConversationId: string | null, limit: number): Promise<string[]> {
+    const result = await this.pool.query<{ conversation_id: string }>(
+      "SELECT DISTINCT conversation_id FROM sip_messages WHERE $1::text IS NULL OR conversation_id > $1 ORDER BY conversation_id LIMIT $2",
+      [toPgText(afterConversationId), limit],
+    );
+    return result.rows.map((r) => r.conversation_id);
+  }
 }

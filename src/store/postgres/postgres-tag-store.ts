@@ -2,6 +2,7 @@ import type pg from "pg";
 import { type TagDbRow, toTag } from "../db-rows.js";
 import type { NewTag, TagChange, TagRow, TagStore } from "../tag-store.js";
 import { toPgText } from "./pg-text.js";
+import { inTransaction } from "./pg-transaction.js";
 
 /** Conversation tags in PostgreSQL. */
 export class PostgresTagStore implements TagStore {
@@ -61,6 +62,34 @@ export class PostgresTagStore implements TagStore {
     );
     const row = result.rows[0];
     return row ? toTag(row) : undefined;
+  }
+
+  async restoreTag(tag: TagRow): Promise<TagRow> {
+    return inTransaction(this.pool, async (client) => {
+      // Restores take turns, so two of them never pick the same free seq.
+      await client.query("LOCK TABLE conversation_tags IN SHARE ROW EXCLUSIVE MODE");
+      const result = await client.query<TagDbRow>(
+        `INSERT INTO conversation_tags (seq, tag_id, title, description, owner_user_id, workspace_id, created_at)
+         OVERRIDING SYSTEM VALUE
+         VALUES (CASE WHEN EXISTS (SELECT 1 FROM conversation_tags WHERE seq = $1)
+                   THEN nextval(pg_get_serial_sequence('conversation_tags', 'seq')) ELSE $1 END,
+                 $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (tag_id) DO UPDATE SET title = excluded.title, description = excluded.description,
+           owner_user_id = excluded.owner_user_id, workspace_id = excluded.workspace_id, created_at = excluded.created_at
+         RETURNING *`,
+        [
+          tag.seq,
+          ...[tag.tagId, tag.title, tag.description, tag.ownerUserId, tag.workspaceId].map(toPgText),
+          tag.createdAtUnixSecs,
+        ],
+      );
+      // Tags created later must come after every restored one.
+      await client.query(
+        `SELECT setval(s, GREATEST((SELECT max(seq) FROM conversation_tags), COALESCE(pg_sequence_last_value(s), 1)))
+         FROM (SELECT pg_get_serial_sequence('conversation_tags', 'seq')::regclass AS s) q`,
+      );
+      return toTag(result.rows[0] as TagDbRow);
+    });
   }
 
   async deleteTag(tagId: string): Promise<TagRow | undefined> {

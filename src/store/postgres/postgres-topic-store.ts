@@ -66,6 +66,14 @@ export class PostgresTopicStore implements TopicStore {
     return result.rows.map(toTopicDefinition);
   }
 
+  async listTopicAgentIds(afterAgentId: string | null, limit: number): Promise<string[]> {
+    const result = await this.pool.query<{ agent_id: string }>(
+      "SELECT DISTINCT agent_id FROM agent_topics WHERE $1::text IS NULL OR agent_id > $1 ORDER BY agent_id LIMIT $2",
+      [toPgText(afterAgentId), limit],
+    );
+    return result.rows.map((r) => r.agent_id);
+  }
+
   async countTopicConversations(agentId: string, window: TopicWindow): Promise<TopicConversationCount[]> {
     const result = await this.pool.query<TopicConversationCountDbRow>(
       `SELECT t.value AS topic_id, count(*) AS n FROM facets t JOIN conversations c ON c.seq = t.seq

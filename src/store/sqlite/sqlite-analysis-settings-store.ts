@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { AnalysisSettingsStore } from "../analysis-settings-store.js";
+import type { AgentAnalysisSettings, AnalysisSettingsStore } from "../analysis-settings-store.js";
 
 /** Per-agent analysis settings in SQLite. */
 export class SqliteAnalysisSettingsStore implements AnalysisSettingsStore {
@@ -25,5 +25,14 @@ export class SqliteAnalysisSettingsStore implements AnalysisSettingsStore {
         return existed ? ("replaced" as const) : ("created" as const);
       })
       .immediate();
+  }
+
+  async listAnalysisSettings(afterAgentId: string | null, limit: number): Promise<AgentAnalysisSettings[]> {
+    const rows = this.db
+      .prepare(
+        "SELECT agent_id, settings FROM analysis_settings WHERE @after IS NULL OR agent_id > @after ORDER BY agent_id LIMIT @limit",
+      )
+      .all({ after: afterAgentId, limit }) as { agent_id: string; settings: string }[];
+    return rows.map((r) => ({ agentId: r.agent_id, json: r.settings }));
   }
 }

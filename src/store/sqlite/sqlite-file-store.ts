@@ -32,4 +32,13 @@ export class SqliteConversationFileStore implements ConversationFileStore {
     const row = this.statements.delete.get(conversationId, fileId) as FileDbRow | undefined;
     return row ? toFile(row) : undefined;
   }
+
+  async scanFiles(afterFileId: string | null, limit: number): Promise<ConversationFileRow[]> {
+    const rows = this.db
+      .prepare(
+        "SELECT * FROM conversation_files WHERE @after IS NULL OR file_id > @after ORDER BY file_id LIMIT @limit",
+      )
+      .all({ after: afterFileId, limit }) as FileDbRow[];
+    return rows.map(toFile);
+  }
 }

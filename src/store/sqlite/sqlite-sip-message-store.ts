@@ -44,4 +44,13 @@ export class SqliteSipMessageStore implements SipMessageStore {
     ) as SipMessageDbRow[];
     return rows.map(toSipMessage);
   }
+
+  async listSipConversationIds(afterConversationId: string | null, limit: number): Promise<string[]> {
+    const rows = this.db
+      .prepare(
+        "SELECT DISTINCT conversation_id FROM sip_messages WHERE @after IS NULL OR conversation_id > @after ORDER BY conversation_id LIMIT @limit",
+      )
+      .all({ after: afterConversationId, limit }) as { conversation_id: string }[];
+    return rows.map((r) => r.conversation_id);
+  }
 }

@@ -18,6 +18,15 @@ export class SqliteTagStore implements TagStore {
         "UPDATE conversation_tags SET title = ?, description = ? WHERE tag_id = ? RETURNING *",
       ),
       delete: db.prepare("DELETE FROM conversation_tags WHERE tag_id = ? RETURNING *"),
+      // A NULL seq is given the next free one; on a tag_id conflict the stored tag keeps its seq.
+      restore: db.prepare(
+        `INSERT INTO conversation_tags (seq, tag_id, title, description, owner_user_id, workspace_id, created_at)
+         VALUES (CASE WHEN EXISTS (SELECT 1 FROM conversation_tags WHERE seq = @seq) THEN NULL ELSE @seq END,
+           @tagId, @title, @description, @ownerUserId, @workspaceId, @createdAtUnixSecs)
+         ON CONFLICT (tag_id) DO UPDATE SET title = excluded.title, description = excluded.description,
+           owner_user_id = excluded.owner_user_id, workspace_id = excluded.workspace_id, created_at = excluded.created_at
+         RETURNING *`,
+      ),
     };
   }
 
@@ -70,5 +79,10 @@ export class SqliteTagStore implements TagStore {
   async deleteTag(tagId: string): Promise<TagRow | undefined> {
     const row = this.statements.delete.get(tagId) as TagDbRow | undefined;
     return row ? toTag(row) : undefined;
+  }
+
+  async restoreTag(tag: TagRow): Promise<TagRow> {
+    const row = this.statements.restore.get({ ...tag }) as TagDbRow;
+    return toTag(row);
   }
 }

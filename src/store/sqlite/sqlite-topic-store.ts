@@ -62,6 +62,15 @@ export class SqliteTopicStore implements TopicStore {
     return rows.map(toTopicDefinition);
   }
 
+  async listTopicAgentIds(afterAgentId: string | null, limit: number): Promise<string[]> {
+    const rows = this.db
+      .prepare(
+        "SELECT DISTINCT agent_id FROM agent_topics WHERE @after IS NULL OR agent_id > @after ORDER BY agent_id LIMIT @limit",
+      )
+      .all({ after: afterAgentId, limit }) as { agent_id: string }[];
+    return rows.map((r) => r.agent_id);
+  }
+
   async countTopicConversations(agentId: string, window: TopicWindow): Promise<TopicConversationCount[]> {
     const w = windowConditions(agentId, window);
     const rows = this.db
