@@ -6,6 +6,7 @@ export type ApiErrorCode =
   | "invalid_signature"
   | "webhooks_not_configured"
   | "conversation_not_found"
+  | "agent_not_found"
   | "audio_not_found"
   | "tag_not_found"
   | "file_not_found"

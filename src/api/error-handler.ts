@@ -45,6 +45,7 @@ const NOT_FOUND_CODES: Record<ResourceKind, ApiErrorCode> = {
   file: "file_not_found",
   topics: "topics_not_found",
   evaluation_criterion: "evaluation_criterion_not_found",
+  agent: "agent_not_found",
 };
 
 /** Where Fastify found a schema error, as FastAPI names it in `loc`. */

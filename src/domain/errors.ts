@@ -11,7 +11,14 @@ export interface ValidationIssue {
 }
 
 /** The kinds of thing a request can name that may not exist. */
-export type ResourceKind = "conversation" | "audio" | "tag" | "file" | "topics" | "evaluation_criterion";
+export type ResourceKind =
+  | "conversation"
+  | "audio"
+  | "tag"
+  | "file"
+  | "topics"
+  | "evaluation_criterion"
+  | "agent";
 
 /** Something named by id does not exist. */
 export class NotFoundError extends Error {

@@ -5,6 +5,7 @@
  */
 import type { ConversationRecord } from "../domain/conversation.js";
 import type { ListPage, ListQuery } from "../domain/list-query.js";
+import type { AgentStore } from "./agent-store.js";
 import type { AnalysisSettingsStore } from "./analysis-settings-store.js";
 import type { AudioInfo } from "./audio-info.js";
 import type { ConversationFileStore } from "./file-store.js";
@@ -137,6 +138,8 @@ export interface Database {
   readonly messageSearch: MessageSearchStore;
   /** Per-agent analysis settings (evaluation criteria, data collection). */
   readonly analysisSettings: AnalysisSettingsStore;
+  /** Agents: their configuration documents (the Agents API). */
+  readonly agents: AgentStore;
   close(): Promise<void>;
 }
 

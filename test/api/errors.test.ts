@@ -137,7 +137,7 @@ describe.each(BACKENDS)("error responses on %s", (backend) => {
     });
 
     it("an unknown route answers not_found in the same envelope", async () => {
-      const response = await server.fetch("/v1/convai/agents");
+      const response = await server.fetch("/v1/convai/no-such-route");
       expect(response.status).toBe(404);
       expect(await response.json()).toEqual({ detail: { status: "not_found", message: expect.any(String) } });
     });

@@ -6,7 +6,6 @@ import { NotFoundError } from "../../domain/errors.js";
 import type { ListQuery } from "../../domain/list-query.js";
 import type { ConversationStore } from "../../store/store.js";
 import type { TagChange, TagRow, TagStore } from "../../store/tag-store.js";
-import { invalidCursor } from "../api-error.js";
 import {
   type ConversationIdParam,
   conversationIdParams,
@@ -14,6 +13,7 @@ import {
   idParams,
   integerParam,
 } from "../path-params.js";
+import { decodeSeqCursor, encodeSeqCursor } from "../seq-cursor.js";
 
 /** What the tag routes use. */
 export interface TagRoutesDeps {
@@ -54,23 +54,6 @@ function tagNotFound(tagIds: readonly string[]): NotFoundError {
     tagIds.join(", "),
     tagIds.length === 1 ? `Tag ${tagIds[0]} was not found.` : `Tags ${tagIds.join(", ")} were not found.`,
   );
-}
-
-/** Encodes the tag list cursor: the last tag's position, opaque to clients. */
-function encodeTagCursor(seq: number): string {
-  return Buffer.from(JSON.stringify(["tag", seq])).toString("base64url");
-}
-
-/** Decodes a tag list cursor, or throws a 422. */
-function decodeTagCursor(cursor: string): number {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(value) && value[0] === "tag" && Number.isSafeInteger(value[1]))
-      return value[1] as number;
-  } catch {
-    // reported below
-  }
-  throw invalidCursor();
 }
 
 /** A doc's `tag_ids` as strings (the key is optional, and may be null). */
@@ -136,14 +119,14 @@ export async function tagRoutes(app: FastifyInstance, deps: TagRoutesDeps): Prom
     },
     async (request) => {
       const { page_size: pageSize, cursor } = request.query;
-      const before = cursor ? decodeTagCursor(cursor) : null;
+      const before = cursor ? decodeSeqCursor("tag", cursor) : null;
       const rows = await tags.listTags(before, pageSize + 1);
       const hasMore = rows.length > pageSize;
       const page = rows.slice(0, pageSize);
       const last = page[page.length - 1];
       return {
         conversation_tags: page.map(toWire),
-        next_cursor: hasMore && last ? encodeTagCursor(last.seq) : null,
+        next_cursor: hasMore && last ? encodeSeqCursor("tag", last.seq) : null,
         has_more: hasMore,
       };
     },

@@ -1,7 +1,10 @@
+import type pg from "pg";
+import { postgresAgentsMigration } from "./migration-agents.js";
 import { postgresConversationResourceMigration } from "./migration-conversation-resource.js";
 import { postgresIngestMigration } from "./migration-ingest.js";
 import { postgresLongValuesMigration } from "./migration-long-values.js";
 import { postgresSearchAnalysisMigration } from "./migration-search-analysis.js";
+import { postgresSearchFoldMigration } from "./migration-search-fold.js";
 
 /**
  * Version 1: conversations, facets, search text, API keys.
@@ -70,8 +73,11 @@ const initialSchema = `
   );
   `;
 
+/** A migration: SQL to run, or a step that needs this process (folding text as the server does). */
+export type PostgresMigration = string | ((client: pg.PoolClient) => Promise<void>);
+
 /** PostgreSQL schema migrations, in order; migration n brings the schema to version n + 1. */
-export const postgresMigrations: readonly string[] = [
+export const postgresMigrations: readonly PostgresMigration[] = [
   initialSchema,
   // 2: tags, feedback, files, SIP messages
   postgresConversationResourceMigration,
@@ -81,4 +87,8 @@ export const postgresMigrations: readonly string[] = [
   postgresSearchAnalysisMigration,
   // 5: indexes that hold a hash of values too long for a btree entry
   postgresLongValuesMigration,
+  // 6: the search text folded for search in every script
+  postgresSearchFoldMigration,
+  // 7: agents
+  postgresAgentsMigration,
 ];

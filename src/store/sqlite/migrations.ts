@@ -1,6 +1,9 @@
+import type BetterSqlite3 from "better-sqlite3";
+import { sqliteAgentsMigration } from "./migration-agents.js";
 import { sqliteConversationResourceMigration } from "./migration-conversation-resource.js";
 import { sqliteIngestMigration } from "./migration-ingest.js";
 import { sqliteSearchAnalysisMigration } from "./migration-search-analysis.js";
+import { sqliteSearchFoldMigration } from "./migration-search-fold.js";
 
 /** Version 1: conversations, facets, full-text search, API keys. */
 const initialSchema = `
@@ -64,8 +67,11 @@ const initialSchema = `
   );
   `;
 
+/** A migration: SQL to run, or a step that needs this process (a function SQL calls). */
+export type SqliteMigration = string | ((db: BetterSqlite3.Database) => void);
+
 /** SQLite schema migrations, in order; migration n brings the schema to version n + 1. */
-export const sqliteMigrations: readonly string[] = [
+export const sqliteMigrations: readonly SqliteMigration[] = [
   initialSchema,
   // 2: tags, feedback, files, SIP messages
   sqliteConversationResourceMigration,
@@ -73,4 +79,8 @@ export const sqliteMigrations: readonly string[] = [
   sqliteIngestMigration,
   // 4: message embeddings, analysis settings
   sqliteSearchAnalysisMigration,
+  // 5: the search text folded for search in every script
+  sqliteSearchFoldMigration,
+  // 6: agents
+  sqliteAgentsMigration,
 ];
