@@ -9,12 +9,14 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Logger } from "pino";
+import type { AgentService } from "../agents/agent-service.js";
 import type { ApiKeyService } from "../auth/api-keys.js";
 import type { BlobStore } from "../blobs/blob-store.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
 import type { SignatureSettings } from "../ingest/webhook-signature.js";
 import type { ModelProviders } from "../providers/model-providers.js";
 import type { Database } from "../store/store.js";
+import { agentRoutes } from "./agents/agent-routes.js";
 import { analysisRoutes } from "./analysis/analysis-routes.js";
 import { ApiError } from "./api-error.js";
 import { conversationRoutes } from "./conversations/conversation-routes.js";
@@ -27,6 +29,7 @@ import { ingestRoutes } from "./ingest/ingest-routes.js";
 import { sipMessageIngestRoutes } from "./ingest/sip-message-ingest-routes.js";
 import { topicIngestRoutes } from "./ingest/topic-ingest-routes.js";
 import { useJsonBodyParser } from "./json-body.js";
+import { registerApiDocs, registerOpenApi } from "./openapi/api-docs.js";
 import { FINITE_KEYWORD } from "./path-params.js";
 import { messageSearchRoutes } from "./search/message-search-routes.js";
 import { tagRoutes } from "./tags/tag-routes.js";
@@ -50,6 +53,8 @@ export interface AppOptions {
   keys: ApiKeyService;
   /** The one write path of conversations. */
   conversations: ConversationService;
+  /** The Agents API: agents' configuration documents. */
+  agents: AgentService;
   limits: BodyLimits;
   logger: Logger;
   /** Secrets and tolerance of the ElevenLabs webhook receiver; without secrets it answers 503. */
@@ -118,11 +123,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: "idle",
     return503OnClosing: true,
   });
+  // Before any route, so that every route is in the OpenAPI document.
+  await registerOpenApi(app);
+  // The OpenAPI document and its page hold no data: they are served without an API key (by route).
+  const docsRoutes = new Set<string>();
 
   app.addHook("onRequest", async (request, reply) => {
     // Set first, so every answer carries it, errors included (the SDK reads it as requestId).
     reply.header("x-request-id", request.id);
     if (request.url === "/healthz") return;
+    if (request.routeOptions.url !== undefined && docsRoutes.has(request.routeOptions.url)) return;
     // The webhook receiver authenticates each delivery by its signature instead of an API key.
     if (request.url.split("?")[0] === ELEVENLABS_WEBHOOK_PATH) return;
     const key = request.headers["xi-api-key"];
@@ -136,8 +146,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         401,
         "invalid_api_key",
         key === undefined
-          ? "Missing API key: send it in the xi-api-key header (create one with `openconvai keys create`)."
-          : "Invalid API key: check the xi-api-key header, or create a key with `openconvai keys create`.",
+          ? "Missing API key: send it in the xi-api-key header (create one with `npx openconvai keys create` in the server's folder)."
+          : "Invalid API key: check the xi-api-key header, or create a key with `npx openconvai keys create` in the server's folder.",
       );
     }
   });
@@ -188,5 +198,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       llm: options.ai?.llm,
     }),
   );
+  await app.register(async (scope) => agentRoutes(scope, { agents: options.agents }));
+  await registerApiDocs(app, docsRoutes);
   return app;
 }
