@@ -281,6 +281,15 @@ export async function runScenarios(options: {
     request: () => ({ path: hostileSearchPath(hostileQuery) }),
     check: checkHostileSearch,
   };
+  // The list endpoint's search with the same 16 words: what the hostile search is compared with.
+  const listSameWords: Scenario = {
+    name: "search (list) with the hostile 16 words",
+    request: () => ({ path: `/v1/convai/conversations?search=${encodeURIComponent(hostileQuery)}` }),
+    check: (status, body) => isList(status, body),
+  };
+  const listSameChecked = await verify(url, apiKey, listSameWords);
+  await load(url, apiKey, listSameWords, WARMUP_SECONDS);
+  record(listSameWords, await load(url, apiKey, listSameWords, seconds), listSameChecked);
   const healthz: Scenario = {
     name: "/healthz during hostile search",
     request: () => ({ path: "/healthz" }),
