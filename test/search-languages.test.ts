@@ -4,18 +4,10 @@
  * Turkish i's and the German ß as docs/compatibility.md says ("Search and case"). The expected
  * ids are the same table for both backends, so a backend that folds differently fails.
  */
-import path from "node:path";
-import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildConversationRecord } from "../src/domain/conversation-record.js";
 import { foldForSearch } from "../src/domain/search-fold.js";
-import { postgresMigrations } from "../src/store/postgres/migrations.js";
-import { sqliteMigrations } from "../src/store/sqlite/migrations.js";
-import { SQLITE_FILE_NAME } from "../src/store/sqlite/sqlite-database.js";
 import { BASE_START_TIME, buildConversation } from "./fixtures/conversations.js";
-import { BACKENDS, createTestStorage } from "./support/backends.js";
-import { listQuery } from "./support/list-query.js";
-import { queryTestDatabase } from "./support/postgres-schema.js";
+import { BACKENDS } from "./support/backends.js";
 import { putConversations } from "./support/put-conversations.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -120,77 +112,3 @@ describe.each(BACKENDS)("search in every language on %s", (backend) => {
     }
   });
 });
-
-describe("the search-fold migration on an existing SQLite database", () => {
-  it("folds the search text a version 4 database stored as written, which search then finds", async () => {
-    const storage = createTestStorage("sqlite");
-    try {
-      // A data dir as version 4 left it: the search text stored as written.
-      const db = new BetterSqlite3(path.join(storage.dataDir, SQLITE_FILE_NAME));
-      for (const migration of sqliteMigrations.slice(0, 4)) db.exec(String(migration));
-      db.exec(
-        "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (4)",
-      );
-      const record = buildConversationRecord(docs[0] as never);
-      const asWritten = (texts.de ?? []).join("\n");
-      db.prepare(
-        `INSERT INTO conversations (conversation_id, agent_id, status, start_time, duration, call_successful,
-         has_feedback_comment, doc, list_item, sort_key, updated_at)
-         VALUES ('conv_de', 'agent', 'done', 1, 1, 'success', 0, ?, ?, 7, 0)`,
-      ).run(record.json, record.listItemJson);
-      db.prepare("INSERT INTO conversation_text (rowid, body) VALUES (7, ?)").run(asWritten);
-      db.close();
-
-      const database = await storage.open();
-      try {
-        const page = await database.conversations.listConversations(listQuery({ search: "ÄRGER" }));
-        const ids = page.items.map(
-          (i) => (JSON.parse(i.listItemJson) as { conversation_id: string }).conversation_id,
-        );
-        expect(ids).toEqual(["conv_de"]);
-      } finally {
-        await database.close();
-      }
-    } finally {
-      await storage.cleanup();
-    }
-  });
-});
-
-describe.skipIf(!BACKENDS.includes("postgres"))(
-  "the search-fold migration on an existing PostgreSQL database",
-  () => {
-    it("folds the search text a version 5 database stored as written, which search then finds", async () => {
-      const storage = createTestStorage("postgres");
-      const url = storage.databaseUrl ?? "";
-      try {
-        const schema = /search_path=(\w+)/.exec(new URL(url).searchParams.get("options") ?? "")?.[1] ?? "";
-        await queryTestDatabase(url, `CREATE SCHEMA ${schema}`);
-        for (const migration of postgresMigrations.slice(0, 5))
-          await queryTestDatabase(url, String(migration));
-        await queryTestDatabase(url, "CREATE TABLE schema_version (version INTEGER NOT NULL)");
-        await queryTestDatabase(url, "INSERT INTO schema_version (version) VALUES (5)");
-        const record = buildConversationRecord(docs[0] as never);
-        await queryTestDatabase(
-          url,
-          `INSERT INTO conversations (conversation_id, agent_id, status, start_time, duration, call_successful,
-         has_feedback_comment, doc, list_item, search_text, updated_at)
-         VALUES ('conv_de', 'agent', 'done', 1, 1, 'success', false, $1, $2, $3, 0)`,
-          [record.json, record.listItemJson, (texts.de ?? []).join("\n")],
-        );
-        const database = await storage.open();
-        try {
-          const page = await database.conversations.listConversations(listQuery({ search: "ÄRGER STRAẞE" }));
-          const ids = page.items.map(
-            (i) => (JSON.parse(i.listItemJson) as { conversation_id: string }).conversation_id,
-          );
-          expect(ids).toEqual(["conv_de"]);
-        } finally {
-          await database.close();
-        }
-      } finally {
-        await storage.cleanup();
-      }
-    });
-  },
-);
