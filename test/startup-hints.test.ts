@@ -147,4 +147,32 @@ describe("suggestCommand: the command a hint prints", () => {
     );
     expect(hint).not.toContain("s3cret");
   });
+
+  it.each([
+    ["postgres://oc@db/oc?password=s3cret", "'postgres://oc@db/oc?password=***'"],
+    ["postgres://oc:p@ss@db/oc", "'postgres://oc:***@db/oc'"],
+  ])("repeats %s without any of its password", (databaseUrl, shown) => {
+    const hint = suggestCommand({ ...defaults, databaseUrl }, ["serve"], {});
+    expect(hint).toBe(
+      `\`npx openconvai serve --database-url ${shown}\` (with the database password where *** is)`,
+    );
+    expect(hint).not.toMatch(/s3cret|ss@/);
+  });
+
+  it("shows a URL that does not parse as <your URL>, none of it printed", () => {
+    const hint = suggestCommand(
+      { ...defaults, databaseUrl: "postgres://oc:s3cret@db:port/oc" },
+      ["serve"],
+      {},
+    );
+    expect(hint).toBe("`npx openconvai serve --database-url <your URL>`");
+  });
+
+  it("a URL from DATABASE_URL is not put on the command line: the variable reaches the command", () => {
+    const databaseUrl = "postgres://oc:s3cret@db/oc";
+    const hint = suggestCommand({ ...defaults, databaseUrl }, ["keys", "create"], {
+      DATABASE_URL: databaseUrl,
+    });
+    expect(hint).toBe("`npx openconvai keys create` (with DATABASE_URL set, as for this command)");
+  });
 });

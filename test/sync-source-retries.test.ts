@@ -42,27 +42,47 @@ function startScriptedSource(script: { status: number; headers?: Record<string, 
   });
 }
 
+/** fetch, counting the requests it is asked to make. */
+function countingFetch() {
+  let attempts = 0;
+  return {
+    fetch: ((...args: Parameters<typeof fetch>) => {
+      attempts++;
+      return fetch(...args);
+    }) as typeof fetch,
+    attempts: () => attempts,
+  };
+}
+
 describe("sync source: a source that cannot be reached fails fast", () => {
   it("connection refused: one clear error naming the URL, no retries", async () => {
     const port = await closedPort();
     const onRetry = vi.fn();
-    const source = new HttpConversationSource({ baseUrl: `http://127.0.0.1:${port}/`, apiKey: "k", onRetry });
-    const started = performance.now();
+    const counted = countingFetch();
+    const source = new HttpConversationSource({
+      baseUrl: `http://127.0.0.1:${port}/`,
+      apiKey: "k",
+      onRetry,
+      fetch: counted.fetch,
+    });
     const error = await source.listConversations({ pageSize: 10 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SourceError);
     expect((error as Error).message).toBe(
       `cannot reach http://127.0.0.1:${port} (connection refused): check --from, and that the source is running and reachable from this machine.`,
     );
     expect(onRetry).not.toHaveBeenCalled();
-    expect(performance.now() - started).toBeLessThan(2_000);
+    // Fast means one attempt: no retry, so no backoff waited.
+    expect(counted.attempts()).toBe(1);
   });
 
   it("a host name that does not resolve: the same, naming the host", async () => {
     const onRetry = vi.fn();
+    const counted = countingFetch();
     const source = new HttpConversationSource({
       baseUrl: "http://openconvai-sync-test.invalid",
       apiKey: "k",
       onRetry,
+      fetch: counted.fetch,
     });
     const error = await source.listConversations({ pageSize: 10 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SourceError);
@@ -70,6 +90,7 @@ describe("sync source: a source that cannot be reached fails fast", () => {
       /^cannot reach http:\/\/openconvai-sync-test\.invalid \(host name (not found|could not be resolved)\): check --from/,
     );
     expect(onRetry).not.toHaveBeenCalled();
+    expect(counted.attempts()).toBe(1);
   });
 
   it("a source that answered before and now refuses (a restart) is retried", async () => {

@@ -1,9 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { Ajv, type ValidateFunction } from "ajv";
-import { toValidationIssues } from "../conversations/validation-issues.js";
 import { InvalidInputError } from "../domain/errors.js";
 import { foldForSearch } from "../domain/search-fold.js";
-import type { AgentRow, AgentStore } from "../store/agent-store.js";
+import type { AgentChange, AgentRow, AgentStore } from "../store/agent-store.js";
 import {
   type AgentDocument,
   agentName,
@@ -14,14 +12,23 @@ import {
   withoutKeys,
 } from "./agent-document.js";
 import { agentDocumentSchema, duplicateBodySchema } from "./agent-schema.js";
+import { compileSchemaCheck, type SchemaCheck } from "./schema-check.js";
 
 /** Keys of an update body that describe the request, not the agent: not stored. */
 const UPDATE_ONLY_KEYS = ["version_description"] as const;
 
-// Strict: bodies are JSON, checked as the SDK will read them back (no coercion).
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-const validateDocument = ajv.compile(agentDocumentSchema);
-const validateDuplicateBody = ajv.compile(duplicateBodySchema);
+const checkDocument = compileSchemaCheck(agentDocumentSchema);
+const checkDuplicateBody = compileSchemaCheck(duplicateBodySchema);
+
+/**
+ * How many attempts a PATCH makes. Each merges and checks outside the write transaction, and is
+ * done again if another writer changed the agent meanwhile; the last merges and checks inside the
+ * transaction, so that a PATCH always finishes.
+ */
+const UPDATE_ATTEMPTS = 5;
+
+/** Thrown inside the write transaction when the agent is no longer what was merged and checked. */
+class AgentChangedMeanwhile extends Error {}
 
 /** The lower-case letters and digits upstream's agent ids are made of. */
 const ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
@@ -34,10 +41,10 @@ export function newAgentId(): string {
   return id;
 }
 
-/** Throws the 422 of a body that fails `validate`, naming every problem under `body`. */
-function check(validate: ValidateFunction, value: unknown): void {
-  if (!validate(value))
-    throw new InvalidInputError(toValidationIssues(validate.errors ?? [], ["body"], "strict"));
+/** Throws the 422 of a body that fails the check, naming every problem under `body` (at most MAX_ISSUES). */
+function check(schemaCheck: SchemaCheck, value: unknown): void {
+  const issues = schemaCheck(value, ["body"]);
+  if (issues.length > 0) throw new InvalidInputError(issues);
 }
 
 /** Refuses a body that is not a JSON object. */
@@ -72,7 +79,7 @@ export class AgentService {
   /** Creates an agent from a create body; returns it as stored. Invalid: InvalidInputError, nothing written. */
   async createAgent(body: unknown): Promise<AgentRow> {
     const doc = withoutKeys(requireObject(body), SERVER_OWNED_KEYS);
-    check(validateDocument, doc);
+    check(checkDocument, doc);
     return this.insert(doc);
   }
 
@@ -110,27 +117,46 @@ export class AgentService {
   }
 
   /**
-   * Merges an update body into the agent (mergeAgentPatch) and checks the result as a whole, in one
-   * transaction. Returns the agent as written; undefined if there is none. Invalid: InvalidInputError,
-   * nothing written.
+   * Merges an update body into the agent (mergeAgentPatch) and checks the result as a whole. The
+   * merge and the check run before the write transaction, which only writes them if the agent is
+   * still what was merged (else they are done again): no lock is held while a body is checked.
+   * Returns the agent as written; undefined if there is none. Invalid: InvalidInputError, nothing
+   * written.
    */
   async updateAgent(agentId: string, body: unknown): Promise<AgentRow | undefined> {
     const patch = withoutKeys(requireObject(body), [...SERVER_OWNED_KEYS, ...UPDATE_ONLY_KEYS]);
-    return this.store.updateAgent(agentId, (current) => {
-      const doc = mergeAgentPatch(parseAgentDocument(current), patch) as AgentDocument;
-      check(validateDocument, doc);
-      return {
-        json: JSON.stringify(doc),
-        searchName: foldForSearch(agentName(doc)),
-        updatedAtUnixSecs: this.nowSecs(),
-      };
-    });
+    for (let attempt = 1; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const read = await this.store.getAgent(agentId);
+      if (!read) return undefined;
+      const change = this.mergeChecked(read, patch);
+      try {
+        return await this.store.updateAgent(agentId, (current) => {
+          if (current.json !== read.json) throw new AgentChangedMeanwhile();
+          return change;
+        });
+      } catch (error) {
+        if (!(error instanceof AgentChangedMeanwhile)) throw error;
+      }
+    }
+    // Changed under every attempt: merged and checked in the transaction, against what it holds.
+    return this.store.updateAgent(agentId, (current) => this.mergeChecked(current, patch));
+  }
+
+  /** The change that writes `patch` merged into an agent; InvalidInputError if the result is invalid. */
+  private mergeChecked(current: AgentRow, patch: AgentDocument): AgentChange {
+    const doc = mergeAgentPatch(parseAgentDocument(current), patch) as AgentDocument;
+    check(checkDocument, doc);
+    return {
+      json: JSON.stringify(doc),
+      searchName: foldForSearch(agentName(doc)),
+      updatedAtUnixSecs: this.nowSecs(),
+    };
   }
 
   /** Copies an agent under a new id (and the body's name, when given); undefined if there is none. */
   async duplicateAgent(agentId: string, body: unknown): Promise<AgentRow | undefined> {
     const request = requireObject(body ?? {});
-    check(validateDuplicateBody, request);
+    check(checkDuplicateBody, request);
     const source = await this.store.getAgent(agentId);
     if (!source) return undefined;
     const doc = parseAgentDocument(source);

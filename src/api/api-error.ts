@@ -60,7 +60,11 @@ export class ValidationFailed extends Error {
 
 /** The 413 for a body over its limit; `what` names the body ("request body", "webhook body", "file"). */
 export function bodyTooLarge(limit: number, what = "request body"): ApiError {
-  return new ApiError(413, "payload_too_large", `The ${what} is larger than the limit of ${limit} bytes.`);
+  return new ApiError(
+    413,
+    "payload_too_large",
+    `The ${what} is larger than the limit of ${limit} bytes. Send a smaller one (docs/operations.md lists the limits).`,
+  );
 }
 
 /** The 422 of an invalid cursor query parameter. */

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { type Command, Option } from "commander";
-import { type Config, maskPassword, resolveConfig } from "../config/config.js";
+import { type Config, maskDatabaseUrl, resolveConfig } from "../config/config.js";
 import { openServices, type Services } from "../main.js";
 import type { Workload } from "../store/sqlite/sqlite-database.js";
 
@@ -76,23 +76,34 @@ function quoteArgument(value: string): string {
 
 /**
  * A command to suggest, in backticks, repeating the storage flags in use so it reaches the same
- * data (`npx openconvai seed --demo --data /srv/oc`). A PostgreSQL password is not printed: the
- * hint says to put it where `***` is.
+ * data (`npx openconvai seed --demo --data /srv/oc`). A PostgreSQL password is never printed: the
+ * hint says to put it where `***` is; a URL that does not parse is shown as `<your URL>`; a URL
+ * that came from DATABASE_URL (`env`) is not repeated as a flag at all, where `ps` and the shell
+ * history would keep it: the variable reaches the suggested command as it reached this one.
  */
 export function suggestCommand(
   config: Pick<Config, "dataDir" | "databaseUrl" | "sqliteFile">,
   args: string[],
+  env: NodeJS.ProcessEnv = process.env,
 ): string {
   const words = ["npx", "openconvai", ...args];
   // The default data dir is ./data of the directory the command runs in, like the one suggested.
   if (config.dataDir !== path.resolve("data")) words.push("--data", config.dataDir);
+  let placeholder = "";
   let note = "";
-  if (config.databaseUrl) {
-    const shown = maskPassword(config.databaseUrl);
-    if (shown !== config.databaseUrl) note = " (with the database password where *** is)";
-    words.push("--database-url", shown);
+  if (config.databaseUrl && env.DATABASE_URL === config.databaseUrl) {
+    note = " (with DATABASE_URL set, as for this command)";
+  } else if (config.databaseUrl) {
+    const shown = maskDatabaseUrl(config.databaseUrl);
+    if (shown === undefined) {
+      // Not a URL the parser reads, so where its password ends is unknown: none of it is shown.
+      placeholder = " --database-url <your URL>";
+    } else {
+      if (shown !== config.databaseUrl) note = " (with the database password where *** is)";
+      words.push("--database-url", shown);
+    }
   } else if (config.sqliteFile) {
     words.push("--database-url", `sqlite://${config.sqliteFile}`);
   }
-  return `\`${words.map(quoteArgument).join(" ")}\`${note}`;
+  return `\`${words.map(quoteArgument).join(" ")}${placeholder}\`${note}`;
 }

@@ -56,21 +56,29 @@ export interface SyncDisplay {
   update(progress: SyncProgress): void;
   /** Prints a line above the progress bar. */
   log(line: string): void;
+  /** Draws the line now rather than at the next of its five redraws a second. */
+  redraw(): void;
   stop(): void;
 }
 
 /**
  * A progress display on a terminal, nothing otherwise (lines from `log` are still printed). Until
  * the end of the list is reached the total is unknown, so it shows counts; then a bar and an ETA.
- * `stamp` prefixes each logged line (a timestamp under --watch).
+ * `stamp` prefixes each logged line (a timestamp under --watch); `now` (milliseconds) times the rate.
  */
 export function createSyncDisplay(
   stream: NodeJS.WritableStream & { isTTY?: boolean },
   stamp: (line: string) => string = (line) => line,
+  now: () => number = () => performance.now(),
 ): SyncDisplay {
   if (!stream.isTTY)
-    return { update: () => {}, log: (line) => void stream.write(`${stamp(line)}\n`), stop: () => {} };
-  const started = performance.now();
+    return {
+      update: () => {},
+      log: (line) => void stream.write(`${stamp(line)}\n`),
+      redraw: () => {},
+      stop: () => {},
+    };
+  const started = now();
   const bars = new cliProgress.MultiBar({
     stream: stream as NodeJS.WritableStream,
     format: (options, params, payload) =>
@@ -87,7 +95,7 @@ export function createSyncDisplay(
   const bar = bars.create(0, 0, payload);
   return {
     update: (p) => {
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = (now() - started) / 1000;
       // The total is set once, when it is known: a total that grows page by page looks finished.
       if (p.listComplete) bar.setTotal(p.listed);
       bar.update(p.done, {
@@ -100,6 +108,7 @@ export function createSyncDisplay(
       });
     },
     log: (line) => bars.log(`${stamp(line)}\n`),
+    redraw: () => bars.update(),
     stop: () => {
       bars.update();
       bars.stop();

@@ -24,6 +24,8 @@ export interface Config {
   webhooks: { secrets: string[]; toleranceSecs: number };
   /** OpenAI-compatible providers: embeddings for semantic search, a chat model for analysis. */
   ai: AiConfig;
+  /** OPENCONVAI_PUBLIC_URL: the origin clients reach the server at (signed URLs point there); unset, read from each request. */
+  publicUrl: string | undefined;
 }
 
 /** The flags every command shares, as commander hands them over. */
@@ -42,9 +44,47 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 const LOG_FORMATS: LogFormat[] = ["auto", "json", "pretty"];
 const DATABASE_URL_SETTING = "--database-url / DATABASE_URL";
 
-/** Hides the password of a URL for messages: `postgres://user:***@host/db`. */
-export function maskPassword(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:@/]*):[^@/]*@/i, "$1:***@");
+/** The query parameters pg reads a password from (compared in lower case). */
+const PASSWORD_PARAMETERS = new Set(["password", "sslpassword"]);
+
+/** The name of a `key=value` query pair, decoded as a form would be. */
+function decodeParameterName(pair: string): string {
+  const key = pair.split("=", 1)[0] ?? "";
+  try {
+    return decodeURIComponent(key.replace(/\+/g, " "));
+  } catch {
+    return key;
+  }
+}
+
+/**
+ * A database URL fit to print: its password and its password query parameters (`password`,
+ * `sslpassword`, any case) shown as `***`, its fragment dropped. Undefined when it does not parse
+ * as a URL: then where a password starts and ends is unknown, so nothing of it may be printed.
+ */
+export function maskDatabaseUrl(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  // The URL parser takes the last `@` as the end of the credentials, as pg does, so an unencoded
+  // `@` in a password is inside what is masked here.
+  if (parsed.password !== "") parsed.password = "***";
+  parsed.hash = "";
+  if (parsed.search !== "") {
+    parsed.search = parsed.search
+      .slice(1)
+      .split("&")
+      .map((pair) =>
+        PASSWORD_PARAMETERS.has(decodeParameterName(pair).toLowerCase())
+          ? `${pair.split("=", 1)[0]}=***`
+          : pair,
+      )
+      .join("&");
+  }
+  return parsed.href;
 }
 
 /**
@@ -72,12 +112,48 @@ function parseSqliteUrl(url: string): string {
   return path.resolve(file);
 }
 
+/** A URL that was refused, quoted and masked for a message, or a description when it is not a URL at all. */
+function describeRejectedUrl(url: string): string {
+  const shown = maskDatabaseUrl(url);
+  return shown === undefined ? "a value that is not a URL (not shown: it may hold a password)" : `"${shown}"`;
+}
+
 function parseInteger(name: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
   }
   return value;
+}
+
+/** OPENCONVAI_PUBLIC_URL as an origin (`https://host[:port]`): an http(s) URL with no path, query or credentials. */
+function parsePublicUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const usage =
+    "set it to the URL clients reach this server at, such as https://convai.example.com or http://10.0.0.5:8787";
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`OPENCONVAI_PUBLIC_URL must be an http(s) URL (the value is not a URL): ${usage}.`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(
+      `OPENCONVAI_PUBLIC_URL must start with http:// or https://, got "${url.protocol}": ${usage}.`,
+    );
+  }
+  if (
+    url.username !== "" ||
+    url.password !== "" ||
+    url.pathname !== "/" ||
+    url.search !== "" ||
+    url.hash !== ""
+  ) {
+    throw new ConfigError(
+      `OPENCONVAI_PUBLIC_URL must be an origin only (no path, query or credentials), got "${maskDatabaseUrl(raw) ?? "a value that is not a URL"}": ${usage}.`,
+    );
+  }
+  return url.origin;
 }
 
 /** Resolves the configuration: flags, then environment variables, then defaults. */
@@ -93,7 +169,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     !databaseUrl.startsWith("sqlite:")
   ) {
     throw new ConfigError(
-      `${DATABASE_URL_SETTING} must be a postgres:// URL or a sqlite: file URL (or unset for SQLite in the data dir), got "${maskPassword(databaseUrl)}".`,
+      `${DATABASE_URL_SETTING} must be a postgres:// URL or a sqlite: file URL (or unset for SQLite in the data dir), got ${describeRejectedUrl(databaseUrl)}.`,
     );
   }
   const sqliteFile = databaseUrl?.startsWith("sqlite:") ? parseSqliteUrl(databaseUrl) : undefined;
@@ -155,5 +231,6 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
       ),
     },
     ai: resolveAiConfig(env),
+    publicUrl: parsePublicUrl(pick(undefined, "OPENCONVAI_PUBLIC_URL")),
   };
 }

@@ -170,12 +170,13 @@ export function limitIssues(issues: readonly ValidationIssue[]): ValidationIssue
 
 /**
  * Maps Ajv errors to issues located under `prefix` (see the module comment for the names): one
- * per problem, repeats dropped, at most MAX_ISSUES.
+ * per problem, repeats dropped, at most MAX_ISSUES. Only the first MAX_ISSUES errors are read, so
+ * a list of millions (an all-errors validator on a huge value) never becomes millions of issues.
  */
 export function toValidationIssues(
   errors: readonly ErrorObject[],
   prefix: IssueLocation,
   mode: ValidationMode,
 ): ValidationIssue[] {
-  return limitIssues(errors.map((error) => toValidationIssue(error, prefix, mode)));
+  return limitIssues(errors.slice(0, MAX_ISSUES).map((error) => toValidationIssue(error, prefix, mode)));
 }

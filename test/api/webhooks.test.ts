@@ -248,7 +248,8 @@ describe("ElevenLabs webhooks with small limits", () => {
     const error = (await response.json()) as { detail: { status: string; message: string } };
     expect(error.detail).toEqual({
       status: "payload_too_large",
-      message: "The webhook body is larger than the limit of 2390 bytes.",
+      message:
+        "The webhook body is larger than the limit of 2390 bytes. Send a smaller one (docs/operations.md lists the limits).",
     });
   });
 });

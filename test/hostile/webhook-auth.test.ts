@@ -309,7 +309,8 @@ describe("webhook bodies over the limit", () => {
     expect(JSON.parse(upload.body)).toEqual({
       detail: {
         status: "payload_too_large",
-        message: "The webhook body is larger than the limit of 2390 bytes.",
+        message:
+          "The webhook body is larger than the limit of 2390 bytes. Send a smaller one (docs/operations.md lists the limits).",
       },
     });
     expect(upload.headers.connection).toBe("close");

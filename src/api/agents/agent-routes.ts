@@ -13,6 +13,15 @@ export interface AgentRoutesDeps {
 /** The longest `search` text a list takes. */
 const MAX_SEARCH_LENGTH = 200;
 
+/**
+ * The largest body an agent route takes (2 MiB), or the server's JSON body limit if that is lower.
+ * Upstream's agent configurations are a few KiB; a prompt or a knowledge-base list fits with room.
+ */
+export const AGENT_BODY_LIMIT = 2 * 1024 * 1024;
+
+/** What a 413 of an agent route calls its body. */
+const AGENT_BODY_NAME = "agent body";
+
 /** The agent, or a NotFoundError (404 `agent_not_found` in upstream's envelope). */
 function found<T>(agent: T | undefined, agentId: string): T {
   if (agent === undefined) {
@@ -32,8 +41,11 @@ function found<T>(agent: T | undefined, agentId: string): T {
  */
 export async function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): Promise<void> {
   const { agents } = deps;
+  // The error handler answers a larger body with 413 payload_too_large, naming this limit.
+  const bodyLimit = Math.min(AGENT_BODY_LIMIT, app.initialConfig.bodyLimit ?? AGENT_BODY_LIMIT);
+  const withBody = { bodyLimit, config: { bodyName: AGENT_BODY_NAME } };
 
-  app.post<{ Body: unknown }>("/v1/convai/agents/create", async (request) => {
+  app.post<{ Body: unknown }>("/v1/convai/agents/create", withBody, async (request) => {
     const agent = await agents.createAgent(request.body);
     return { agent_id: agent.agentId };
   });
@@ -84,7 +96,7 @@ export async function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): 
 
   app.patch<{ Params: AgentIdParam; Body: unknown }>(
     "/v1/convai/agents/:agent_id",
-    { schema: { params: agentIdParams } },
+    { ...withBody, schema: { params: agentIdParams } },
     async (request) => {
       const agent = await agents.updateAgent(request.params.agent_id, request.body);
       return renderAgent(found(agent, request.params.agent_id));
@@ -103,7 +115,7 @@ export async function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): 
 
   app.post<{ Params: AgentIdParam; Body: unknown }>(
     "/v1/convai/agents/:agent_id/duplicate",
-    { schema: { params: agentIdParams } },
+    { ...withBody, schema: { params: agentIdParams } },
     async (request) => {
       const agent = await agents.duplicateAgent(request.params.agent_id, request.body);
       return { agent_id: found(agent, request.params.agent_id).agentId };
