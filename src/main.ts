@@ -161,6 +161,7 @@ export async function startServer(
       // On the data dir's disk, which is sized for audio, rather than a possibly small /tmp.
       tempDir: path.join(config.dataDir, "tmp"),
       requestTimeoutMs: config.requestTimeoutSecs * 1000,
+      publicUrl: config.publicUrl,
     });
     const address = await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as { port: number }).port;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import websocket from "@fastify/websocket";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -31,6 +32,12 @@ import { topicIngestRoutes } from "./ingest/topic-ingest-routes.js";
 import { useJsonBodyParser } from "./json-body.js";
 import { registerApiDocs, registerOpenApi } from "./openapi/api-docs.js";
 import { FINITE_KEYWORD } from "./path-params.js";
+import { PublicRoutes } from "./public-routes.js";
+import {
+  CONVERSATION_SOCKET_PLUGIN_OPTIONS,
+  conversationSocketRoutes,
+} from "./runtime/conversation-socket.js";
+import { signedUrlRoutes } from "./runtime/signed-url-routes.js";
 import { messageSearchRoutes } from "./search/message-search-routes.js";
 import { tagRoutes } from "./tags/tag-routes.js";
 import { topicRoutes } from "./topics/topic-routes.js";
@@ -65,6 +72,8 @@ export interface AppOptions {
   tempDir?: string;
   /** How long a client may take to send a whole request, headers and body (default 120 s); then 408. */
   requestTimeoutMs?: number;
+  /** OPENCONVAI_PUBLIC_URL: where signed URLs point; unset, the origin is read from each request. */
+  publicUrl?: string;
 }
 
 /** A client's `x-request-id` is used (echoed and logged) only if it is short and plain; else a fresh one. */
@@ -125,14 +134,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // Before any route, so that every route is in the OpenAPI document.
   await registerOpenApi(app);
+  await app.register(websocket, CONVERSATION_SOCKET_PLUGIN_OPTIONS);
   // The OpenAPI document and its page hold no data: they are served without an API key (by route).
-  const docsRoutes = new Set<string>();
+  const docsRoutes = new PublicRoutes();
 
   app.addHook("onRequest", async (request, reply) => {
     // Set first, so every answer carries it, errors included (the SDK reads it as requestId).
     reply.header("x-request-id", request.id);
     if (request.url === "/healthz") return;
-    if (request.routeOptions.url !== undefined && docsRoutes.has(request.routeOptions.url)) return;
+    if (docsRoutes.has(request.method, request.routeOptions.url)) return;
     // The webhook receiver authenticates each delivery by its signature instead of an API key.
     if (request.url.split("?")[0] === ELEVENLABS_WEBHOOK_PATH) return;
     const key = request.headers["xi-api-key"];
@@ -199,6 +209,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }),
   );
   await app.register(async (scope) => agentRoutes(scope, { agents: options.agents }));
+  await app.register(async (scope) =>
+    signedUrlRoutes(scope, {
+      agents: options.agents,
+      signatures: db.conversationSignatures,
+      publicUrl: options.publicUrl,
+      publicRoutes: docsRoutes,
+    }),
+  );
+  await app.register(async (scope) =>
+    conversationSocketRoutes(scope, {
+      ...options,
+      signatures: db.conversationSignatures,
+      publicRoutes: docsRoutes,
+    }),
+  );
   await registerApiDocs(app, docsRoutes);
   return app;
 }

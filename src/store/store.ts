@@ -8,6 +8,7 @@ import type { ListPage, ListQuery } from "../domain/list-query.js";
 import type { AgentStore } from "./agent-store.js";
 import type { AnalysisSettingsStore } from "./analysis-settings-store.js";
 import type { AudioInfo } from "./audio-info.js";
+import type { ConversationSignatureStore } from "./conversation-signature-store.js";
 import type { ConversationFileStore } from "./file-store.js";
 import type { MessageSearchStore } from "./message-search-store.js";
 import type { SipMessageStore } from "./sip-message-store.js";
@@ -140,6 +141,8 @@ export interface Database {
   readonly analysisSettings: AnalysisSettingsStore;
   /** Agents: their configuration documents (the Agents API). */
   readonly agents: AgentStore;
+  /** Signed conversation URLs: the signing key every node shares, spent single-use signatures. */
+  readonly conversationSignatures: ConversationSignatureStore;
   close(): Promise<void>;
 }
 

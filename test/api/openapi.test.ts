@@ -225,7 +225,7 @@ describe("OpenAPI description (/openapi.json, /docs)", () => {
     expect(validRefused?.(await refused.json()), JSON.stringify(validRefused?.errors)).toBe(true);
   });
 
-  it("says which routes need the API key: all but the webhook receiver and the health check", () => {
+  it("says which routes need the API key: all but the webhook receiver, the health check and the WebRTC token", () => {
     expect(doc.components.securitySchemes.ApiKey).toMatchObject({
       type: "apiKey",
       in: "header",
@@ -239,10 +239,15 @@ describe("OpenAPI description (/openapi.json, /docs)", () => {
       expect.arrayContaining([expect.objectContaining({ in: "header", name: "ElevenLabs-Signature" })]),
     );
     expect(documented.get("GET /healthz")?.security).toEqual([]);
+    // Browsers ask for a WebRTC token without a key; it answers 501 (WebSocket only) and reads nothing.
+    expect(documented.get("GET /v1/convai/conversation/token")?.security).toEqual([]);
+    const public_ = new Set([
+      "POST /ingest/v1/webhooks/elevenlabs",
+      "GET /healthz",
+      "GET /v1/convai/conversation/token",
+    ]);
     for (const [route, operation] of documented) {
-      if (route !== "POST /ingest/v1/webhooks/elevenlabs" && route !== "GET /healthz") {
-        expect(operation.security, route).toBeUndefined();
-      }
+      if (!public_.has(route)) expect(operation.security, route).toBeUndefined();
     }
   });
 

@@ -358,6 +358,13 @@ describe.each(BACKENDS)("fuzz (%s)", (backend) => {
     ].join("\n");
   }
 
+  /**
+   * The one 5xx a route answers on purpose: the WebRTC token is 501 (this server speaks the
+   * WebSocket; docs/live-conversations.md), whatever the query.
+   */
+  const isDocumentedNotImplemented = (path: string, status: number | undefined) =>
+    status === 501 && path.startsWith("/v1/convai/conversation/token");
+
   it("answers every mutated request on every route without a 5xx, a hang or a crash", {
     timeout: 120_000,
   }, async () => {
@@ -372,7 +379,7 @@ describe.each(BACKENDS)("fuzz (%s)", (backend) => {
         });
       } else if (o.answer.error !== undefined)
         failures.push({ kind: "connection", line: describeOutcome(backend, o) });
-      else if ((o.answer.status ?? 0) >= 500)
+      else if ((o.answer.status ?? 0) >= 500 && !isDocumentedNotImplemented(o.request.path, o.answer.status))
         failures.push({ kind: "5xx", line: describeOutcome(backend, o) });
     }
     if (crash) failures.push({ kind: "crash", line: crash });

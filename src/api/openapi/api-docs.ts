@@ -10,10 +10,12 @@ import { readFileSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
+import type { PublicRoutes } from "../public-routes.js";
 import { AGENT_OPERATIONS } from "./agent-operations.js";
 import { CONVERSATION_OPERATIONS } from "./conversation-operations.js";
 import { INGEST_OPERATIONS } from "./ingest-operations.js";
 import { ERROR_RESPONSE_SCHEMA, type OperationDoc } from "./response-docs.js";
+import { RUNTIME_OPERATIONS } from "./runtime-operations.js";
 import { wireComponentSchemas } from "./wire-components.js";
 
 /** Where the OpenAPI document is served. */
@@ -27,6 +29,7 @@ const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
   ...INGEST_OPERATIONS,
   ...CONVERSATION_OPERATIONS,
   ...AGENT_OPERATIONS,
+  ...RUNTIME_OPERATIONS,
 };
 
 /** Only this origin: the page's scripts, styles and the document it loads are all served here. */
@@ -157,10 +160,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
  * registered here is added to `publicRoutes`, which the auth hook lets through (by route, so
  * nothing else can be reached this way).
  */
-export async function registerApiDocs(app: FastifyInstance, publicRoutes: Set<string>): Promise<void> {
+export async function registerApiDocs(app: FastifyInstance, publicRoutes: PublicRoutes): Promise<void> {
   await app.register(async (scope) => {
     scope.addHook("onRoute", (route) => {
-      publicRoutes.add(route.url);
+      publicRoutes.add(route.method, route.url);
     });
     scope.get(OPENAPI_PATH, { schema: { hide: true } }, async () => scope.swagger());
     await scope.register(swaggerUi, {

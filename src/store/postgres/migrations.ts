@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { postgresAgentsMigration } from "./migration-agents.js";
 import { postgresConversationResourceMigration } from "./migration-conversation-resource.js";
+import { postgresConversationSignaturesMigration } from "./migration-conversation-signatures.js";
 import { postgresIngestMigration } from "./migration-ingest.js";
 import { postgresLongValuesMigration } from "./migration-long-values.js";
 import { postgresSearchAnalysisMigration } from "./migration-search-analysis.js";
@@ -91,4 +92,6 @@ export const postgresMigrations: readonly PostgresMigration[] = [
   postgresSearchFoldMigration,
   // 7: agents
   postgresAgentsMigration,
+  // 8: signed conversation URLs (the shared signing key, spent single-use signatures)
+  postgresConversationSignaturesMigration,
 ];

@@ -3,6 +3,7 @@ import { type Database, SchemaTooNewError } from "../store.js";
 import { postgresMigrations } from "./migrations.js";
 import { PostgresAgentStore } from "./postgres-agent-store.js";
 import { PostgresAnalysisSettingsStore } from "./postgres-analysis-settings-store.js";
+import { PostgresConversationSignatureStore } from "./postgres-conversation-signature-store.js";
 import { PostgresConversationStore } from "./postgres-conversation-store.js";
 import { PostgresConversationFileStore } from "./postgres-file-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
@@ -277,6 +278,7 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     messageSearch: new PostgresMessageSearchStore(pool),
     analysisSettings: new PostgresAnalysisSettingsStore(pool),
     agents: new PostgresAgentStore(pool),
+    conversationSignatures: new PostgresConversationSignatureStore(pool),
     webhooks: new PostgresWebhookStore(pool),
     syncState: new PostgresSyncStateStore(pool),
     tags: new PostgresTagStore(pool),

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { sqliteAgentsMigration } from "./migration-agents.js";
 import { sqliteConversationResourceMigration } from "./migration-conversation-resource.js";
+import { sqliteConversationSignaturesMigration } from "./migration-conversation-signatures.js";
 import { sqliteIngestMigration } from "./migration-ingest.js";
 import { sqliteSearchAnalysisMigration } from "./migration-search-analysis.js";
 import { sqliteSearchFoldMigration } from "./migration-search-fold.js";
@@ -83,4 +84,6 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
   sqliteSearchFoldMigration,
   // 6: agents
   sqliteAgentsMigration,
+  // 7: signed conversation URLs (the shared signing key, spent single-use signatures)
+  sqliteConversationSignaturesMigration,
 ];

@@ -5,6 +5,7 @@ import { type Database, SchemaTooNewError } from "../store.js";
 import { sqliteMigrations } from "./migrations.js";
 import { SqliteAgentStore } from "./sqlite-agent-store.js";
 import { SqliteAnalysisSettingsStore } from "./sqlite-analysis-settings-store.js";
+import { SqliteConversationSignatureStore } from "./sqlite-conversation-signature-store.js";
 import { SqliteConversationStore } from "./sqlite-conversation-store.js";
 import { SqliteConversationFileStore } from "./sqlite-file-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
@@ -136,6 +137,7 @@ export function openSqliteDatabase(
     messageSearch: new SqliteMessageSearchStore(db),
     analysisSettings: new SqliteAnalysisSettingsStore(db),
     agents: new SqliteAgentStore(db),
+    conversationSignatures: new SqliteConversationSignatureStore(db),
     webhooks: new SqliteWebhookStore(db),
     syncState: new SqliteSyncStateStore(db),
     tags: new SqliteTagStore(db),
