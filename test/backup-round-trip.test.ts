@@ -1,8 +1,9 @@
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveConfig } from "../src/config/config.js";
+import { audioFileName } from "../src/ingest/audio-files.js";
 import { SILENT_MP3_FRAME_HEADER } from "../src/ingest/silent-mp3.js";
 import { startServer } from "../src/main.js";
 import { BASE_START_TIME, buildConversation } from "./fixtures/conversations.js";
@@ -16,6 +17,8 @@ import { startTestServer, type TestServer } from "./support/test-server.js";
 // answer the same bytes on both.
 
 const AGENT = "agent_backup";
+/** The longest id there is (512 characters), percent-encoded far past a file name's 255 bytes. */
+const LONG_ID = `conv_long_${"ü".repeat(10)}${"x".repeat(492)}`;
 const KEY = "oc_test_backup_round_trip";
 
 /** A server on storage that already exists (the restored one). */
@@ -69,7 +72,8 @@ function sipMessage(n: number): Record<string, unknown> {
 async function fill(
   server: TestServer,
 ): Promise<{ conversations: string[]; tags: string[]; files: string[]; agents: string[] }> {
-  const conversations = ["conv_a", "conv_b", "conv_c", "conv.d"];
+  // conv_a and conv_A differ only in case: one file name on a case-insensitive file system.
+  const conversations = ["conv_a", "conv_b", "conv_c", "conv.d", "conv_A", LONG_ID];
   await putConversations(
     server,
     conversations.map((id, i) =>
@@ -87,6 +91,9 @@ async function fill(
   expect((await putAudio(server, "conv.d", Buffer.from("RIFF-wav-bytes"), "audio/wav")).status).toBeLessThan(
     300,
   );
+  const upper = Buffer.concat([Buffer.from(SILENT_MP3_FRAME_HEADER), Buffer.alloc(300, 9)]);
+  expect((await putAudio(server, "conv_A", upper, "audio/mpeg")).status).toBeLessThan(300);
+  expect((await putAudio(server, LONG_ID, Buffer.from("OggS-long"), "audio/ogg")).status).toBeLessThan(300);
 
   const tags: string[] = [];
   for (const title of ["vip", "gone", "follow-up"]) {
@@ -227,6 +234,10 @@ describe.each(BACKENDS)("export --backup, then import DIR into an empty server (
     const before = await readEverything(original.fetch, ids);
     // Not a vacuous comparison: what was filled is there to compare.
     expect(before.get("GET /v1/convai/conversations/conv_a/audio")).toMatch(/^200 audio\/mpeg/);
+    expect(before.get("GET /v1/convai/conversations/conv_A/audio")).toMatch(/^200 audio\/mpeg/);
+    expect(before.get(`GET /v1/convai/conversations/${encodeURIComponent(LONG_ID)}/audio`)).toMatch(
+      /^200 audio\/ogg/,
+    );
     expect(before.get("GET /v1/convai/tags?page_size=1")).toContain('"title":"follow-up"');
     expect([...before.keys()].filter((k) => k.includes("sip-messages") && k.includes("conv_b"))).toHaveLength(
       5,
@@ -242,14 +253,19 @@ describe.each(BACKENDS)("export --backup, then import DIR into an empty server (
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const exported = await runCli(["export", "--backup", dir, ...storageFlags(original.storage)]);
     expect(exported.stderr).toMatch(
-      /4 conversations, 2 recordings, 2 agents, 2 tags, topics of 1 agents, analysis settings of 1 agents, 2 files, 5 SIP messages of 1 conversations/,
+      /6 conversations, 4 recordings, 2 agents, 2 tags, topics of 1 agents, analysis settings of 1 agents, 2 files, 5 SIP messages of 1 conversations/,
     );
     expect(exported.code).toBe(0);
+    // One recording file each, no two named alike even ignoring case, each name a short one.
+    const names = await readdir(path.join(dir, "audio"));
+    expect(names).toHaveLength(4);
+    expect(new Set(names.map((n) => n.toLowerCase())).size).toBe(4);
+    for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(200);
 
     const restoredStorage = createTestStorage(backend);
     cleanups.push(() => restoredStorage.cleanup());
     const imported = await runCli(["import", dir, ...storageFlags(restoredStorage)]);
-    expect(imported.stderr).toMatch(/restored .*: 4 conversations created/);
+    expect(imported.stderr).toMatch(/restored .*: 6 conversations created/);
     expect(imported.code).toBe(0);
 
     const restored = await startOn(restoredStorage);
@@ -329,5 +345,110 @@ describe.each(BACKENDS)("export --backup, then import DIR into an empty server (
       /agents\.ndjson line 1: document must be a JSON object while restoring agents/,
     );
     expect(damaged.code).toBe(1);
+  }, 60_000);
+
+  it("restores a version-1 backup: recordings named after their ids, no audio.ndjson", async () => {
+    const original = await startTestServer(backend);
+    cleanups.push(() => original.stop());
+    await putConversations(original, [
+      buildConversation({ id: "conv_one", agentId: AGENT }),
+      buildConversation({ id: "conv.two", agentId: AGENT, startTime: BASE_START_TIME + 100 }),
+    ]);
+    for (const [id, bytes, type] of [
+      ["conv_one", "one-bytes", "audio/mpeg"],
+      ["conv.two", "two-bytes", "audio/wav"],
+    ] as const) {
+      const put = await putAudio(original, id, Buffer.from(bytes), type);
+      expect(`${put.status} ${await put.text()}`).toMatch(/^200 /);
+    }
+    const dir = `${original.storage.dataDir}-backup`;
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    expect((await runCli(["export", "--backup", dir, ...storageFlags(original.storage)])).code).toBe(0);
+    // What an older openconvai wrote: files named after the ids, no index, layout version 1.
+    const index = (await readFile(path.join(dir, "audio.ndjson"), "utf8")).trim().split("\n");
+    for (const line of index) {
+      const { conversation_id: id, file, content_type: type } = JSON.parse(line);
+      await rename(path.join(dir, "audio", file), path.join(dir, "audio", audioFileName(id, type)));
+    }
+    await rm(path.join(dir, "audio.ndjson"));
+    const manifest = JSON.parse(await readFile(path.join(dir, "manifest.json"), "utf8"));
+    manifest.version = 1;
+    await writeFile(path.join(dir, "manifest.json"), JSON.stringify(manifest));
+
+    const restoredStorage = createTestStorage(backend);
+    cleanups.push(() => restoredStorage.cleanup());
+    const imported = await runCli(["import", dir, ...storageFlags(restoredStorage)]);
+    expect(imported.stderr).toMatch(/restored .*: 2 conversations created, .* 2 recordings/);
+    expect(imported.code).toBe(0);
+    // Read back as plain `export --audio` names them: the bytes of each recording, by its id.
+    const readBack = `${restoredStorage.dataDir}-audio`;
+    const out = `${readBack}.ndjson`;
+    cleanups.push(() => rm(readBack, { recursive: true, force: true }));
+    cleanups.push(() => rm(out, { force: true }));
+    const exported = await runCli([
+      "export",
+      "--out",
+      out,
+      "--audio",
+      readBack,
+      ...storageFlags(restoredStorage),
+    ]);
+    expect(exported.code).toBe(0);
+    expect(await readFile(path.join(readBack, "conv_one.mp3"), "utf8")).toBe("one-bytes");
+    expect(await readFile(path.join(readBack, "conv.two.wav"), "utf8")).toBe("two-bytes");
+  }, 60_000);
+
+  it("says which count differs from the manifest's, and exits 1", async () => {
+    const original = await startTestServer(backend);
+    cleanups.push(() => original.stop());
+    await putConversations(original, [buildConversation({ id: "conv_count", agentId: AGENT })]);
+    for (const title of ["one", "two"]) await send(original.fetch, "POST", "/v1/convai/tags", { title });
+    const dir = `${original.storage.dataDir}-backup`;
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    expect((await runCli(["export", "--backup", dir, ...storageFlags(original.storage)])).code).toBe(0);
+    // A tags file cut short (a copy that stopped early): every line left is a good one.
+    const tags = (await readFile(path.join(dir, "tags.ndjson"), "utf8")).trim().split("\n");
+    expect(tags).toHaveLength(2);
+    await writeFile(path.join(dir, "tags.ndjson"), `${tags[0]}\n`);
+
+    const restoredStorage = createTestStorage(backend);
+    cleanups.push(() => restoredStorage.cleanup());
+    const imported = await runCli(["import", dir, ...storageFlags(restoredStorage)]);
+    expect(imported.stderr).toMatch(/openconvai import: tags: the manifest says 2, 1 restored\n/);
+    expect(imported.stderr).not.toMatch(/conversations: the manifest says/);
+    expect(imported.code).toBe(1);
+  }, 60_000);
+
+  it("a file whose bytes are missing from the backup leaves the file the server has alone", async () => {
+    const original = await startTestServer(backend);
+    cleanups.push(() => original.stop());
+    await putConversations(original, [buildConversation({ id: "conv_files", agentId: AGENT })]);
+    const form = new FormData();
+    form.append("file", new File(["the bytes"], "notes.txt", { type: "text/plain" }));
+    const uploaded = await original.fetch("/v1/convai/conversations/conv_files/files", {
+      method: "POST",
+      body: form,
+    });
+    expect(`${uploaded.status} ${await uploaded.text()}`).toMatch(/^200 /);
+    const dir = `${original.storage.dataDir}-backup`;
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    expect((await runCli(["export", "--backup", dir, ...storageFlags(original.storage)])).code).toBe(0);
+    const restoredStorage = createTestStorage(backend);
+    cleanups.push(() => restoredStorage.cleanup());
+    expect((await runCli(["import", dir, ...storageFlags(restoredStorage)])).code).toBe(0);
+
+    // Restored again from a backup that lost the file's bytes: the restore fails, the file stays.
+    await rm(path.join(dir, "files"), { recursive: true });
+    const again = await runCli(["import", dir, ...storageFlags(restoredStorage)]);
+    expect(again.stderr).toMatch(/ENOENT.* while restoring files/);
+    expect(again.code).toBe(1);
+    const restored = await startOn(restoredStorage);
+    cleanups.push(() => restored.server.stop());
+    const rows = await restored.server.services.db.conversationFiles.scanFiles(null, 10);
+    expect(rows.map((r) => r.fileName)).toEqual(["notes.txt"]);
+    const body = await restored.server.services.blobs.get(rows[0]?.blobKey ?? "");
+    const chunks: Buffer[] = [];
+    for await (const chunk of body ?? []) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe("the bytes");
   }, 60_000);
 });

@@ -1,13 +1,19 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
+  closeSync,
+  constants,
+  createReadStream,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -68,6 +74,17 @@ function startCli(args: string[]): {
     },
   );
   return { child, done };
+}
+
+/** Runs the CLI, killing it if it has not ended within `ms` (so a hang fails the test, and ends). */
+async function runBounded(args: string[], ms = 20_000) {
+  const { child, done } = startCli(args);
+  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  try {
+    return await done;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Waits until a condition holds, checking every few milliseconds. */
@@ -153,6 +170,137 @@ describe("openconvai export --out to what is not a plain new file", () => {
   });
 });
 
+describe("openconvai export whose output cannot be written", () => {
+  let dir: string;
+  let data: string;
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "openconvai-export-"));
+    data = path.join(dir, "data");
+    // More than the output's buffer in the first page: the export has to wait for the file to drain.
+    await load(data, 600);
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("--out into a missing directory fails at once: one line naming the path and the error, exit 1", async () => {
+    const out = path.join(dir, "no-such-dir", "x.ndjson");
+    // --audio makes the export wait on the file system before its first write, so the output has
+    // already failed (and is destroyed) when that write comes: the case that used to wait forever.
+    const audio = path.join(dir, "audio");
+    const result = await runBounded(["export", "--out", out, "--audio", audio, "--data", data]);
+    expect(result.signal).toBeNull();
+    expect(result.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /^openconvai export: cannot write .*no-such-dir\/x\.ndjson: ENOENT: .*directory exists/,
+      ),
+    ]);
+    expect(result.code).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(["audio", "data"]);
+  }, 30_000);
+});
+
+describe("openconvai export --audio with an id too long for a file name", () => {
+  let dir: string;
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("names that recording by the hash of its id instead of failing", async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "openconvai-export-"));
+    const data = path.join(dir, "data");
+    const longId = `conv_${"é".repeat(507)}`;
+    const services = await openServices(resolveConfig({ data }, {}), "bulk");
+    try {
+      const { Readable } = await import("node:stream");
+      const line = { ...JSON.parse(syntheticNdjson(1, 2)), conversation_id: longId };
+      await importNdjson(
+        ndjsonStreamSource(Readable.from([`${JSON.stringify(line)}\n`])),
+        services.conversations,
+        {
+          maxLineBytes: 1 << 24,
+        },
+      );
+      await services.conversations.putAudio(longId, Buffer.from("long-id bytes"), "audio/mpeg");
+    } finally {
+      await services.close();
+    }
+    const audio = path.join(dir, "audio");
+    const result = await runCli([
+      "export",
+      "--out",
+      path.join(dir, "out.ndjson"),
+      "--audio",
+      audio,
+      "--data",
+      data,
+    ]);
+    expect(result.stderr).toMatch(/1 conversations, 1 audio files/);
+    expect(result.code).toBe(0);
+    const hash = createHash("sha256").update(longId).digest("hex");
+    expect(readdirSync(audio)).toEqual([`${hash}.mp3`]);
+    expect(readFileSync(path.join(audio, `${hash}.mp3`), "utf8")).toBe("long-id bytes");
+  });
+});
+
+describe("openconvai export --backup into a directory that is there", () => {
+  let dir: string;
+  let data: string;
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "openconvai-export-"));
+    data = path.join(dir, "data");
+    await load(data, 30);
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("writes straight into an existing empty directory (a mount point stays one), which then restores", async () => {
+    const target = path.join(dir, "mounted");
+    mkdirSync(target);
+    const before = statSync(target);
+    const result = await runCli(["export", "--backup", target, "--data", data]);
+    expect(result.stderr).toMatch(/backup written to .*mounted: 30 conversations/);
+    expect(result.code).toBe(0);
+    // The very directory given, not one renamed over it.
+    const after = statSync(target);
+    expect([after.dev, after.ino]).toEqual([before.dev, before.ino]);
+    expect(readdirSync(target)).toContain("manifest.json");
+    expect(readdirSync(target)).not.toContain(".openconvai-partial");
+    expect(readdirSync(dir).sort()).toEqual(["data", "mounted"]);
+
+    const restored = await runCli(["import", target, "--data", path.join(dir, "restored")]);
+    expect(restored.stderr).toMatch(/restored .*: 30 conversations created/);
+    expect(restored.code).toBe(0);
+  }, 60_000);
+
+  it("refuses a DIR.partial it did not write (no marker), leaving it as it was, exit 2", async () => {
+    const target = path.join(dir, "backup");
+    mkdirSync(`${target}.partial`);
+    writeFileSync(path.join(`${target}.partial`, "precious.txt"), "mine");
+    const result = await runCli(["export", "--backup", target, "--data", data]);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/backup\.partial exists and was not written by openconvai .*; move or delete it/),
+    ]);
+    expect(result.code).toBe(2);
+    expect(readdirSync(`${target}.partial`)).toEqual(["precious.txt"]);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it("replaces a DIR.partial left by an earlier run (it carries the marker)", async () => {
+    const target = path.join(dir, "backup");
+    mkdirSync(`${target}.partial`);
+    writeFileSync(path.join(`${target}.partial`, ".openconvai-partial"), "");
+    writeFileSync(path.join(`${target}.partial`, "conversations.ndjson"), "half\n");
+    const result = await runCli(["export", "--backup", target, "--data", data]);
+    expect(result.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(["backup", "data"]);
+    expect(readFileSync(path.join(target, "conversations.ndjson"), "utf8").trim().split("\n")).toHaveLength(
+      30,
+    );
+  }, 60_000);
+});
+
 describe("openconvai export --backup and import DIR refuse what is not theirs", () => {
   let dir: string;
   beforeEach(() => {
@@ -180,6 +328,37 @@ describe("openconvai export --backup and import DIR refuse what is not theirs", 
   });
 });
 
+/** Gives the first conversation (in id order) a recording and makes its blob a FIFO; returns the FIFO. */
+async function blockFirstRecording(dataDir: string): Promise<string> {
+  const services = await openServices(resolveConfig({ data: dataDir }, {}), "bulk");
+  try {
+    const [first] = await services.db.conversations.scanConversations(null, 1);
+    if (!first) throw new Error("no conversations loaded");
+    await services.conversations.putAudio(first.conversationId, Buffer.from("ID3 bytes"), "audio/mpeg");
+    const [withAudio] = await services.db.conversations.scanConversations(null, 1);
+    const fifo = path.join(dataDir, "blobs", withAudio?.audio?.blobKey ?? "");
+    rmSync(fifo);
+    execFileSync("mkfifo", [fifo]);
+    return fifo;
+  } finally {
+    await services.close();
+  }
+}
+
+/** Opens a FIFO's writing end once a reader has it open (polling, never blocking); undefined once `ended`. */
+async function openWriterWhenRead(fifo: string, ended: () => boolean, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (ended()) return undefined;
+    try {
+      return openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENXIO" || Date.now() > until) throw error;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
 describe("openconvai export stopped by a signal", () => {
   let dir: string;
   let data: string;
@@ -195,28 +374,63 @@ describe("openconvai export stopped by a signal", () => {
   it("SIGINT mid-export deletes OUT.partial, leaves OUT as it was, says so, and exits 130", async () => {
     const out = path.join(dir, "out.ndjson");
     writeFileSync(out, "the previous export\n");
+    // OUT.partial is a FIFO the test reads one chunk of and then leaves alone: the export (megabytes)
+    // is stuck on the full pipe, so the signal surely comes mid-export, however fast the machine.
+    const partial = `${out}.partial`;
+    execFileSync("mkfifo", [partial]);
     const { child, done } = startCli(["export", "--out", out, "--data", data]);
-    await waitFor(() => existsSync(`${out}.partial`));
-    child.kill("SIGINT");
-    const result = await done;
-    expect(result.stderr).toMatch(
-      /stopped by SIGINT after \d+ of 3000 conversations; .*out\.ndjson\.partial was deleted and .*out\.ndjson was not touched\. Run the same command again/,
-    );
-    expect(result.code).toBe(130);
-    expect(readdirSync(dir).sort()).toEqual(["data", "out.ndjson"]);
-    expect(readFileSync(out, "utf8")).toBe("the previous export\n");
+    const reader = createReadStream(partial);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        reader.once("data", () => {
+          reader.pause();
+          resolve();
+        });
+        reader.once("error", reject);
+      });
+      child.kill("SIGINT");
+      // Let the write under way finish, so the export can close the file and clean up.
+      await new Promise((r) => setTimeout(r, 100));
+      reader.on("data", () => undefined);
+      reader.resume();
+      const result = await done;
+      expect(result.stderr).toMatch(
+        /stopped by SIGINT after \d+ of 3000 conversations; .*out\.ndjson\.partial was deleted and .*out\.ndjson was not touched\. Run the same command again/,
+      );
+      expect(result.code).toBe(130);
+      expect(readdirSync(dir).sort()).toEqual(["data", "out.ndjson"]);
+      expect(readFileSync(out, "utf8")).toBe("the previous export\n");
+    } finally {
+      reader.destroy();
+      child.kill("SIGKILL");
+    }
   }, 60_000);
 
   it("SIGINT mid-backup deletes the partial backup directory and exits 130", async () => {
+    // The first recording's blob is a FIFO nobody writes: reading it waits until the test opens
+    // it, which it does only after the signal, so the backup cannot be done before the signal.
+    const fifo = await blockFirstRecording(data);
     const backup = path.join(dir, "backup");
     const { child, done } = startCli(["export", "--backup", backup, "--data", data]);
-    await waitFor(() => existsSync(path.join(`${backup}.partial`, "conversations.ndjson")));
-    child.kill("SIGINT");
-    const result = await done;
-    expect(result.stderr).toMatch(
-      /stopped by SIGINT after \d+ of 3000 conversations; .*backup\.partial was deleted/,
-    );
-    expect(result.code).toBe(130);
-    expect(readdirSync(dir)).toEqual(["data"]);
+    let writer: number | undefined;
+    let ended = false;
+    void done.then(() => {
+      ended = true;
+    });
+    try {
+      await waitFor(() => existsSync(path.join(`${backup}.partial`, "conversations.ndjson")));
+      child.kill("SIGINT");
+      // Stopped before it reached the recording, the backup never opens the FIFO: nothing to unblock.
+      writer = await openWriterWhenRead(fifo, () => ended);
+      const result = await done;
+      expect(result.stderr).toMatch(
+        /stopped by SIGINT after \d+ of 3000 conversations; .*backup\.partial was deleted/,
+      );
+      expect(result.code).toBe(130);
+      expect(readdirSync(dir)).toEqual(["data"]);
+    } finally {
+      if (writer !== undefined) closeSync(writer);
+      child.kill("SIGKILL");
+    }
   }, 60_000);
 });

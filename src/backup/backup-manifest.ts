@@ -10,13 +10,18 @@ import path from "node:path";
 export const MANIFEST_FILE = "manifest.json";
 /** The `format` a manifest names. */
 export const BACKUP_FORMAT = "openconvai-backup";
-/** The layout version this openconvai writes and reads. */
-export const BACKUP_VERSION = 1;
+/** The layout version this openconvai writes. */
+export const BACKUP_VERSION = 2;
+/** The layout versions this openconvai reads: 1 names recordings by id and has no `audio.ndjson`. */
+const READABLE_VERSIONS: readonly number[] = [1, 2];
+/** The file that marks a directory as one a backup is being written into (removed when whole). */
+export const PARTIAL_MARKER = ".openconvai-partial";
 
 /** The files and folders of a backup, relative to its directory. */
 export const BACKUP_PATHS = {
   conversations: "conversations.ndjson",
   audio: "audio",
+  audioIndex: "audio.ndjson",
   agents: "agents.ndjson",
   tags: "tags.ndjson",
   topics: "topics.ndjson",
@@ -43,6 +48,7 @@ export interface BackupCounts {
 /** What `manifest.json` holds. */
 export interface BackupManifest {
   format: typeof BACKUP_FORMAT;
+  /** The layout version: 2 and later list the recordings in `audio.ndjson`. */
   version: number;
   createdAtUnixSecs: number;
   /** The database the backup was taken from (`sqlite` or `postgres`); any can be restored into either. */
@@ -103,15 +109,15 @@ export async function readBackupManifest(dir: string): Promise<BackupManifest> {
       `${file} is not an openconvai backup manifest (format is not "${BACKUP_FORMAT}")`,
     );
   }
-  if (raw.version !== BACKUP_VERSION) {
+  if (typeof raw.version !== "number" || !READABLE_VERSIONS.includes(raw.version)) {
     throw new NotABackupError(
-      `${dir} is a backup of layout version ${String(raw.version)}; this openconvai reads version ${BACKUP_VERSION}. Restore it with the openconvai that wrote it, or a newer one.`,
+      `${dir} is a backup of layout version ${String(raw.version)}; this openconvai reads versions ${READABLE_VERSIONS.join(" and ")}. Restore it with the openconvai that wrote it, or a newer one.`,
     );
   }
   const counts = (raw.counts ?? {}) as Record<string, number>;
   return {
     format: BACKUP_FORMAT,
-    version: BACKUP_VERSION,
+    version: raw.version,
     createdAtUnixSecs: Number(raw.created_at_unix_secs),
     database: String(raw.database),
     counts: {

@@ -5,18 +5,19 @@
  * times are kept, so a restored server answers as the one backed up did. Things with the same id
  * already in the server are replaced.
  */
-import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import path from "node:path";
 import { Ajv } from "ajv";
 import { analysisSettingsSchema, findDuplicateCriterion } from "../analysis/analysis-settings.js";
 import { fileBlobKey } from "../blobs/blob-keys.js";
 import type { BlobStore } from "../blobs/blob-store.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
-import { type AudioImportSummary, importAudioDirectory } from "../ingest/audio-files.js";
+import type { AudioImportSummary } from "../ingest/audio-files.js";
 import { type BadLine, type ImportSummary, importNdjson } from "../ingest/ndjson-importer.js";
 import { openNdjsonFile } from "../ingest/ndjson-source.js";
 import type { Database } from "../store/store.js";
 import { restoreAgents } from "./agent-backup.js";
+import { restoreAudio } from "./audio-backup.js";
 import { BadBackupLineError, readBackupLines, lineText as text, lineWhole as whole } from "./backup-lines.js";
 import { BACKUP_PATHS, type BackupManifest, backupFileName, readBackupManifest } from "./backup-manifest.js";
 
@@ -51,6 +52,9 @@ export interface RestoreSummary {
   analysisSettings: number;
   files: number;
   sipConversations: number;
+  sipMessages: number;
+  /** Each count that differs from the manifest's: what, how many the manifest says, how many were restored. */
+  mismatches: string[];
   /** Files and SIP logs whose conversation is not in the server (nothing written for them). */
   withoutConversation: string[];
   seconds: number;
@@ -134,8 +138,16 @@ async function restoreFiles(
     // The bytes are found by the file id, never by a path the line names.
     const bytes = path.join(dir, BACKUP_PATHS.fileBlobs, backupFileName(fileId));
     const key = fileBlobKey(conversationId, fileId);
+    // The bytes first (opened now, so a missing file fails here, never as a stray stream error):
+    // a backup whose bytes cannot be read leaves the file the server has alone.
+    const body = (await open(bytes, "r")).createReadStream();
+    let size: number;
+    try {
+      size = await blobs.put(key, body);
+    } finally {
+      body.destroy();
+    }
     await db.conversationFiles.deleteFile(conversationId, fileId);
-    const size = await blobs.put(key, createReadStream(bytes));
     const stored = await db.conversationFiles.insertFile({
       fileId,
       conversationId,
@@ -160,16 +172,20 @@ async function restoreSipMessages(
   db: Database,
   missing: string[],
   signal?: AbortSignal,
-): Promise<number> {
+): Promise<{ conversations: number; messages: number }> {
   const file = path.join(dir, BACKUP_PATHS.sipMessages);
   let count = 0;
+  let restored = 0;
   let current: string | undefined;
   let messages: string[] = [];
   const flush = async () => {
     if (current === undefined) return;
     if ((await db.sipMessages.replaceSipMessages(current, messages)) === undefined) {
       missing.push(`SIP log of conversation ${current}`);
-    } else count++;
+    } else {
+      count++;
+      restored += messages.length;
+    }
     messages = [];
   };
   for await (const { line, value } of readBackupLines(file, signal)) {
@@ -185,7 +201,26 @@ async function restoreSipMessages(
     messages.push(JSON.stringify(message));
   }
   await flush();
-  return count;
+  return { conversations: count, messages: restored };
+}
+
+/** Each count of the manifest that what was restored does not match, said in words. */
+function findMismatches(summary: RestoreSummary): string[] {
+  const c = summary.manifest.counts;
+  const restored: [string, number, number][] = [
+    ["conversations", c.conversations, summary.conversations.created + summary.conversations.replaced],
+    ["recordings", c.audio, summary.audio.loaded],
+    ["agents", c.agents, summary.agents],
+    ["tags", c.tags, summary.tags],
+    ["agents with topics", c.topicAgents, summary.topicAgents],
+    ["agents with analysis settings", c.analysisSettings, summary.analysisSettings],
+    ["files", c.files, summary.files],
+    ["conversations with SIP logs", c.sipConversations, summary.sipConversations],
+    ["SIP messages", c.sipMessages, summary.sipMessages],
+  ];
+  return restored
+    .filter(([, expected, actual]) => expected !== actual)
+    .map(([what, expected, actual]) => `${what}: the manifest says ${expected}, ${actual} restored`);
 }
 
 /** Restores a backup directory into the targets. */
@@ -215,6 +250,8 @@ export async function restoreBackup(
     analysisSettings: 0,
     files: 0,
     sipConversations: 0,
+    sipMessages: 0,
+    mismatches: [],
     withoutConversation: [],
     seconds: 0,
   };
@@ -223,9 +260,7 @@ export async function restoreBackup(
     return summary;
   }
   onStep?.("recordings");
-  summary.audio = await importAudioDirectory(path.join(dir, BACKUP_PATHS.audio), targets.conversations, {
-    signal,
-  });
+  summary.audio = await restoreAudio(dir, manifest, targets.conversations, signal);
   onStep?.("agents");
   summary.agents = await restoreAgents(dir, targets.db, signal);
   onStep?.("tags");
@@ -237,7 +272,10 @@ export async function restoreBackup(
   onStep?.("files");
   summary.files = await restoreFiles(dir, targets, summary.withoutConversation, signal);
   onStep?.("SIP logs");
-  summary.sipConversations = await restoreSipMessages(dir, targets.db, summary.withoutConversation, signal);
+  const sip = await restoreSipMessages(dir, targets.db, summary.withoutConversation, signal);
+  summary.sipConversations = sip.conversations;
+  summary.sipMessages = sip.messages;
+  summary.mismatches = findMismatches(summary);
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
 }

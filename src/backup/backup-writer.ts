@@ -2,19 +2,24 @@
  * `openconvai export --backup DIR`: everything a server answers with, written into a directory
  * (docs/ingest.md, "Backup and restore"): the conversations as NDJSON with their recordings, the
  * agents, the tag definitions, the agents' topics and analysis settings, uploaded files with their bytes and
- * the SIP logs. The backup is written into `DIR.partial` and renamed to DIR when whole, with the
- * manifest last, so a directory with a manifest is never half a backup.
+ * the SIP logs. The manifest is written last, so a directory with a manifest is never half a
+ * backup; where it is written meanwhile is up to `prepareBackupDirectory` (backup-destination.ts).
  */
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { finished } from "node:stream/promises";
 import type { BlobStore } from "../blobs/blob-store.js";
-import { writeAudioFile } from "../ingest/audio-files.js";
-import { exportNdjson } from "../ingest/ndjson-exporter.js";
+import { hashedAudioFileName, writeAudioFile } from "../ingest/audio-files.js";
+import { exportNdjson, writeOutput } from "../ingest/ndjson-exporter.js";
 import type { Database } from "../store/store.js";
 import type { TagRow } from "../store/tag-store.js";
 import { agentLines } from "./agent-backup.js";
+import {
+  type BackupDestination,
+  commitBackupDirectory,
+  discardBackupDirectory,
+} from "./backup-destination.js";
 import { writeBackupLines } from "./backup-lines.js";
 import {
   BACKUP_FORMAT,
@@ -24,7 +29,6 @@ import {
   backupFileName,
   writeBackupManifest,
 } from "./backup-manifest.js";
-import { resolveLinks } from "./export-target.js";
 
 const PAGE = 500;
 
@@ -44,33 +48,6 @@ export interface BackupOptions {
   onProgress?: (conversations: number) => void;
   /** Stops the backup; the partial directory is deleted and the abort's reason thrown. */
   signal?: AbortSignal;
-}
-
-/** Where a backup is being written: the partial directory, and the directory it becomes. */
-export interface BackupDestination {
-  /** The directory the backup becomes (links followed). */
-  target: string;
-  /** Where it is written meanwhile. */
-  partial: string;
-}
-
-/** Checks the backup directory (new, or empty) and makes a fresh partial directory beside it. */
-export async function prepareBackupDirectory(dir: string): Promise<BackupDestination> {
-  const target = await resolveLinks(dir);
-  const info = await stat(target).catch(() => undefined);
-  if (info && !info.isDirectory()) {
-    throw new Error(`${dir} exists and is not a directory; give a new directory for the backup`);
-  }
-  if (info && (await readdir(target)).length > 0) {
-    throw new Error(
-      `${dir} is not empty; give a new (or empty) directory, so no earlier backup is mixed into this one`,
-    );
-  }
-  const partial = `${target}.partial`;
-  // Left by a run that could not clean up (killed): it is ours, by its name.
-  await rm(partial, { recursive: true, force: true });
-  await mkdir(partial, { recursive: true });
-  return { target, partial };
 }
 
 /** Tag definitions oldest first, so a restore that cannot keep their places keeps their order. */
@@ -183,7 +160,7 @@ async function* fileLines(
   }
 }
 
-/** Writes a backup of the database and blobs into `destination.partial`, then renames it into place. */
+/** Writes a backup of the database and blobs into `destination.dir`, then puts it into place. */
 export async function writeBackup(
   db: Database,
   blobs: BlobStore,
@@ -192,7 +169,7 @@ export async function writeBackup(
 ): Promise<BackupSummary> {
   const started = performance.now();
   const { signal } = options;
-  const dir = destination.partial;
+  const { dir } = destination;
   const summary: BackupSummary = {
     counts: {
       conversations: 0,
@@ -212,21 +189,34 @@ export async function writeBackup(
   const { counts } = summary;
   try {
     const out = createWriteStream(path.join(dir, BACKUP_PATHS.conversations));
-    // A write error is reported by finished() below (or fails the drain wait), never as a crash.
+    // Recordings are named by the hash of their id (never too long, never two alike on a
+    // case-insensitive file system); audio.ndjson says whose each one is.
+    const index = createWriteStream(path.join(dir, BACKUP_PATHS.audioIndex));
+    // A write error fails the next write (writeOutput) or finished() below, never crashes.
     out.on("error", () => undefined);
+    index.on("error", () => undefined);
     try {
       const exported = await exportNdjson(db.conversations, blobs, out, {
         audioDir: path.join(dir, BACKUP_PATHS.audio),
+        audioName: hashedAudioFileName,
+        onAudio: (a) =>
+          writeOutput(
+            index,
+            `${JSON.stringify({ conversation_id: a.conversationId, file: a.file, content_type: a.contentType })}\n`,
+            signal,
+          ),
         onProgress: options.onProgress,
         signal,
       });
       out.end();
-      await finished(out);
+      index.end();
+      await Promise.all([finished(out), finished(index)]);
       counts.conversations = exported.conversations;
       counts.audio = exported.audioFiles;
       summary.missingAudio = exported.missingAudio;
     } finally {
       out.destroy();
+      index.destroy();
     }
     const file = (name: string) => path.join(dir, name);
     counts.agents = await writeBackupLines(file(BACKUP_PATHS.agents), agentLines(db), signal);
@@ -251,10 +241,9 @@ export async function writeBackup(
       database: db.kind,
       counts,
     });
-    // An empty directory given as the target is replaced by the whole backup in one step.
-    await rename(dir, destination.target);
+    await commitBackupDirectory(destination);
   } catch (error) {
-    await rm(dir, { recursive: true, force: true });
+    await discardBackupDirectory(destination);
     throw error;
   }
   summary.seconds = (performance.now() - started) / 1000;

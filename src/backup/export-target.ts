@@ -60,7 +60,7 @@ function stdoutTarget(): ExportTarget {
   };
 }
 
-/** Keeps a write error for `commit` (finished() reports it) rather than crashing the process. */
+/** Keeps a write error for the next write (`writeOutput` fails with it) or `commit`, rather than crashing the process. */
 function keepErrors(stream: Writable): Writable {
   stream.on("error", () => undefined);
   return stream;

@@ -1,6 +1,7 @@
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { type BackupSummary, prepareBackupDirectory, writeBackup } from "../backup/backup-writer.js";
+import { type BackupDestination, prepareBackupDirectory } from "../backup/backup-destination.js";
+import { type BackupSummary, writeBackup } from "../backup/backup-writer.js";
 import { type ExportTarget, openExportTarget } from "../backup/export-target.js";
 import { exportNdjson } from "../ingest/ndjson-exporter.js";
 import { listenForStop, type StopListener, withServices, withStorageOptions } from "./cli-context.js";
@@ -24,6 +25,12 @@ function createBar(total: number, toStdout: boolean): SingleBar | undefined {
   });
   bar.start(total, 0);
   return bar;
+}
+
+/** An error of the file system (a missing directory, no space, no permission, another device). */
+function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
+  const e = error as NodeJS.ErrnoException | null;
+  return typeof e?.code === "string" && typeof e.syscall === "string";
 }
 
 function describeBackup(dir: string, s: BackupSummary): string {
@@ -72,7 +79,7 @@ export function registerExportCommand(program: Command): void {
 
 async function runBackup(flags: ExportFlags, dir: string, stop: StopListener): Promise<void> {
   await withServices(flags, async ({ db, blobs }) => {
-    let destination: Awaited<ReturnType<typeof prepareBackupDirectory>>;
+    let destination: BackupDestination;
     try {
       destination = await prepareBackupDirectory(dir);
     } catch (error) {
@@ -106,10 +113,21 @@ async function runBackup(flags: ExportFlags, dir: string, stop: StopListener): P
     } catch (error) {
       bar?.stop();
       const by = stop.stopped();
+      const deleted = destination.inPlace
+        ? `what was written into ${dir} was deleted`
+        : `${destination.dir} was deleted and ${dir} was not written`;
+      if (!by && isFileSystemError(error)) {
+        process.stderr.write(
+          `openconvai export: cannot write the backup into ${dir}: ${error.message}; ${deleted}. ` +
+            "Free some space or fix the permissions (or give a directory elsewhere), then run the same command again.\n",
+        );
+        process.exitCode = 1;
+        return;
+      }
       if (!by) throw error;
       process.stderr.write(
         `openconvai export: stopped by ${by} after ${written} of ${total} conversations; ` +
-          `${destination.partial} was deleted and ${dir} was not written. Run the same command again to make the backup.\n`,
+          `${deleted}. Run the same command again to make the backup.\n`,
       );
       process.exitCode = 130;
     }
@@ -158,6 +176,14 @@ async function runNdjsonExport(flags: ExportFlags, out: string, stop: StopListen
   } catch (error) {
     await target.abort();
     const by = stop.stopped();
+    if (!by && isFileSystemError(error)) {
+      process.stderr.write(
+        `openconvai export: cannot write ${out}: ${error.message}. ` +
+          "Check that its directory exists, is writable and has space, then run the same command again.\n",
+      );
+      process.exitCode = 1;
+      return;
+    }
     if (!by) throw error;
     const what = target.tempFile
       ? `${target.tempFile} was deleted and ${out} was not touched`

@@ -234,8 +234,17 @@ async function runRestore(dir: string, flags: ImportFlags, stop: StopListener) {
           `openconvai import: --strict: conversations.ndjson line ${summary.conversations.strictFailure.line} is bad, so nothing was restored.\n`,
         );
       }
+      for (const mismatch of summary.mismatches) {
+        process.stderr.write(`openconvai import: ${mismatch}\n`);
+      }
       process.stderr.write(`${describeRestore(dir, summary)}\n`);
+      if (summary.mismatches.length > 0) {
+        process.stderr.write(
+          `openconvai import: what was restored does not match ${dir}/${MANIFEST_FILE} (above); the backup is damaged or incomplete, or other writes happened meanwhile. Check the lines above, then import ${dir} again.\n`,
+        );
+      }
       const incomplete =
+        summary.mismatches.length > 0 ||
         summary.conversations.bad > 0 ||
         summary.withoutConversation.length > 0 ||
         summary.audio.unknownConversation.length > 0;

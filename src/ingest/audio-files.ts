@@ -1,10 +1,12 @@
 /**
  * Audio recordings as files in a directory, for `openconvai export --audio DIR` and
  * `openconvai import --audio DIR`: one file per conversation, named after its id
- * (percent-encoded) with an extension that gives the content type back.
+ * (percent-encoded) with an extension that gives the content type back. An id whose name would be
+ * too long for a file system is named by its hash instead (docs/ingest.md).
  */
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -23,11 +25,33 @@ const EXTENSIONS: Record<string, string> = {
 };
 const TYPES = new Map(Object.entries(EXTENSIONS).map(([type, ext]) => [ext, type]));
 
-/** The file name of a conversation's audio. Content types without an extension of their own become `.bin`. */
+/** The longest percent-encoded id kept as a name, in bytes: names allow 255, with `.ext.partial` added while writing. */
+const MAX_READABLE_ID_BYTES = 200;
+
+/** The extension of a content type; content types without one of their own become `bin`. */
+function extensionOf(contentType: string): string {
+  return EXTENSIONS[contentType] ?? "bin";
+}
+
+/**
+ * The file name of a conversation's audio by the hash of its id: the same length for every id, and
+ * the same on case-insensitive file systems only for the same id.
+ */
+export function hashedAudioFileName(conversationId: string, contentType: string): string {
+  const hash = createHash("sha256").update(conversationId, "utf8").digest("hex");
+  return `${hash}.${extensionOf(contentType)}`;
+}
+
+/**
+ * The file name of a conversation's audio: its id percent-encoded, or, when that is over 200
+ * bytes, {@link hashedAudioFileName} (which `import --audio` cannot map back to an id).
+ */
 export function audioFileName(conversationId: string, contentType: string): string {
   // encodeURIComponent leaves "." alone; a leading dot would make a hidden file, so it is encoded too.
   const base = encodeURIComponent(conversationId).replace(/^\./, "%2E");
-  return `${base}.${EXTENSIONS[contentType] ?? "bin"}`;
+  // Percent-encoded, the name is ASCII: its length is its size in bytes.
+  if (base.length > MAX_READABLE_ID_BYTES) return hashedAudioFileName(conversationId, contentType);
+  return `${base}.${extensionOf(contentType)}`;
 }
 
 /** Reads a file name written by {@link audioFileName}; undefined for any other file. */
@@ -84,17 +108,21 @@ export interface AudioImportSummary {
 }
 
 /** Loads one recording file; false when its conversation is unknown. */
-async function loadAudioFile(
+export async function loadAudioFile(
   sink: AudioSink,
   file: string,
   { conversationId, contentType }: { conversationId: string; contentType: string },
 ): Promise<boolean> {
+  // Opened now, so a missing file fails here rather than as an error of a stream nobody reads yet.
+  const body = (await open(file, "r")).createReadStream();
   try {
-    await sink.putAudio(conversationId, createReadStream(file), contentType);
+    await sink.putAudio(conversationId, body, contentType);
     return true;
   } catch (error) {
     if (error instanceof NotFoundError) return false;
     throw error;
+  } finally {
+    body.destroy();
   }
 }
 
