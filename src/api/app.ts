@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import websocket from "@fastify/websocket";
@@ -132,6 +133,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: "idle",
     return503OnClosing: true,
   });
+  closeUnusedConnectionsOnClose(app);
   // Before any route, so that every route is in the OpenAPI document.
   await registerOpenApi(app);
   await app.register(websocket, CONVERSATION_SOCKET_PLUGIN_OPTIONS);
@@ -226,4 +228,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   await registerApiDocs(app, docsRoutes);
   return app;
+}
+
+/**
+ * On shutdown, also closes connections that never sent a byte. Clients open them ahead of need
+ * (a pool replacing a connection closed after a 401, say); Node's idle-connection close does not
+ * count them as idle, so one would hold the shutdown until the headers timeout.
+ */
+function closeUnusedConnectionsOnClose(app: FastifyInstance): void {
+  const sockets = new Set<Socket>();
+  app.server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  app.addHook("preClose", async () => {
+    for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+  });
 }
