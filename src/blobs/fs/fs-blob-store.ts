@@ -41,7 +41,10 @@ export class FsBlobStore implements BlobStore {
         await mkdir(path.dirname(target), { recursive: true });
         handle = await open(temp, "wx");
       } catch (error) {
-        if (errorCode(error) !== "ENOENT" || attempt >= FOLDER_ATTEMPTS) throw error;
+        // A concurrent delete pruning the folder makes mkdir or open fail with ENOENT, or with
+        // ENOTDIR when it removes a folder mkdir is walking through: both are tried again.
+        const code = errorCode(error);
+        if ((code !== "ENOENT" && code !== "ENOTDIR") || attempt >= FOLDER_ATTEMPTS) throw error;
       }
     }
     try {
