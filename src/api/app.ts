@@ -37,6 +37,7 @@ import { PublicRoutes } from "./public-routes.js";
 import {
   CONVERSATION_SOCKET_PLUGIN_OPTIONS,
   conversationSocketRoutes,
+  type LiveSessionOptions,
 } from "./runtime/conversation-socket.js";
 import { signedUrlRoutes } from "./runtime/signed-url-routes.js";
 import { messageSearchRoutes } from "./search/message-search-routes.js";
@@ -75,6 +76,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** OPENCONVAI_PUBLIC_URL: where signed URLs point; unset, the origin is read from each request. */
   publicUrl?: string;
+  /** Live conversations: this node's limits and what happens around each session. */
+  live?: LiveSessionOptions;
 }
 
 /** A client's `x-request-id` is used (echoed and logged) only if it is short and plain; else a fresh one. */

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import path from "node:path";
 import { type AiConfig, resolveAiConfig } from "./ai-config.js";
 import { ConfigError } from "./config-error.js";
@@ -26,6 +27,21 @@ export interface Config {
   ai: AiConfig;
   /** OPENCONVAI_PUBLIC_URL: the origin clients reach the server at (signed URLs point there); unset, read from each request. */
   publicUrl: string | undefined;
+  /** Live conversations on the agent WebSocket. */
+  live: LiveConfig;
+}
+
+/** Live conversations: who this node is and how much it takes on. */
+export interface LiveConfig {
+  /**
+   * OPENCONVAI_NODE_ID: this node's name among the nodes on one database (default: the host
+   * name). Live sessions are registered under it; after a restart a node recovers its own.
+   */
+  nodeId: string;
+  /** OPENCONVAI_MAX_SESSIONS: concurrent live sessions this node serves (default 1000). */
+  maxSessions: number;
+  /** OPENCONVAI_MAX_SESSION_MESSAGES_PER_MINUTE: frames one session may send a minute, pongs and audio aside (default 120). */
+  messagesPerMinute: number;
 }
 
 /** The flags every command shares, as commander hands them over. */
@@ -124,6 +140,16 @@ function parseInteger(name: string, raw: string, min: number, max: number): numb
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
   }
   return value;
+}
+
+/** A node id: 1 to 128 letters, digits, dots, dashes or underscores. */
+function parseNodeId(raw: string): string {
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(raw)) {
+    throw new ConfigError(
+      `OPENCONVAI_NODE_ID must be 1 to 128 letters, digits, dots, dashes or underscores, got "${raw.slice(0, 140)}": name each node of a deployment differently.`,
+    );
+  }
+  return raw;
 }
 
 /** OPENCONVAI_PUBLIC_URL as an origin (`https://host[:port]`): an http(s) URL with no path, query or credentials. */
@@ -232,5 +258,20 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     },
     ai: resolveAiConfig(env),
     publicUrl: parsePublicUrl(pick(undefined, "OPENCONVAI_PUBLIC_URL")),
+    live: {
+      nodeId: parseNodeId(pick(undefined, "OPENCONVAI_NODE_ID") ?? hostname()),
+      maxSessions: parseInteger(
+        "OPENCONVAI_MAX_SESSIONS",
+        pick(undefined, "OPENCONVAI_MAX_SESSIONS") ?? "1000",
+        1,
+        1_000_000,
+      ),
+      messagesPerMinute: parseInteger(
+        "OPENCONVAI_MAX_SESSION_MESSAGES_PER_MINUTE",
+        pick(undefined, "OPENCONVAI_MAX_SESSION_MESSAGES_PER_MINUTE") ?? "120",
+        1,
+        1_000_000,
+      ),
+    },
   };
 }

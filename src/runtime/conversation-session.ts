@@ -43,6 +43,21 @@ export interface SessionDeps {
   conversationId?: string;
   /** Called with an error the session could not report to the client (a failed write). */
   onError?: (error: unknown) => void;
+  /** Told when the session's conversation is first recorded and when its last state is written. */
+  lifecycle?: SessionLifecycle;
+  /**
+   * Post-call work (analysis) for a session that ended well. When given, the session records the
+   * conversation `processing` and then calls it; it must leave the conversation `done`.
+   */
+  postCall?: (conversationId: string) => Promise<void>;
+}
+
+/** What happens around a session outside it: its node's register of live sessions (crash recovery). */
+export interface SessionLifecycle {
+  /** The conversation has been recorded for the first time: from here a crash must be recovered. */
+  started(conversationId: string): Promise<void>;
+  /** The session's last state is written (post-call work included): nothing is left to recover. */
+  ended(conversationId: string): Promise<void>;
 }
 
 /**
@@ -65,7 +80,17 @@ export class ConversationSession {
   /** The transcript index of each agent turn, by its event id (for feedback). */
   private readonly agentTurns = new Map<number, number>();
   private lastAgentEventId: number | undefined;
-  private setup: SessionSetup = { firstMessage: "", prompt: "", variables: {}, textOnly: true };
+  private setup: SessionSetup = {
+    firstMessage: "",
+    prompt: "",
+    variables: {},
+    textOnly: true,
+    language: "en",
+    tools: [],
+    maxDurationSecs: 600,
+    silenceEndCallTimeoutSecs: undefined,
+    turnTimeoutSecs: 7,
+  };
   private readonly abort = new AbortController();
 
   constructor(private readonly deps: SessionDeps) {
@@ -215,6 +240,7 @@ export class ConversationSession {
         if (output.toolName === END_CALL_TOOL) endCall = true;
         continue;
       }
+      if (output.type !== "text") continue;
       if (!started) this.sendPart("", "start", eventId);
       started = true;
       text += output.text;
@@ -291,6 +317,7 @@ export class ConversationSession {
       agentId: this.deps.agent.agentId,
       firstMessage: this.setup.firstMessage,
       prompt: this.setup.prompt,
+      tools: [],
       dynamicVariables: this.setup.variables,
       transcript: this.transcript,
       contextualUpdates: this.contextualUpdates,

@@ -36,7 +36,7 @@ export class DevelopmentAgent implements Brain {
     const text = latest?.message ?? "";
     if (END_WORD.test(text)) {
       yield { type: "text", text: DEVELOPMENT_AGENT_FAREWELL };
-      yield { type: "tool_call", toolName: END_CALL_TOOL, parameters: {} };
+      yield { type: "tool_call", toolCallId: "end_call_0", toolName: END_CALL_TOOL, parameters: {} };
       return;
     }
     for (const piece of splitIntoWords(developmentAgentReply(text))) yield { type: "text", text: piece };

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { AgentConfig } from "../agents/agent-service.js";
+import type { AgentTool } from "./brain.js";
 import type { InitiationClientData } from "./client-frames.js";
 import { fillVariables, missingVariables, sessionVariables } from "./dynamic-variables.js";
 import { presentOverrides } from "./overrides.js";
@@ -40,13 +41,27 @@ function stringAt(root: Record<string, unknown>, ...path: string[]): string {
   return typeof node === "string" ? node : "";
 }
 
-/** What a session starts with, its variables filled. */
+/** What a session starts with: the agent's settings with the allowed overrides applied, its variables filled. */
 export interface SessionSetup {
   firstMessage: string;
   prompt: string;
   /** The client's variables as strings, and the `system__*` ones. */
   variables: Record<string, string>;
   textOnly: boolean;
+  /** The conversation's language (`agent.language`, default "en"). */
+  language: string;
+  /** `agent.prompt.llm`, `.temperature`, `.max_tokens` when set. */
+  llm?: string;
+  temperature?: number;
+  maxTokens?: number;
+  /** The tools the agent may call (`end_call` always among them). */
+  tools: AgentTool[];
+  /** `conversation.max_duration_seconds` (upstream's default 600). */
+  maxDurationSecs: number;
+  /** `turn.silence_end_call_timeout`: seconds without user activity that end the call; undefined when off (-1). */
+  silenceEndCallTimeoutSecs: number | undefined;
+  /** `turn.turn_timeout` (upstream's default 7). */
+  turnTimeoutSecs: number;
 }
 
 /**
@@ -83,6 +98,11 @@ export function prepareSession(
       prompt: fillVariables(prompt, variables),
       variables,
       textOnly: override?.text_only === true || agentConversation?.text_only === true,
+      language: "en",
+      tools: [],
+      maxDurationSecs: 600,
+      silenceEndCallTimeoutSecs: undefined,
+      turnTimeoutSecs: 7,
     },
   };
 }

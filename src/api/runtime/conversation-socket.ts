@@ -7,7 +7,7 @@ import type { ConversationService } from "../../conversations/conversation-servi
 import type { Brain } from "../../runtime/brain.js";
 import { type ClientEvent, parseClientFrame } from "../../runtime/client-frames.js";
 import { type Clock, systemClock } from "../../runtime/clock.js";
-import { ConversationSession } from "../../runtime/conversation-session.js";
+import { ConversationSession, type SessionLifecycle } from "../../runtime/conversation-session.js";
 import { verifyConversationSignature } from "../../runtime/conversation-signature.js";
 import { DevelopmentAgent } from "../../runtime/development-agent.js";
 import { CloseCode, fitCloseReason } from "../../runtime/server-frames.js";
@@ -36,6 +36,16 @@ export const CONVERSATION_SOCKET_PLUGIN_OPTIONS: WebsocketPluginOptions = {
       protocols.has(CONVAI_SUBPROTOCOL) ? CONVAI_SUBPROTOCOL : false,
   },
 };
+
+/** A node's live-session limits and what happens around each session. */
+export interface LiveSessionOptions {
+  /** Concurrent sessions this node serves (OPENCONVAI_MAX_SESSIONS). */
+  maxSessions: number;
+  /** Frames one session may send a minute, pongs and audio aside. */
+  messagesPerMinute: number;
+  /** The node's register of live sessions (crash recovery); none in tests that don't need one. */
+  lifecycle?: SessionLifecycle;
+}
 
 /** What the socket route is built from. */
 export interface ConversationSocketDeps {
