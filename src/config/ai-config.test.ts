@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveAiConfig } from "./ai-config.js";
+import { parseModelMap, resolveAiConfig } from "./ai-config.js";
 import { ConfigError } from "./config-error.js";
 
 describe("resolveAiConfig", () => {
@@ -26,6 +26,8 @@ describe("resolveAiConfig", () => {
       model: "m1",
       apiKey: "k",
       timeoutMs: 120_000,
+      firstTokenTimeoutMs: 30_000,
+      modelMap: new Map(),
     });
   });
 
@@ -39,8 +41,71 @@ describe("resolveAiConfig", () => {
         OPENCONVAI_EMBEDDINGS_MODEL: "e",
         OPENCONVAI_EMBEDDINGS_INDEX_INTERVAL_MS: "1",
       },
+      {
+        OPENCONVAI_LLM_BASE_URL: "https://x/v1",
+        OPENCONVAI_LLM_MODEL: "m",
+        OPENCONVAI_LLM_FIRST_TOKEN_TIMEOUT_MS: "5",
+      },
     ]) {
       expect(() => resolveAiConfig(env)).toThrow(ConfigError);
     }
+  });
+
+  it("reads the first-token timeout and the model map", () => {
+    const config = resolveAiConfig({
+      OPENCONVAI_LLM_BASE_URL: "http://127.0.0.1:11434/v1",
+      OPENCONVAI_LLM_MODEL: "qwen2.5",
+      OPENCONVAI_LLM_FIRST_TOKEN_TIMEOUT_MS: "5000",
+      OPENCONVAI_LLM_MODEL_MAP: " gpt-4o-mini = llama3.1:8b , gemini-2.0-flash=qwen2.5,",
+    });
+    expect(config.llm?.firstTokenTimeoutMs).toBe(5000);
+    expect(config.llm?.modelMap).toEqual(
+      new Map([
+        ["gpt-4o-mini", "llama3.1:8b"],
+        ["gemini-2.0-flash", "qwen2.5"],
+      ]),
+    );
+  });
+
+  it("refuses a model map without an LLM provider, saying what to set", () => {
+    expect(() => resolveAiConfig({ OPENCONVAI_LLM_MODEL_MAP: "a=b" })).toThrow(
+      "OPENCONVAI_LLM_MODEL_MAP is set but OPENCONVAI_LLM_BASE_URL is not: set the LLM provider's URL and model too, or unset the map.",
+    );
+  });
+});
+
+describe("parseModelMap", () => {
+  it("is empty when unset", () => {
+    expect(parseModelMap(undefined).size).toBe(0);
+  });
+
+  it("keeps model names with colons, slashes and dots", () => {
+    expect(parseModelMap("claude-3-5-sonnet=anthropic/claude-3.5-sonnet,gpt-4o=ollama:llama3.1:70b")).toEqual(
+      new Map([
+        ["claude-3-5-sonnet", "anthropic/claude-3.5-sonnet"],
+        ["gpt-4o", "ollama:llama3.1:70b"],
+      ]),
+    );
+  });
+
+  it("refuses a pair without '=', with an empty side or with two '=', showing the pair and the format", () => {
+    for (const [raw, pair] of [
+      ["gpt-4o-mini", "gpt-4o-mini"],
+      ["gpt-4o-mini=", "gpt-4o-mini="],
+      ["=llama3", "=llama3"],
+      ["a=b=c", "a=b=c"],
+      ["ok=fine, broken", "broken"],
+    ] as const) {
+      expect(() => parseModelMap(raw)).toThrow(ConfigError);
+      expect(() => parseModelMap(raw)).toThrow(
+        `OPENCONVAI_LLM_MODEL_MAP has "${pair}", which is not agent-model=provider-model: write comma-separated agent-model=provider-model pairs, e.g. "gpt-4o-mini=llama3.1:8b,gemini-2.0-flash=qwen2.5".`,
+      );
+    }
+  });
+
+  it("refuses an agent model mapped twice", () => {
+    expect(() => parseModelMap("a=b,a=c")).toThrow(
+      'OPENCONVAI_LLM_MODEL_MAP maps "a" twice: keep one provider model for it.',
+    );
   });
 });

@@ -10,14 +10,19 @@ export interface EmbeddingsConfig {
   indexIntervalMs: number;
 }
 
-/** An OpenAI-compatible chat-completions endpoint, for post-call analysis. */
+/** An OpenAI-compatible chat-completions endpoint, for post-call analysis and live conversations' agents. */
 export interface LlmConfig {
   /** The base URL (`…/v1`); `/chat/completions` is appended. */
   baseUrl: string;
+  /** The model every request names, unless `modelMap` maps an agent's `prompt.llm` to another. */
   model: string;
   apiKey: string | undefined;
-  /** How long one completion may take. */
+  /** How long one completion may take, streamed or not. */
   timeoutMs: number;
+  /** How long a streamed completion may take to send its first chunk. */
+  firstTokenTimeoutMs: number;
+  /** An agent's `prompt.llm` (e.g. `gpt-4o-mini`) → the model asked instead of `model`. */
+  modelMap: ReadonlyMap<string, string>;
 }
 
 /** The model providers; each is undefined when not configured. */
@@ -54,6 +59,36 @@ function readInteger(
   return value;
 }
 
+/** How `OPENCONVAI_LLM_MODEL_MAP` is written, for error messages. */
+const MODEL_MAP_FORMAT =
+  'comma-separated agent-model=provider-model pairs, e.g. "gpt-4o-mini=llama3.1:8b,gemini-2.0-flash=qwen2.5"';
+
+/**
+ * Parses `OPENCONVAI_LLM_MODEL_MAP`: `agent-model=provider-model` pairs separated by commas
+ * (spaces around either side ignored, a trailing comma allowed). A pair without `=`, with an
+ * empty side, or naming an agent model twice is refused with what to write instead.
+ */
+export function parseModelMap(raw: string | undefined): Map<string, string> {
+  const map = new Map<string, string>();
+  if (raw === undefined) return map;
+  for (const entry of raw.split(",")) {
+    if (entry.trim() === "") continue;
+    const equals = entry.indexOf("=");
+    const from = equals < 0 ? "" : entry.slice(0, equals).trim();
+    const to = equals < 0 ? "" : entry.slice(equals + 1).trim();
+    if (from === "" || to === "" || to.includes("=")) {
+      throw new ConfigError(
+        `OPENCONVAI_LLM_MODEL_MAP has "${entry.trim()}", which is not agent-model=provider-model: write ${MODEL_MAP_FORMAT}.`,
+      );
+    }
+    if (map.has(from)) {
+      throw new ConfigError(`OPENCONVAI_LLM_MODEL_MAP maps "${from}" twice: keep one provider model for it.`);
+    }
+    map.set(from, to);
+  }
+  return map;
+}
+
 /** Reads the model providers from the environment; a URL without a model is refused. */
 export function resolveAiConfig(env: NodeJS.ProcessEnv): AiConfig {
   const get = (name: string) => {
@@ -84,6 +119,12 @@ export function resolveAiConfig(env: NodeJS.ProcessEnv): AiConfig {
   }
   let llm: LlmConfig | undefined;
   const llmUrl = get("OPENCONVAI_LLM_BASE_URL");
+  const modelMap = parseModelMap(get("OPENCONVAI_LLM_MODEL_MAP"));
+  if (llmUrl === undefined && modelMap.size > 0) {
+    throw new ConfigError(
+      "OPENCONVAI_LLM_MODEL_MAP is set but OPENCONVAI_LLM_BASE_URL is not: set the LLM provider's URL and model too, or unset the map.",
+    );
+  }
   if (llmUrl !== undefined) {
     const model = get("OPENCONVAI_LLM_MODEL");
     if (model === undefined) {
@@ -102,6 +143,14 @@ export function resolveAiConfig(env: NodeJS.ProcessEnv): AiConfig {
         1000,
         600_000,
       ),
+      firstTokenTimeoutMs: readInteger(
+        "OPENCONVAI_LLM_FIRST_TOKEN_TIMEOUT_MS",
+        get("OPENCONVAI_LLM_FIRST_TOKEN_TIMEOUT_MS"),
+        30_000,
+        100,
+        600_000,
+      ),
+      modelMap,
     };
   }
   return { embeddings, llm };

@@ -3,6 +3,8 @@ import type { EmbeddingsModel } from "./embeddings/embeddings-model.js";
 import { OpenAiCompatibleEmbeddingsModel } from "./embeddings/openai-compatible/openai-compatible-embeddings-model.js";
 import type { ChatModel } from "./llm/chat-model.js";
 import { OpenAiCompatibleChatModel } from "./llm/openai-compatible/openai-compatible-chat-model.js";
+import { OpenAiCompatibleStreamingChatModel } from "./llm/openai-compatible/openai-compatible-streaming-chat-model.js";
+import type { StreamingChatModel } from "./llm/streaming-chat-model.js";
 
 /** The configured model providers, by kind; a kind that is not configured is undefined. */
 export interface ModelProviders {
@@ -10,6 +12,8 @@ export interface ModelProviders {
   embeddings: EmbeddingsModel | undefined;
   /** Set when a chat model is configured: analysis runs. */
   llm: ChatModel | undefined;
+  /** Set when a chat model is configured: live conversations' agents speak with it (same provider as `llm`). */
+  chat: StreamingChatModel | undefined;
 }
 
 /** Builds the providers a configuration names (every one speaks the OpenAI-compatible HTTP API today). */
@@ -17,5 +21,6 @@ export function createModelProviders(config: AiConfig): ModelProviders {
   return {
     embeddings: config.embeddings ? new OpenAiCompatibleEmbeddingsModel(config.embeddings) : undefined,
     llm: config.llm ? new OpenAiCompatibleChatModel(config.llm) : undefined,
+    chat: config.llm ? new OpenAiCompatibleStreamingChatModel(config.llm) : undefined,
   };
 }

@@ -9,3 +9,11 @@ export class ProviderError extends Error {
     this.name = "ProviderError";
   }
 }
+
+/** A provider call that ran out of time (nothing arrived soon enough, or the whole answer took too long). */
+export class ProviderTimeoutError extends ProviderError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, true, options);
+    this.name = "ProviderTimeoutError";
+  }
+}

@@ -1,0 +1,201 @@
+import { createParser, type ParseError } from "eventsource-parser";
+import type { LlmConfig } from "../../../config/ai-config.js";
+import { ProviderError } from "../../provider-error.js";
+import type {
+  StreamingChatChunk,
+  StreamingChatModel,
+  StreamingChatRequest,
+} from "../streaming-chat-model.js";
+import { ChatChunkReader } from "./chat-chunk-reader.js";
+import { readProviderErrorMessage, toWireMessages, toWireTools } from "./chat-stream-wire.js";
+import { StreamDeadlines } from "./stream-deadlines.js";
+
+/** Most bytes one streamed answer may take (a reply of a few thousand tokens is well under 1 MiB). */
+export const MAX_STREAM_BYTES = 4 * 1024 * 1024;
+
+/** Most bytes of an error answer read, for its message. */
+const MAX_ERROR_BYTES = 64 * 1024;
+
+/** A provider that does not know `stream_options` refuses the request naming it. */
+const STREAM_OPTIONS_REFUSED = /stream_options|include_usage/i;
+
+/** Limits of the streamed answers (the time limits come from the LlmConfig). */
+export interface StreamLimits {
+  /** Most bytes one streamed answer may take; more is a ProviderError. */
+  maxStreamBytes: number;
+}
+
+/**
+ * Streams chat completions from an OpenAI-compatible `/chat/completions` endpoint (`stream:
+ * true`, server-sent events), with tool calls and usage (`stream_options.include_usage`, left out
+ * again for a provider that refuses it). Limits: `firstTokenTimeoutMs` until the first chunk,
+ * `timeoutMs` for the whole answer, `maxStreamBytes` streamed.
+ */
+export class OpenAiCompatibleStreamingChatModel implements StreamingChatModel {
+  private askUsage = true;
+
+  constructor(
+    private readonly config: LlmConfig,
+    private readonly limits: StreamLimits = { maxStreamBytes: MAX_STREAM_BYTES },
+  ) {}
+
+  /** The model asked when a request names none. */
+  get model(): string {
+    return this.config.model;
+  }
+
+  /** Streams one response; see StreamingChatModel. */
+  async *streamChat(request: StreamingChatRequest, signal: AbortSignal): AsyncIterable<StreamingChatChunk> {
+    const model = request.model ?? this.config.model;
+    const deadlines = new StreamDeadlines(signal, this.config.firstTokenTimeoutMs, this.config.timeoutMs);
+    try {
+      let response = await this.post(request, model, deadlines);
+      if (response.status === 400 && this.askUsage) {
+        const message = await readErrorMessage(response, deadlines);
+        if (!STREAM_OPTIONS_REFUSED.test(message)) throw httpError(response.status, message);
+        this.askUsage = false;
+        response = await this.post(request, model, deadlines);
+      }
+      if (!response.ok) throw httpError(response.status, await readErrorMessage(response, deadlines));
+      const type = response.headers.get("content-type") ?? "";
+      if (!type.includes("text/event-stream")) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new ProviderError(
+          `The LLM provider answered "${type || "no content type"}" instead of a stream (text/event-stream).`,
+          false,
+        );
+      }
+      yield* this.readStream(response, model, deadlines);
+    } finally {
+      deadlines.dispose();
+    }
+  }
+
+  private async post(
+    request: StreamingChatRequest,
+    model: string,
+    deadlines: StreamDeadlines,
+  ): Promise<Response> {
+    const body = {
+      model,
+      messages: toWireMessages(request.messages),
+      ...(request.tools && request.tools.length > 0 ? { tools: toWireTools(request.tools) } : {}),
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+      stream: true,
+      ...(this.askUsage ? { stream_options: { include_usage: true } } : {}),
+    };
+    try {
+      return await fetch(`${this.config.baseUrl}/chat/completions`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "text/event-stream",
+          ...(this.config.apiKey ? { authorization: `Bearer ${this.config.apiKey}` } : {}),
+        },
+        body: JSON.stringify(body),
+        signal: deadlines.signal,
+      });
+    } catch (error) {
+      throw deadlines.failure(error, "The LLM provider could not be reached");
+    }
+  }
+
+  private async *readStream(
+    response: Response,
+    model: string,
+    deadlines: StreamDeadlines,
+  ): AsyncGenerator<StreamingChatChunk> {
+    if (!response.body) throw new ProviderError("The LLM provider answered without a body.", true);
+    const chunks = new ChatChunkReader(model);
+    const events: string[] = [];
+    let parseError: ParseError | undefined;
+    const parser = createParser({
+      onEvent: (event) => events.push(event.data),
+      onError: (error) => {
+        parseError = error;
+      },
+      maxBufferSize: this.limits.maxStreamBytes,
+    });
+    const decoder = new TextDecoder();
+    let bytes = 0;
+    let done = false;
+    // Every way out of here (an error, the consumer stopping, the end) passes the `finally` that cancels the body.
+    const reader = response.body.getReader();
+    try {
+      while (!done) {
+        const read = await reader.read().catch((error: unknown) => {
+          throw deadlines.failure(error, "The LLM's stream broke off");
+        });
+        if (read.done) {
+          parser.feed(decoder.decode());
+          parser.reset({ consume: true });
+        } else {
+          // Counted in bytes as they arrive (after any content decoding), not in decoded characters.
+          bytes += read.value.byteLength;
+          if (bytes > this.limits.maxStreamBytes) {
+            throw new ProviderError(`The LLM's stream went over ${this.limits.maxStreamBytes} bytes.`, false);
+          }
+          parser.feed(decoder.decode(read.value, { stream: true }));
+        }
+        if (parseError?.type === "max-buffer-size-exceeded") {
+          throw new ProviderError(
+            `The LLM's stream sent an event over ${this.limits.maxStreamBytes} bytes.`,
+            false,
+          );
+        }
+        for (const data of events.splice(0)) {
+          // Events read in one piece are not yielded once the caller aborted or a limit passed.
+          if (deadlines.signal.aborted)
+            throw deadlines.failure(deadlines.signal.reason, "The LLM's stream was closed");
+          deadlines.firstChunkArrived();
+          if (data.trim() === "[DONE]") {
+            done = true;
+            break;
+          }
+          yield* chunks.read(data);
+        }
+        if (read.done && !done) {
+          if (!chunks.finished)
+            throw new ProviderError("The LLM's stream ended before the answer did.", true);
+          done = true;
+        }
+      }
+      yield* chunks.finish();
+    } finally {
+      // Closes the HTTP stream when the consumer stops early or the answer is complete.
+      deadlines.dispose();
+      await reader.cancel().catch(() => undefined);
+    }
+  }
+}
+
+function httpError(status: number, message: string): ProviderError {
+  const transient = status === 408 || status === 429 || status >= 500;
+  return new ProviderError(
+    `The LLM provider answered HTTP ${status}: ${message || "(no message)"}`,
+    transient,
+  );
+}
+
+/** The provider's error message, from at most MAX_ERROR_BYTES of the answer. */
+async function readErrorMessage(response: Response, deadlines: StreamDeadlines): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_ERROR_BYTES) {
+      const read = await reader.read();
+      if (read.done) break;
+      parts.push(read.value);
+      size += read.value.byteLength;
+    }
+  } catch (error) {
+    throw deadlines.failure(error, "The LLM provider's error answer could not be read");
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  const text = new TextDecoder().decode(Buffer.concat(parts).subarray(0, MAX_ERROR_BYTES));
+  return readProviderErrorMessage(text);
+}
