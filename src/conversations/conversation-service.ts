@@ -32,6 +32,24 @@ export interface PutConversationOptions {
   conversationId?: string;
   /** Where issues are located (default `["body"]`, as the ingest PUT reports them). */
   loc?: IssueLocation;
+  /** See `WriteOptions.deferSearchText`. */
+  deferSearchText?: boolean;
+}
+
+/** How a write indexes what it writes. */
+export interface WriteOptions {
+  /**
+   * The document is not indexed for text search by this write (its text is removed from the
+   * index until a write without this option): a live session's writes, which follow each other
+   * every few seconds and would otherwise re-index the whole transcript each time. The session's
+   * last write indexes it.
+   */
+  deferSearchText?: boolean;
+}
+
+/** A record as a write with `options` stores it. */
+function indexedAs(record: ConversationRecord, options: WriteOptions): ConversationRecord {
+  return options.deferSearchText ? { ...record, searchText: "" } : record;
 }
 
 /**
@@ -51,7 +69,7 @@ export class ConversationService {
   async putConversation(body: unknown, options: PutConversationOptions = {}): Promise<PutConversationResult> {
     const checked = checkIncomingDocument(body, options.conversationId, options.loc);
     if (!checked.ok) throw new InvalidInputError(checked.issues);
-    const { record } = checked;
+    const record = indexedAs(checked.record, options);
     // A replace keeps the row's audio: the store says whether there is any, so nothing is read back.
     const { outcome, audio } = await this.store.putConversation(record);
     return { outcome, index: record.index, json: record.json, hasAudio: audio !== null };
@@ -75,11 +93,12 @@ export class ConversationService {
   async changeConversation(
     conversationId: string,
     change: (doc: ConversationDoc) => ConversationDoc,
+    options: WriteOptions = {},
   ): Promise<ConversationRecord> {
     const record = await this.store.updateConversation(conversationId, (json) => {
       const checked = checkIncomingDocument(change(JSON.parse(json) as ConversationDoc), conversationId);
       if (!checked.ok) throw new InvalidInputError(checked.issues);
-      return checked.record;
+      return indexedAs(checked.record, options);
     });
     if (!record) throw new NotFoundError("conversation", conversationId);
     return record;

@@ -1,3 +1,5 @@
+import { MAX_FRAME_TEXT_LENGTH } from "./session-bounds.js";
+
 /**
  * What a client sends on the agent WebSocket (`/v1/convai/conversation`), as typed events, and
  * the one parser that turns a text frame into one of them. Wire fields stay snake_case.
@@ -45,6 +47,14 @@ const isDynamicValue = (value: unknown): value is DynamicVariableValue =>
   typeof value === "boolean" ||
   (typeof value === "number" && Number.isFinite(value));
 
+/** Why a frame's text is refused: not a string, or longer than `MAX_FRAME_TEXT_LENGTH`; undefined when it is fine. */
+function checkText(type: string, text: unknown): string | undefined {
+  if (!isString(text)) return `${type} needs a text string`;
+  if (text.length > MAX_FRAME_TEXT_LENGTH)
+    return `${type} text is longer than the limit of ${MAX_FRAME_TEXT_LENGTH} characters`;
+  return undefined;
+}
+
 /** Checks one frame's fields by type; returns the reason a frame is refused, or undefined. */
 function checkFields(frame: Json): string | undefined {
   switch (frame.type) {
@@ -65,7 +75,7 @@ function checkFields(frame: Json): string | undefined {
     }
     case "user_message":
     case "contextual_update":
-      return isString(frame.text) ? undefined : `${frame.type} needs a text string`;
+      return checkText(frame.type, frame.text);
     case "user_activity":
     case "enclave_setup_config":
       return undefined;
@@ -83,8 +93,13 @@ function checkFields(frame: Json): string | undefined {
       return isString(frame.tool_call_id) && typeof frame.is_approved === "boolean"
         ? undefined
         : "mcp_tool_approval_result needs tool_call_id and is_approved";
-    case "multimodal_message":
-      return undefined;
+    case "multimodal_message": {
+      // Its text, when present, is a user message: { type: "user_message", text }.
+      if (frame.text === undefined || frame.text === null) return undefined;
+      if (!isObject(frame.text) || frame.text.type !== "user_message")
+        return 'multimodal_message text must be {"type": "user_message", "text": ...}';
+      return checkText("multimodal_message", frame.text.text);
+    }
     default:
       return `unknown message type ${JSON.stringify(String(frame.type)).slice(0, 40)}`;
   }

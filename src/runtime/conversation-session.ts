@@ -1,16 +1,20 @@
-import type { AgentConfig } from "../agents/agent-service.js";
-import { type Brain, type BrainContext, type BrainOutput, type BrainTurn, END_CALL_TOOL } from "./brain.js";
+import { AgentTurn, type TurnHost, type TurnOutcome } from "./agent-turn.js";
+import { type BrainContext, BrainError, type BrainTurn, END_CALL_TOOL } from "./brain.js";
+import { brainContext } from "./brain-context.js";
 import type { ClientEvent, InitiationClientData } from "./client-frames.js";
-import type { Clock } from "./clock.js";
-import { ConversationRecorder, type ConversationWriter } from "./conversation-recorder.js";
+import { ConversationRecorder } from "./conversation-recorder.js";
+import { withoutSecretVariables } from "./dynamic-variables.js";
 import { PingKeeper } from "./ping-keeper.js";
 import {
   CloseCode,
-  fitCloseReason,
+  errorFrame,
   initiationMetadataFrame,
   type ServerFrame,
   systemToolResponseFrame,
 } from "./server-frames.js";
+import { keepContextualUpdate } from "./session-bounds.js";
+import type { SessionDeps } from "./session-deps.js";
+import { type EndOptions, SessionEnding } from "./session-ending.js";
 import {
   DEFAULT_SESSION_TIMINGS,
   newConversationId,
@@ -18,52 +22,33 @@ import {
   type SessionSetup,
   type SessionTimings,
 } from "./session-setup.js";
+import { SessionLimits, SessionTimers } from "./session-timers.js";
+import { ToolRunner } from "./tool-runner.js";
+import { callWebhookTool } from "./webhook-tool.js";
 
 /**
  * Where a session is: waiting for the client's init frame, starting (recording it, sending the
- * metadata and first message), listening for the user, responding, or ended.
+ * metadata and first message), listening for the user, responding (an agent turn runs), or ended.
  */
 export type SessionState = "awaiting_initiation" | "starting" | "listening" | "responding" | "ended";
 
-/** How a session talks to its socket: the route implements it over the WebSocket. */
-export interface SessionTransport {
-  send(frame: ServerFrame): void;
-  close(code: number, reason: string): void;
-}
+export type { SessionDeps, SessionLifecycle, SessionTransport } from "./session-deps.js";
 
-/** What a session is built from. */
-export interface SessionDeps {
-  agent: AgentConfig;
-  brain: Brain;
-  writer: ConversationWriter;
-  transport: SessionTransport;
-  clock: Clock;
-  timings?: SessionTimings;
-  /** The conversation's id when it is fixed beforehand (a single-use signed URL); else a new one. */
-  conversationId?: string;
-  /** Called with an error the session could not report to the client (a failed write). */
-  onError?: (error: unknown) => void;
-  /** Told when the session's conversation is first recorded and when its last state is written. */
-  lifecycle?: SessionLifecycle;
-  /**
-   * Post-call work (analysis) for a session that ended well. When given, the session records the
-   * conversation `processing` and then calls it; it must leave the conversation `done`.
-   */
-  postCall?: (conversationId: string) => Promise<void>;
-}
-
-/** What happens around a session outside it: its node's register of live sessions (crash recovery). */
-export interface SessionLifecycle {
-  /** The conversation has been recorded for the first time: from here a crash must be recovered. */
-  started(conversationId: string): Promise<void>;
-  /** The session's last state is written (post-call work included): nothing is left to recover. */
-  ended(conversationId: string): Promise<void>;
-}
+/** The termination reason of a session the server ended because it was stopping. */
+export const SERVER_STOPPED_REASON = "The server stopped during the conversation";
 
 /**
  * One live conversation over the agent WebSocket, text only. The socket hands it typed events
- * (`handle`) and tells it when the socket closed (`transportClosed`); events are processed one at
- * a time, in order, and `process` is the one place that decides what the server sends next.
+ * (`handle`) and tells it when the socket closed (`transportClosed`). Events are processed one at
+ * a time, in order, by `process`, the one place that decides what happens next; an agent turn
+ * (`AgentTurn`) runs beside that queue, so a client's tool result reaches the turn waiting for it
+ * and a new user message interrupts it. What the turn ends with is handled in the queue again.
+ *
+ * User activity, for `silence_end_call_timeout`: a user message (or multimodal message) and
+ * `user_activity`; contextual updates, feedback and pongs come from the app, not the user, and do
+ * not count. The silence clock restarts when an agent turn ends, and never ends a call while the
+ * agent is answering. `turn_timeout` is a voice setting (how long the agent waits for a speaker to
+ * go on) and is not applied in text mode.
  */
 export class ConversationSession {
   state: SessionState = "awaiting_initiation";
@@ -71,46 +56,58 @@ export class ConversationSession {
   private readonly timings: SessionTimings;
   private readonly startMs: number;
   private queue: Promise<void> = Promise.resolve();
-  private recorder: ConversationRecorder | undefined;
   private eventId = 0;
   private readonly pings: PingKeeper;
-  private cancelTimer: (() => void) | undefined;
+  private readonly timers: SessionTimers;
+  private readonly limits: SessionLimits;
+  private readonly tools: ToolRunner;
+  private readonly ending: SessionEnding;
   private readonly transcript: BrainTurn[] = [];
   private readonly contextualUpdates: string[] = [];
-  /** The transcript index of each agent turn, by its event id (for feedback). */
-  private readonly agentTurns = new Map<number, number>();
-  private lastAgentEventId: number | undefined;
-  private setup: SessionSetup = {
-    firstMessage: "",
-    prompt: "",
-    variables: {},
-    textOnly: true,
-    language: "en",
-    tools: [],
-    maxDurationSecs: 600,
-    silenceEndCallTimeoutSecs: undefined,
-    turnTimeoutSecs: 7,
-  };
-  private readonly abort = new AbortController();
+  private turn: AgentTurn | undefined;
+  /** The running turn and the handling of its outcome. */
+  private turnDone: Promise<void> = Promise.resolve();
+  private setup: SessionSetup | undefined;
 
   constructor(private readonly deps: SessionDeps) {
     this.conversationId = deps.conversationId ?? newConversationId();
     this.timings = deps.timings ?? DEFAULT_SESSION_TIMINGS;
+    this.timers = new SessionTimers(deps.clock);
+    this.limits = new SessionLimits(this.timers, {
+      enqueue: (step) => void this.enqueue(step),
+      endNormally: (reason, terminationReason, frame) =>
+        this.end(CloseCode.normal, reason, { terminationReason, ...(frame ? { frame } : {}) }),
+      ended: () => this.state === "ended",
+      answering: () => this.turn !== undefined,
+    });
     this.pings = new PingKeeper(deps.clock, this.timings.pingIntervalMs, (pingMs) => {
       const eventId = this.nextEventId();
       this.send({ type: "ping", ping_event: { event_id: eventId, ping_ms: pingMs } });
       return eventId;
     });
+    this.tools = new ToolRunner({
+      tools: () => this.setup?.tools ?? [],
+      send: (frame) => this.send(frame),
+      clock: deps.clock,
+      runWebhookTool: deps.runWebhookTool ?? callWebhookTool,
+      variables: () => this.setup?.variables ?? {},
+    });
+    this.ending = new SessionEnding(this.conversationId, deps, () => {
+      this.state = "ended";
+      this.timers.clearAll();
+      this.pings.stop();
+      this.turn?.abandon();
+      this.turn = undefined;
+    });
     this.startMs = deps.clock.now();
-    this.cancelTimer = deps.clock.setTimer(this.timings.initiationTimeoutMs, () =>
-      this.enqueue(() =>
-        this.state === "awaiting_initiation"
-          ? this.end(
-              CloseCode.policy,
-              "No conversation_initiation_client_data received: send it right after connecting",
-            )
-          : Promise.resolve(),
-      ),
+    this.timers.set("initiation", this.timings.initiationTimeoutMs, () =>
+      this.enqueue(async () => {
+        if (this.state === "awaiting_initiation")
+          await this.end(
+            CloseCode.policy,
+            "No conversation_initiation_client_data received: send it right after connecting",
+          );
+      }),
     );
   }
 
@@ -124,24 +121,44 @@ export class ConversationSession {
     return this.enqueue(() => this.end(CloseCode.policy, reason));
   }
 
+  /** The server is stopping: the session ends now (close 1001), recorded `failed` with why. */
+  shutdown(): Promise<void> {
+    this.turn?.abandon();
+    return this.enqueue(() =>
+      this.end(CloseCode.goingAway, "Server shutting down: start the conversation again", {
+        terminationReason: SERVER_STOPPED_REASON,
+      }),
+    );
+  }
+
   /** The socket closed (by the client, or after the server closed it); records the end. */
   transportClosed(code: number, reason: string): Promise<void> {
-    this.abort.abort();
+    this.turn?.abandon();
     return this.enqueue(async () => {
       if (this.state === "ended") return;
       const why = reason ? `Client disconnected: ${code} ${reason}` : `Client disconnected: ${code}`;
-      await this.finish(code === 1000 || code === 1005 ? "done" : "failed", why);
+      await this.ending.finish(code === 1000 || code === 1005 ? "done" : "failed", why);
     });
   }
 
-  /** Resolves when everything queued so far has been processed and written. */
+  /**
+   * Resolves when everything started so far is over: queued events, the agent turn (a turn waiting
+   * for a client's tool result waits with it), writes, post-call work.
+   */
   async settled(): Promise<void> {
-    await this.queue;
-    await this.recorder?.settled();
+    for (;;) {
+      const { queue, turnDone } = this;
+      const finished = this.ending.settled();
+      await queue;
+      await turnDone;
+      await finished;
+      await this.ending.recorder?.settled();
+      if (queue === this.queue && turnDone === this.turnDone && finished === this.ending.settled()) return;
+    }
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(step).catch((error: unknown) => this.crash(error));
+    const run = this.queue.then(step).catch((error: unknown) => this.ending.crash(error));
     this.queue = run;
     return run;
   }
@@ -163,10 +180,15 @@ export class ConversationSession {
       case "multimodal_message":
         return event.text?.text ? this.userTurn(event.text.text) : undefined;
       case "contextual_update":
-        this.contextualUpdates.push(event.text);
+        keepContextualUpdate(this.contextualUpdates, event.text);
+        return;
+      case "user_activity":
+        this.armSilence();
         return;
       case "feedback":
         return this.feedback(event.score, event.event_id);
+      case "client_tool_result":
+        return this.clientToolResult(event.tool_call_id, event.result, event.is_error);
       case "pong": {
         this.pings.pong(event.event_id);
         return;
@@ -176,9 +198,7 @@ export class ConversationSession {
           CloseCode.policy,
           "Voice is not supported yet: start the session with textOnly: true",
         );
-      // Nothing to do yet: no inactivity timer, no client tools, no MCP servers.
-      case "user_activity":
-      case "client_tool_result":
+      // Nothing to do: no MCP servers, no orchestrator.
       case "mcp_tool_approval_result":
       case "enclave_setup_config":
         return;
@@ -186,7 +206,7 @@ export class ConversationSession {
   }
 
   private async start(init: InitiationClientData): Promise<void> {
-    this.stopTimers();
+    this.timers.clear("initiation");
     this.state = "starting";
     const { agent } = this.deps;
     const prepared = prepareSession(agent, init, {
@@ -196,141 +216,135 @@ export class ConversationSession {
     if (!prepared.ok) return this.end(CloseCode.policy, prepared.reason);
     const { setup } = prepared;
     this.setup = setup;
-    this.recorder = new ConversationRecorder(
+    const recorder = new ConversationRecorder(
       this.deps.writer,
       {
         conversationId: this.conversationId,
         agentId: agent.agentId,
         startMs: this.startMs,
         textOnly: setup.textOnly,
+        mainLanguage: setup.language,
         clientData: init,
-        dynamicVariables: this.setup.variables,
+        // Secret variables are for tool headers only: never recorded.
+        dynamicVariables: withoutSecretVariables(setup.variables),
       },
       () => this.deps.clock.now(),
+      {
+        onStopped: (reason) => this.deps.onNotice?.(reason),
+        onError: (error) => this.deps.onError?.(error),
+        setTimer: (ms, run) => this.deps.clock.setTimer(ms, run),
+      },
     );
-    await this.recorder.save();
+    this.ending.recorder = recorder;
+    // Registered first: a crash after the first write is then always recovered.
+    await this.ending.started();
+    await recorder.save();
+    if (this.state !== "starting") return;
     this.send(initiationMetadataFrame(this.conversationId));
+    this.ending.metadataSent = true;
     this.pings.start();
+    this.limits.startMaxDuration(setup.maxDurationSecs, this.deps.clock.now() - this.startMs);
     this.state = "listening";
+    this.armSilence();
     const opening = this.deps.brain.openingMessage(this.context());
     if (!opening) return;
     await new Promise<void>((resolve) => this.deps.clock.setTimer(this.timings.greetingDelayMs, resolve));
-    await this.agentTurn([{ type: "text", text: opening }]);
+    if (this.state !== "listening") return;
+    // The first message calls no tools and is over at once: it is said before any event is processed.
+    const turn = this.newTurn();
+    await this.turnEnded(turn, await turn.run(opening));
   }
 
   private async userTurn(text: string): Promise<void> {
     const recorder = this.requireRecorder();
+    const tooLong = recorder.transcriptTooLong();
+    if (tooLong) return this.end(CloseCode.policy, tooLong);
+    this.armSilence();
+    this.turn?.interrupt();
     this.transcript.push({ role: "user", message: text });
     recorder.appendTurn("user", text);
-    await recorder.save();
+    // Written with the agent's reply (at the latest SAVE_SOON_MS from now): the model is asked at once.
+    recorder.saveSoon();
+    // The agent already decided to end the call: the message is recorded, not answered.
+    if (this.state === "ended" || this.turn?.endingCall) return;
+    const turn = this.newTurn();
+    this.turnDone = turn.run().then((outcome) => this.enqueue(() => this.turnEnded(turn, outcome)));
+  }
+
+  private newTurn(): AgentTurn {
+    const host: TurnHost = {
+      brain: this.deps.brain,
+      context: () => this.context(),
+      transcript: this.transcript,
+      recorder: this.requireRecorder(),
+      tools: this.tools,
+      send: (frame) => this.send(frame),
+      nextEventId: () => this.nextEventId(),
+    };
+    this.turn = new AgentTurn(host);
     this.state = "responding";
-    await this.agentTurn(this.deps.brain.respond(this.context(), this.abort.signal));
-    if (this.state === "responding") this.state = "listening";
+    return this.turn;
   }
 
-  /** Streams one agent turn (start, deltas, stop, then agent_response) and runs its tool calls. */
-  private async agentTurn(outputs: AsyncIterable<BrainOutput> | Iterable<BrainOutput>): Promise<void> {
-    const eventId = this.nextEventId();
-    let text = "";
-    let started = false;
-    let endCall = false;
-    for await (const output of outputs) {
-      if (this.state === "ended") return;
-      if (output.type === "tool_call") {
-        if (output.toolName === END_CALL_TOOL) endCall = true;
-        continue;
-      }
-      if (output.type !== "text") continue;
-      if (!started) this.sendPart("", "start", eventId);
-      started = true;
-      text += output.text;
-      this.sendPart(output.text, "delta", eventId);
+  /** Acts on how an agent turn ended (in the queue, like every event). */
+  private async turnEnded(turn: AgentTurn, outcome: TurnOutcome): Promise<void> {
+    if (this.state === "ended") return;
+    if (this.turn === turn) {
+      this.turn = undefined;
+      this.state = "listening";
+      this.armSilence();
     }
-    if (started) {
-      this.sendPart("", "stop", eventId);
-      const recorder = this.requireRecorder();
-      this.transcript.push({ role: "agent", message: text });
-      this.agentTurns.set(eventId, recorder.appendTurn("agent", text));
-      this.lastAgentEventId = eventId;
-      await recorder.save();
-      this.send({
-        type: "agent_response",
-        agent_response_event: { agent_response: text, event_id: eventId },
-      });
+    // A turn that ended the call or failed ends the session even when a newer turn runs.
+    switch (outcome.kind) {
+      case "done":
+      case "cancelled":
+        return;
+      case "end_call":
+        // Recorded first: the official client hangs up as soon as it sees the end_call result.
+        return this.end(CloseCode.normal, "Agent ended the call", {
+          terminationReason: "end_call tool was called.",
+          frame: systemToolResponseFrame(END_CALL_TOOL, outcome.eventId, outcome.call.toolCallId),
+        });
+      case "failed":
+        if (!(outcome.error instanceof BrainError)) throw outcome.error;
+        return this.end(CloseCode.operational, `The model failed: ${outcome.error.message}`, {
+          frame: errorFrame(CloseCode.operational, outcome.error.errorType, outcome.error.message),
+        });
     }
-    if (endCall) await this.endCall();
   }
 
-  /** Records the end first: the official client hangs up as soon as it sees the end_call result. */
-  private async endCall(): Promise<void> {
-    const eventId = this.nextEventId();
-    if (this.recorder) {
-      this.recorder.finish("done", "end_call tool was called.");
-      await this.recorder.save();
-    }
-    this.send(systemToolResponseFrame(END_CALL_TOOL, eventId));
-    this.state = "ended";
-    this.stopTimers();
-    this.deps.transport.close(CloseCode.normal, "Agent ended the call");
+  private armSilence(): void {
+    this.limits.armSilence(this.setup?.silenceEndCallTimeoutSecs);
+  }
+
+  /**
+   * A client's tool result: handed to the call waiting for it. One nobody waits for any more (the
+   * official client's automatic answer to a tool that expects none, an answer after the timeout or
+   * an interruption) is dropped: its call already has a recorded result, and a second result with
+   * the same request_id would only confuse readers.
+   */
+  private async clientToolResult(toolCallId: string, result: unknown, isError: unknown): Promise<void> {
+    const text = typeof result === "string" ? result : JSON.stringify(result ?? "");
+    this.tools.clientResult(toolCallId, text, isError === true);
   }
 
   private async feedback(score: "like" | "dislike" | null, eventId: number | undefined): Promise<void> {
-    const index = this.agentTurns.get(eventId ?? this.lastAgentEventId ?? -1);
-    if (index === undefined || !this.recorder) return;
-    this.recorder.setTurnFeedback(index, score);
-    await this.recorder.save();
+    const recorder = this.ending.recorder;
+    if (recorder?.setFeedback(eventId, score)) await recorder.save();
   }
 
-  /** Ends the session: records why, then closes the socket with the code and reason. */
-  private async end(code: CloseCode, reason: string, terminationReason = reason): Promise<void> {
-    if (this.state === "ended") return;
-    const failed = code !== CloseCode.normal;
-    await this.finish(failed ? "failed" : "done", terminationReason);
-    this.deps.transport.close(code, fitCloseReason(reason));
-  }
-
-  private async finish(status: "done" | "failed", terminationReason: string): Promise<void> {
-    this.state = "ended";
-    this.stopTimers();
-    this.abort.abort();
-    if (!this.recorder) return;
-    this.recorder.finish(status, terminationReason);
-    await this.recorder.save();
-  }
-
-  private async crash(error: unknown): Promise<void> {
-    this.deps.onError?.(error);
-    if (this.state === "ended") return;
-    this.state = "ended";
-    this.stopTimers();
-    this.deps.transport.close(CloseCode.internal, "Internal error: the conversation could not continue");
-  }
-
-  private stopTimers(): void {
-    this.cancelTimer?.();
-    this.pings.stop();
+  private end(code: CloseCode, reason: string, options?: EndOptions): Promise<void> {
+    return this.ending.end(code, reason, options);
   }
 
   private context(): BrainContext {
-    return {
-      conversationId: this.conversationId,
-      agentId: this.deps.agent.agentId,
-      firstMessage: this.setup.firstMessage,
-      prompt: this.setup.prompt,
-      tools: [],
-      dynamicVariables: this.setup.variables,
-      transcript: this.transcript,
-      contextualUpdates: this.contextualUpdates,
-    };
+    const ids = { conversationId: this.conversationId, agentId: this.deps.agent.agentId };
+    return brainContext(ids, this.setup, this.transcript, this.contextualUpdates);
   }
 
   private requireRecorder(): ConversationRecorder {
-    if (!this.recorder) throw new Error("The session has not started");
-    return this.recorder;
-  }
-
-  private sendPart(text: string, type: "start" | "delta" | "stop", eventId: number): void {
-    this.send({ type: "agent_chat_response_part", text_response_part: { text, type, event_id: eventId } });
+    if (!this.ending.recorder) throw new Error("The session has not started");
+    return this.ending.recorder;
   }
 
   private nextEventId(): number {

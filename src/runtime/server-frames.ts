@@ -97,6 +97,8 @@ export type ServerFrame =
 /** Close codes the server uses: normal end, operational failure, bad input or auth, internal crash. */
 export const CloseCode = {
   normal: 1000,
+  /** The server is stopping (upstream never sends it; the official clients report it as an error). */
+  goingAway: 1001,
   operational: 1002,
   policy: 1008,
   internal: 1011,
@@ -129,17 +131,113 @@ export function initiationMetadataFrame(
   };
 }
 
-/** The result of the system tool `tool_name` (e.g. `end_call`), called by the agent under `eventId`. */
-export function systemToolResponseFrame(toolName: string, eventId: number): ServerFrame {
+/** The result of the system tool `tool_name` (e.g. `end_call`) called as `toolCallId` in the agent turn `eventId`. */
+export function systemToolResponseFrame(
+  toolName: string,
+  eventId: number,
+  toolCallId = `toolu_${eventId}`,
+): ServerFrame {
   return {
     type: "agent_tool_response",
     agent_tool_response: {
       tool_name: toolName,
-      tool_call_id: `toolu_${eventId}`,
+      tool_call_id: toolCallId,
       tool_type: "system",
       event_id: eventId,
       is_error: false,
       is_called: true,
     },
   };
+}
+
+/** One piece of a streamed agent turn: its start, a piece of text, or its stop. */
+export function responsePartFrame(
+  text: string,
+  type: "start" | "delta" | "stop",
+  eventId: number,
+): ServerFrame {
+  return { type: "agent_chat_response_part", text_response_part: { text, type, event_id: eventId } };
+}
+
+/** The whole text of an agent turn, after its streamed parts. */
+export function agentResponseFrame(text: string, eventId: number): ServerFrame {
+  return { type: "agent_response", agent_response_event: { agent_response: text, event_id: eventId } };
+}
+
+/** The agent turn `eventId` was interrupted: nothing more is sent for it. */
+export function interruptionFrame(eventId: number): ServerFrame {
+  return { type: "interruption", interruption_event: { event_id: eventId } };
+}
+
+/** What an interrupted agent turn was meant to say, and what of it the client actually received. */
+export function agentResponseCorrectionFrame(
+  original: string,
+  corrected: string,
+  eventId: number,
+): ServerFrame {
+  return {
+    type: "agent_response_correction",
+    agent_response_correction_event: {
+      original_agent_response: original,
+      corrected_agent_response: corrected,
+      event_id: eventId,
+    },
+  };
+}
+
+/** Asks the client to run one of its tools (`clientTools[tool_name]`) and, maybe, answer with its result. */
+export function clientToolCallFrame(
+  toolName: string,
+  toolCallId: string,
+  parameters: Record<string, unknown>,
+  eventId: number,
+): ServerFrame {
+  return {
+    type: "client_tool_call",
+    client_tool_call: { tool_name: toolName, tool_call_id: toolCallId, parameters, event_id: eventId },
+  };
+}
+
+/** Tells the client the server started a tool call of type `toolType` (e.g. a webhook). */
+export function agentToolRequestFrame(
+  toolName: string,
+  toolCallId: string,
+  toolType: string,
+  eventId: number,
+): ServerFrame {
+  return {
+    type: "agent_tool_request",
+    agent_tool_request: {
+      tool_name: toolName,
+      tool_call_id: toolCallId,
+      tool_type: toolType,
+      event_id: eventId,
+    },
+  };
+}
+
+/** Tells the client how a server-side tool call ended. */
+export function agentToolResponseFrame(
+  toolName: string,
+  toolCallId: string,
+  toolType: string,
+  eventId: number,
+  isError: boolean,
+): ServerFrame {
+  return {
+    type: "agent_tool_response",
+    agent_tool_response: {
+      tool_name: toolName,
+      tool_call_id: toolCallId,
+      tool_type: toolType,
+      event_id: eventId,
+      is_error: isError,
+      is_called: true,
+    },
+  };
+}
+
+/** An error the session reports before it closes with `code` (`error_type` is upstream's name for it). */
+export function errorFrame(code: 1000 | 1002 | 1008 | 1011, errorType: string, message: string): ServerFrame {
+  return { type: "error", error_event: { code, error_type: errorType, message } };
 }

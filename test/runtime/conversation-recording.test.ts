@@ -89,12 +89,21 @@ describe.each(BACKENDS)("live conversations recorded as they happen on %s", (bac
 
     session.conversation.sendUserMessage("goodbye");
     await session.waitFor("disconnect");
-    const ended = await server.client.conversationalAi.conversations.get(id);
+    const ended = await readUntil(id, (c) => c.status === "done");
     expect(ended.status).toBe("done");
     expect(ended.metadata.terminationReason).toBe("end_call tool was called.");
+    // As upstream records it: the last words, then the end_call call, then its result, each an entry.
     expect(turns(ended)).toEqual([
       ["user", "goodbye"],
       ["agent", "Goodbye!"],
+      ["agent", undefined],
+      ["agent", undefined],
+    ]);
+    expect(ended.transcript[2]?.toolCalls?.map((call) => [call.toolName, call.type])).toEqual([
+      ["end_call", "system"],
+    ]);
+    expect(ended.transcript[3]?.toolResults?.map((result) => [result.toolName, result.isError])).toEqual([
+      ["end_call", false],
     ]);
     expect(ended.metadata.callDurationSecs).toBeGreaterThanOrEqual(0);
   });
@@ -120,5 +129,36 @@ describe.each(BACKENDS)("live conversations recorded as they happen on %s", (bac
     const rated = await readUntil(id, (c) => c.transcript[0]?.feedback !== undefined);
     expect(rated.transcript[0]?.feedback?.score).toBe("like");
     expect(rated.metadata.feedback?.likes).toBe(1);
+  });
+  it("keeps feedback posted over HTTP during the call when the session writes again", async () => {
+    const agentId = await createAgent("Hello");
+    const session = await start(agentId);
+    await session.waitFor("message", (m) => m.role === "agent");
+    const id = session.conversation.getId();
+    await server.client.conversationalAi.conversations.feedback.create(id, { feedback: "like" });
+    session.conversation.sendUserMessage("still there?");
+    await session.waitFor("message", (m) => m.role === "agent" && m.message.startsWith("You said"));
+    const later = await readUntil(id, (c) => c.transcript.length === 3);
+    expect(turns(later)).toEqual([
+      ["agent", "Hello"],
+      ["user", "still there?"],
+      ["agent", "You said: still there?"],
+    ]);
+    expect(later.metadata.feedback?.overallScore).toBe("like");
+  });
+
+  it("does not bring back a conversation deleted during the call", async () => {
+    const agentId = await createAgent("Hello");
+    const session = await start(agentId);
+    await session.waitFor("message", (m) => m.role === "agent");
+    const id = session.conversation.getId();
+    await server.client.conversationalAi.conversations.delete(id);
+    session.conversation.sendUserMessage("anyone?");
+    await session.waitFor("message", (m) => m.role === "agent" && m.message.startsWith("You said"));
+    await session.conversation.endSession();
+    await session.waitFor("disconnect");
+    await expect(server.client.conversationalAi.conversations.get(id)).rejects.toMatchObject({
+      statusCode: 404,
+    });
   });
 });

@@ -49,6 +49,10 @@ function startSession(agent: Partial<AgentConfig["conversationConfig"]> = {}) {
       written.push(body as Record<string, unknown>);
       return {} as Awaited<ReturnType<ConversationWriter["putConversation"]>>;
     },
+    changeConversation: async (_id, change) => {
+      written.push(change(structuredClone(written.at(-1) ?? {})));
+      return {} as Awaited<ReturnType<ConversationWriter["changeConversation"]>>;
+    },
   };
   const session = new ConversationSession({
     agent: { agentId: "agent_unit", name: "Unit", conversationConfig: { agent }, platformSettings: null },
@@ -107,6 +111,7 @@ describe("the conversation session state machine", () => {
     const { session, frames, written } = startSession();
     await session.handle(INIT);
     await session.handle({ type: "user_message", text: "hello there" });
+    await session.settled();
     const reply = frames.slice(1);
     expect(
       reply.map((f) => (f.type === "agent_chat_response_part" ? f.text_response_part.type : f.type)),
