@@ -11,6 +11,9 @@ import { ConfigError } from "./config/config-error.js";
 import { ensureWritableDir } from "./config/ensure-writable-dir.js";
 import { ConversationService } from "./conversations/conversation-service.js";
 import { createModelProviders, type ModelProviders } from "./providers/model-providers.js";
+import { LiveSessionRegister } from "./runtime/live-session-register.js";
+import { LlmBrain } from "./runtime/llm-brain.js";
+import { recoverLiveSessions } from "./runtime/session-recovery.js";
 import { EmbeddingIndexer } from "./search/embedding-indexer.js";
 import { DatabaseOpenError, openDatabase } from "./store/open-database.js";
 import type { Workload } from "./store/sqlite/sqlite-database.js";
@@ -153,6 +156,15 @@ export async function startServer(
       const created = await services.keys.create("first-start");
       firstStartKey = { secret: created.secret };
     }
+    // Before the node serves anything: the sessions it left registered when it last stopped (a
+    // crash, SIGKILL) are none of them live now. Other nodes' sessions are theirs to recover.
+    const { nodeId } = config.live;
+    await recoverLiveSessions({
+      nodeId,
+      liveSessions: services.db.liveSessions,
+      conversations: services.conversations,
+      logger,
+    });
     const app = await buildApp({
       ...services,
       limits: config.limits,
@@ -162,6 +174,15 @@ export async function startServer(
       tempDir: path.join(config.dataDir, "tmp"),
       requestTimeoutMs: config.requestTimeoutSecs * 1000,
       publicUrl: config.publicUrl,
+      // With a model configured, agents answer with it; without, the development agent does.
+      brain: services.ai.chat
+        ? new LlmBrain(services.ai.chat, { modelMap: config.ai.llm?.modelMap })
+        : undefined,
+      live: {
+        maxSessions: config.live.maxSessions,
+        messagesPerMinute: config.live.messagesPerMinute,
+        lifecycle: new LiveSessionRegister(nodeId, services.db.liveSessions),
+      },
     });
     const address = await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as { port: number }).port;

@@ -10,6 +10,7 @@ import type { AnalysisSettingsStore } from "./analysis-settings-store.js";
 import type { AudioInfo } from "./audio-info.js";
 import type { ConversationSignatureStore } from "./conversation-signature-store.js";
 import type { ConversationFileStore } from "./file-store.js";
+import type { LiveSessionStore } from "./live-session-store.js";
 import type { MessageSearchStore } from "./message-search-store.js";
 import type { SipMessageStore } from "./sip-message-store.js";
 import type { SyncStateStore } from "./sync-state-store.js";
@@ -143,6 +144,8 @@ export interface Database {
   readonly agents: AgentStore;
   /** Signed conversation URLs: the signing key every node shares, spent single-use signatures. */
   readonly conversationSignatures: ConversationSignatureStore;
+  /** Live sessions: which node serves which conversation (what a restarted node recovers). */
+  readonly liveSessions: LiveSessionStore;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import { postgresAgentsMigration } from "./migration-agents.js";
 import { postgresConversationResourceMigration } from "./migration-conversation-resource.js";
 import { postgresConversationSignaturesMigration } from "./migration-conversation-signatures.js";
 import { postgresIngestMigration } from "./migration-ingest.js";
+import { postgresLiveSessionsMigration } from "./migration-live-sessions.js";
 import { postgresLongValuesMigration } from "./migration-long-values.js";
 import { postgresSearchAnalysisMigration } from "./migration-search-analysis.js";
 import { postgresSearchFoldMigration } from "./migration-search-fold.js";
@@ -94,4 +95,6 @@ export const postgresMigrations: readonly PostgresMigration[] = [
   postgresAgentsMigration,
   // 8: signed conversation URLs (the shared signing key, spent single-use signatures)
   postgresConversationSignaturesMigration,
+  // 9: live sessions (which node serves which conversation, for recovery after a crash)
+  postgresLiveSessionsMigration,
 ];

@@ -7,6 +7,7 @@ import { PostgresConversationSignatureStore } from "./postgres-conversation-sign
 import { PostgresConversationStore } from "./postgres-conversation-store.js";
 import { PostgresConversationFileStore } from "./postgres-file-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
+import { PostgresLiveSessionStore } from "./postgres-live-session-store.js";
 import { PostgresMessageSearchStore } from "./postgres-message-search-store.js";
 import { PostgresSipMessageStore } from "./postgres-sip-message-store.js";
 import { PostgresSyncStateStore } from "./postgres-sync-state-store.js";
@@ -279,6 +280,7 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     analysisSettings: new PostgresAnalysisSettingsStore(pool),
     agents: new PostgresAgentStore(pool),
     conversationSignatures: new PostgresConversationSignatureStore(pool),
+    liveSessions: new PostgresLiveSessionStore(pool),
     webhooks: new PostgresWebhookStore(pool),
     syncState: new PostgresSyncStateStore(pool),
     tags: new PostgresTagStore(pool),

@@ -3,6 +3,7 @@ import { sqliteAgentsMigration } from "./migration-agents.js";
 import { sqliteConversationResourceMigration } from "./migration-conversation-resource.js";
 import { sqliteConversationSignaturesMigration } from "./migration-conversation-signatures.js";
 import { sqliteIngestMigration } from "./migration-ingest.js";
+import { sqliteLiveSessionsMigration } from "./migration-live-sessions.js";
 import { sqliteSearchAnalysisMigration } from "./migration-search-analysis.js";
 import { sqliteSearchFoldMigration } from "./migration-search-fold.js";
 
@@ -86,4 +87,6 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
   sqliteAgentsMigration,
   // 7: signed conversation URLs (the shared signing key, spent single-use signatures)
   sqliteConversationSignaturesMigration,
+  // 8: live sessions (which node serves which conversation, for recovery after a crash)
+  sqliteLiveSessionsMigration,
 ];

@@ -9,6 +9,7 @@ import { SqliteConversationSignatureStore } from "./sqlite-conversation-signatur
 import { SqliteConversationStore } from "./sqlite-conversation-store.js";
 import { SqliteConversationFileStore } from "./sqlite-file-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
+import { SqliteLiveSessionStore } from "./sqlite-live-session-store.js";
 import { SqliteMessageSearchStore } from "./sqlite-message-search-store.js";
 import { SqliteSipMessageStore } from "./sqlite-sip-message-store.js";
 import { SqliteSyncStateStore } from "./sqlite-sync-state-store.js";
@@ -138,6 +139,7 @@ export function openSqliteDatabase(
     analysisSettings: new SqliteAnalysisSettingsStore(db),
     agents: new SqliteAgentStore(db),
     conversationSignatures: new SqliteConversationSignatureStore(db),
+    liveSessions: new SqliteLiveSessionStore(db),
     webhooks: new SqliteWebhookStore(db),
     syncState: new SqliteSyncStateStore(db),
     tags: new SqliteTagStore(db),
