@@ -4,6 +4,7 @@ import { describeIssues, InvalidInputError, NotFoundError } from "../domain/erro
 import type { ChatModel } from "../providers/llm/chat-model.js";
 import type { AnalysisSettingsStore } from "../store/analysis-settings-store.js";
 import type { ConversationStore } from "../store/store.js";
+import { type AgentSettingsSource, resolveAnalysisSettings } from "./agent-analysis-settings.js";
 import { type AnalysisAnswer, checkAnalysisAnswer, InvalidAnswerError } from "./analysis-answer.js";
 import {
   type AnalysisTask,
@@ -12,29 +13,22 @@ import {
   fullAnalysisTask,
   renderTranscript,
 } from "./analysis-prompt.js";
-import { type AnalysisSettings, EMPTY_SETTINGS } from "./analysis-settings.js";
 
 /** What an analysis run reads and writes. */
 export interface AnalysisDeps {
-  conversationStore: ConversationStore;
+  conversationStore: Pick<ConversationStore, "getConversation">;
   /** The answer is written through the one write path, validated like every other write. */
-  conversations: ConversationService;
+  conversations: Pick<ConversationService, "changeConversation">;
+  /** The settings stored by the ingest route, for agents that live elsewhere. */
   analysisSettings: AnalysisSettingsStore;
+  /** The agents served here: such an agent's own criteria and fields win over the ingest settings. */
+  agents?: AgentSettingsSource;
 }
 
 /** What to run: the full analysis, or one evaluation criterion. */
 export type AnalysisRun =
   | { kind: "full" }
   | { kind: "criterion"; criterionId: string; scope: "conversation" | "agent" };
-
-/** Reads an agent's analysis settings (none set: summary, title and success only). */
-export async function loadAnalysisSettings(
-  store: AnalysisSettingsStore,
-  agentId: string,
-): Promise<AnalysisSettings> {
-  const json = await store.getAnalysisSettings(agentId);
-  return json ? (JSON.parse(json) as AnalysisSettings) : EMPTY_SETTINGS;
-}
 
 function asRecord(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value)
@@ -77,6 +71,65 @@ export function mergeAnalysis(
 }
 
 /**
+ * Asks the model for an analysis of a conversation's document: reads its agent's settings (the
+ * agent served here, else the ingest settings: resolveAnalysisSettings), builds the task, and
+ * checks the answer. Writes nothing. Throws NotFoundError for an unknown criterion, a
+ * ProviderError when the model call fails, InvalidAnswerError for an answer that does not fit.
+ */
+export async function askForAnalysis(
+  deps: AnalysisDeps,
+  llm: ChatModel,
+  doc: ConversationDoc,
+  run: AnalysisRun,
+): Promise<AnalysisAnswer> {
+  const agentId = String(doc.agent_id);
+  const { settings, origin } = await resolveAnalysisSettings(deps, agentId);
+  let task: AnalysisTask;
+  let transcript: string;
+  if (run.kind === "full") {
+    task = fullAnalysisTask(settings);
+    transcript = renderTranscript(doc);
+  } else {
+    const criterion = settings.evaluation_criteria.find((c) => c.id === run.criterionId);
+    if (!criterion) {
+      const where =
+        origin === "agent"
+          ? "add it to the agent's platform_settings.evaluation.criteria (PATCH /v1/convai/agents/{agent_id})"
+          : "define it with PUT /ingest/v1/agents/{agent_id}/analysis-settings";
+      throw new NotFoundError(
+        "evaluation_criterion",
+        run.criterionId,
+        `The agent has no evaluation criterion ${run.criterionId}; ${where}.`,
+      );
+    }
+    task = { overall: false, criteria: [criterion], dataCollection: {} };
+    transcript = renderTranscript(doc, run.scope === "agent" ? agentId : undefined);
+  }
+  const agentName = typeof doc.agent_name === "string" ? doc.agent_name : null;
+  const raw = await llm.completeJson(buildAnalysisMessages(task, transcript, agentName), answerSchema(task));
+  return checkAnalysisAnswer(raw, task);
+}
+
+/**
+ * Writes a change to a conversation through the one write path; a change that would make the
+ * document invalid is the model's fault (InvalidAnswerError), and nothing is written.
+ */
+export async function writeAnalysis(
+  deps: AnalysisDeps,
+  conversationId: string,
+  change: (doc: ConversationDoc) => ConversationDoc,
+): Promise<string> {
+  try {
+    return (await deps.conversations.changeConversation(conversationId, change)).json;
+  } catch (error) {
+    if (error instanceof InvalidInputError) {
+      throw new InvalidAnswerError(`it would make the document invalid (${describeIssues(error.issues)})`);
+    }
+    throw error;
+  }
+}
+
+/**
  * Runs post-call analysis: reads the conversation and its agent's settings, asks the model, checks
  * the answer, and writes it into `analysis` in one transaction (re-reading the document there, so
  * a concurrent change is kept). Returns the conversation as written. Throws NotFoundError for an
@@ -91,42 +144,8 @@ export async function runAnalysis(
 ): Promise<WrittenConversation> {
   const stored = await deps.conversationStore.getConversation(conversationId);
   if (!stored) throw new NotFoundError("conversation", conversationId);
-  const doc = JSON.parse(stored.json) as ConversationDoc;
-  const agentId = String(doc.agent_id);
-  const settings = await loadAnalysisSettings(deps.analysisSettings, agentId);
-  let task: AnalysisTask;
-  let transcript: string;
-  if (run.kind === "full") {
-    task = fullAnalysisTask(settings);
-    transcript = renderTranscript(doc);
-  } else {
-    const criterion = settings.evaluation_criteria.find((c) => c.id === run.criterionId);
-    if (!criterion) {
-      throw new NotFoundError(
-        "evaluation_criterion",
-        run.criterionId,
-        `The agent has no evaluation criterion ${run.criterionId}; define it with PUT /ingest/v1/agents/{agent_id}/analysis-settings.`,
-      );
-    }
-    task = { overall: false, criteria: [criterion], dataCollection: {} };
-    transcript = renderTranscript(doc, run.scope === "agent" ? agentId : undefined);
-  }
-  const agentName = typeof doc.agent_name === "string" ? doc.agent_name : null;
-  const raw = await llm.completeJson(buildAnalysisMessages(task, transcript, agentName), answerSchema(task));
-  const answer = checkAnalysisAnswer(raw, task);
-  let json: string;
-  try {
-    json = (
-      await deps.conversations.changeConversation(conversationId, (current) =>
-        mergeAnalysis(current, answer, run),
-      )
-    ).json;
-  } catch (error) {
-    if (error instanceof InvalidInputError) {
-      throw new InvalidAnswerError(`it would make the document invalid (${describeIssues(error.issues)})`);
-    }
-    throw error;
-  }
+  const answer = await askForAnalysis(deps, llm, JSON.parse(stored.json) as ConversationDoc, run);
+  const json = await writeAnalysis(deps, conversationId, (current) => mergeAnalysis(current, answer, run));
   // A run does not touch the audio, so the flag is the one the run started with.
   return { json, hasAudio: stored.audio !== null };
 }

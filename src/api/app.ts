@@ -17,6 +17,7 @@ import type { BlobStore } from "../blobs/blob-store.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
 import type { SignatureSettings } from "../ingest/webhook-signature.js";
 import type { ModelProviders } from "../providers/model-providers.js";
+import type { Brain } from "../runtime/brain.js";
 import type { Database } from "../store/store.js";
 import { agentRoutes } from "./agents/agent-routes.js";
 import { analysisRoutes } from "./analysis/analysis-routes.js";
@@ -35,10 +36,11 @@ import { registerApiDocs, registerOpenApi } from "./openapi/api-docs.js";
 import { FINITE_KEYWORD } from "./path-params.js";
 import { PublicRoutes } from "./public-routes.js";
 import {
-  CONVERSATION_SOCKET_PLUGIN_OPTIONS,
+  conversationSocketPluginOptions,
   conversationSocketRoutes,
   type LiveSessionOptions,
 } from "./runtime/conversation-socket.js";
+import { LiveSessions } from "./runtime/live-sessions.js";
 import { signedUrlRoutes } from "./runtime/signed-url-routes.js";
 import { messageSearchRoutes } from "./search/message-search-routes.js";
 import { tagRoutes } from "./tags/tag-routes.js";
@@ -78,6 +80,8 @@ export interface AppOptions {
   publicUrl?: string;
   /** Live conversations: this node's limits and what happens around each session. */
   live?: LiveSessionOptions;
+  /** The agents' mind in live conversations: the model-backed brain, or (unset) the development agent. */
+  brain?: Brain;
 }
 
 /** A client's `x-request-id` is used (echoed and logged) only if it is short and plain; else a fresh one. */
@@ -139,7 +143,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   closeUnusedConnectionsOnClose(app);
   // Before any route, so that every route is in the OpenAPI document.
   await registerOpenApi(app);
-  await app.register(websocket, CONVERSATION_SOCKET_PLUGIN_OPTIONS);
+  const liveSessions = new LiveSessions();
+  await app.register(websocket, conversationSocketPluginOptions(liveSessions));
   // The OpenAPI document and its page hold no data: they are served without an API key (by route).
   const docsRoutes = new PublicRoutes();
 
@@ -210,6 +215,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       conversationStore,
       conversations,
       analysisSettings: db.analysisSettings,
+      agents: options.agents,
       llm: options.ai?.llm,
     }),
   );
@@ -225,8 +231,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(async (scope) =>
     conversationSocketRoutes(scope, {
       ...options,
+      conversationStore,
+      analysisSettings: db.analysisSettings,
       signatures: db.conversationSignatures,
       publicRoutes: docsRoutes,
+      liveSessions,
     }),
   );
   await registerApiDocs(app, docsRoutes);

@@ -1,11 +1,7 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { loadIngestAnalysisSettings } from "../../analysis/agent-analysis-settings.js";
 import { InvalidAnswerError } from "../../analysis/analysis-answer.js";
-import {
-  type AnalysisDeps,
-  type AnalysisRun,
-  loadAnalysisSettings,
-  runAnalysis,
-} from "../../analysis/analysis-service.js";
+import { type AnalysisDeps, type AnalysisRun, runAnalysis } from "../../analysis/analysis-service.js";
 import {
   type AnalysisSettings,
   analysisSettingsSchema,
@@ -22,7 +18,11 @@ import {
   conversationIdParams,
 } from "../path-params.js";
 
-/** What the analysis routes use. */
+/**
+ * What the analysis routes use. With `agents`, a run on a conversation with an agent served here
+ * uses that agent's `platform_settings` (evaluation criteria, data collection); the ingest
+ * settings below are for agents that live elsewhere (see resolveAnalysisSettings).
+ */
 export interface AnalysisRoutesDeps extends AnalysisDeps {
   /** Unset when no LLM provider is configured: the runs answer analysis_not_configured. */
   llm: ChatModel | undefined;
@@ -48,38 +48,53 @@ function notConfigured(): ApiError {
   );
 }
 
+/**
+ * A model failure as the error handler logs it (at warn): its kind and message, not the errors it
+ * wraps, since a JSON parse error quotes the model's answer, which may quote the transcript.
+ */
+function withoutCauses(error: Error): Error {
+  const summary = new Error(error.message);
+  summary.name = error.name;
+  return summary;
+}
+
 /** Runs an analysis and renders the conversation as written, mapping model failures to 502s. */
 async function runAndRender(
   deps: AnalysisRoutesDeps,
   conversationId: string,
   run: AnalysisRun,
+  log: FastifyBaseLogger,
 ): Promise<string> {
   if (!deps.llm) throw notConfigured();
   try {
     const written = await runAnalysis(deps, deps.llm, conversationId, run);
     return renderStoredDocument(written.json, { hasAudio: written.hasAudio });
   } catch (error) {
-    if (error instanceof InvalidAnswerError) {
-      throw new ApiError(502, "llm_invalid_output", `${error.message}. Nothing was written.`, {
-        cause: error,
-      });
-    }
-    if (error instanceof ProviderError) {
-      throw new ApiError(502, "llm_provider_error", `${error.message}. Nothing was written.`, {
-        cause: error,
-      });
-    }
-    throw error;
+    const code =
+      error instanceof InvalidAnswerError
+        ? "llm_invalid_output"
+        : error instanceof ProviderError
+          ? "llm_provider_error"
+          : undefined;
+    if (!code) throw error;
+    log.debug({ err: error }, "analysis run failed");
+    throw new ApiError(502, code, `${(error as Error).message}. Nothing was written.`, {
+      cause: withoutCauses(error as Error),
+    });
   }
 }
 
-/** Post-call analysis (`…/analysis/run`, `…/analysis/evaluations/run`) and the per-agent settings it uses. */
+/**
+ * Post-call analysis (`…/analysis/run`, `…/analysis/evaluations/run`) and the per-agent settings
+ * of agents that live elsewhere (`/ingest/v1/agents/{agent_id}/analysis-settings`: GET answers
+ * what that route stored, not an agent served here).
+ */
 export async function analysisRoutes(app: FastifyInstance, deps: AnalysisRoutesDeps): Promise<void> {
   app.post<{ Params: ConversationIdParam }>(
     "/v1/convai/conversations/:conversation_id/analysis/run",
     { schema: { params: conversationIdParams } },
     async (request, reply) => {
-      const body = await runAndRender(deps, request.params.conversation_id, { kind: "full" });
+      const body = await runAndRender(deps, request.params.conversation_id, { kind: "full" }, request.log);
       reply.type("application/json");
       return body;
     },
@@ -92,11 +107,16 @@ export async function analysisRoutes(app: FastifyInstance, deps: AnalysisRoutesD
     "/v1/convai/conversations/:conversation_id/analysis/evaluations/run",
     { schema: { params: conversationIdParams, body: evaluationBodySchema } },
     async (request, reply) => {
-      const body = await runAndRender(deps, request.params.conversation_id, {
-        kind: "criterion",
-        criterionId: request.body.evaluation_id,
-        scope: request.body.scope ?? "conversation",
-      });
+      const body = await runAndRender(
+        deps,
+        request.params.conversation_id,
+        {
+          kind: "criterion",
+          criterionId: request.body.evaluation_id,
+          scope: request.body.scope ?? "conversation",
+        },
+        request.log,
+      );
       reply.type("application/json");
       return body;
     },
@@ -134,7 +154,7 @@ export async function analysisRoutes(app: FastifyInstance, deps: AnalysisRoutesD
     { schema: { params: agentIdParams } },
     async (request) => ({
       agent_id: request.params.agent_id,
-      ...(await loadAnalysisSettings(deps.analysisSettings, request.params.agent_id)),
+      ...(await loadIngestAnalysisSettings(deps.analysisSettings, request.params.agent_id)),
     }),
   );
 }

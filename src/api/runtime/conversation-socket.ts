@@ -2,8 +2,11 @@ import type { WebsocketPluginOptions } from "@fastify/websocket";
 import type { FastifyInstance } from "fastify";
 import type { RawData, WebSocket } from "ws";
 import type { AgentService } from "../../agents/agent-service.js";
+import type { AnalysisDeps } from "../../analysis/analysis-service.js";
+import { analyseLiveConversation } from "../../analysis/live-analysis.js";
 import type { ApiKeyService } from "../../auth/api-keys.js";
 import type { ConversationService } from "../../conversations/conversation-service.js";
+import type { ChatModel } from "../../providers/llm/chat-model.js";
 import type { Brain } from "../../runtime/brain.js";
 import { type ClientEvent, parseClientFrame } from "../../runtime/client-frames.js";
 import { type Clock, systemClock } from "../../runtime/clock.js";
@@ -12,9 +15,14 @@ import { verifyConversationSignature } from "../../runtime/conversation-signatur
 import { DevelopmentAgent } from "../../runtime/development-agent.js";
 import { CloseCode, fitCloseReason } from "../../runtime/server-frames.js";
 import type { SessionTimings } from "../../runtime/session-setup.js";
+import type { AnalysisSettingsStore } from "../../store/analysis-settings-store.js";
 import type { ConversationSignatureStore } from "../../store/conversation-signature-store.js";
+import type { ConversationStore } from "../../store/store.js";
 import { ApiError } from "../api-error.js";
 import type { PublicRoutes } from "../public-routes.js";
+import { drainOnClose, type LiveSessions } from "./live-sessions.js";
+import { originRefusal } from "./origin-allowlist.js";
+import { errorSummary, frameErrorReason, isUncounted, MessageRate } from "./socket-limits.js";
 
 /** Where the official clients open a conversation (`${origin}/v1/convai/conversation?agent_id=…`). */
 export const CONVERSATION_SOCKET_PATH = "/v1/convai/conversation";
@@ -27,15 +35,31 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 
 /**
  * The WebSocket plugin's options: `convai` is selected when the client offers it, and a client
- * that offers no subprotocol (the server SDK's Node client) is accepted without one.
+ * that offers no subprotocol (the server SDK's Node client) is accepted without one. On shutdown
+ * the node's live sessions end on the record before their sockets close.
  */
-export const CONVERSATION_SOCKET_PLUGIN_OPTIONS: WebsocketPluginOptions = {
-  options: {
-    maxPayload: MAX_FRAME_BYTES,
-    handleProtocols: (protocols: Set<string>) =>
-      protocols.has(CONVAI_SUBPROTOCOL) ? CONVAI_SUBPROTOCOL : false,
-  },
-};
+export function conversationSocketPluginOptions(live: LiveSessions): WebsocketPluginOptions {
+  return {
+    options: {
+      maxPayload: MAX_FRAME_BYTES,
+      handleProtocols: (protocols: Set<string>) =>
+        protocols.has(CONVAI_SUBPROTOCOL) ? CONVAI_SUBPROTOCOL : false,
+    },
+    preClose: drainOnClose(live),
+  };
+}
+
+/**
+ * The close code of a connection over the node's session cap: 1013 "Try Again Later" (RFC 6455's
+ * registry), the standard code for a server that is overloaded for now. Upstream never sends it;
+ * the official client treats every code but 1000 alike (a SessionConnectionError carrying the
+ * code and reason, no retry), so it reaches the app as a readable refusal, and a generic client
+ * knows from the code alone to come back later.
+ */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
+/** A node's limits when the app is built without live options (the configuration's defaults). */
+export const DEFAULT_LIVE_LIMITS = { maxSessions: 1000, messagesPerMinute: 120 } as const;
 
 /** A node's live-session limits and what happens around each session. */
 export interface LiveSessionOptions {
@@ -51,7 +75,16 @@ export interface LiveSessionOptions {
 export interface ConversationSocketDeps {
   agents: Pick<AgentService, "getAgentConfig">;
   keys: Pick<ApiKeyService, "verify">;
-  conversations: Pick<ConversationService, "putConversation">;
+  /** The one write path: sessions record through it, post-call analysis writes through it. */
+  conversations: Pick<ConversationService, "putConversation" | "changeConversation">;
+  /** Read by post-call analysis (the conversation as recorded). */
+  conversationStore: Pick<ConversationStore, "getConversation">;
+  /** The ingest route's analysis settings, for agents that live elsewhere. */
+  analysisSettings: AnalysisSettingsStore;
+  /** With an LLM, every session that ends well is analysed (`processing`, then `done`). */
+  ai?: { llm?: ChatModel };
+  /** This node's limits (default: DEFAULT_LIVE_LIMITS) and its register of live sessions. */
+  live?: LiveSessionOptions;
   /** Where signed URLs' signing key and used single-use signatures are kept. */
   signatures: ConversationSignatureStore;
   /** The agent's mind (default: the development agent). */
@@ -60,6 +93,8 @@ export interface ConversationSocketDeps {
   timings?: SessionTimings;
   /** The app's set of routes served without an API key: the socket authenticates by itself. */
   publicRoutes?: PublicRoutes;
+  /** This node's live sessions, ended on the record when the server stops. */
+  liveSessions?: LiveSessions;
 }
 
 /** Whether an agent requires authenticated sessions (`platform_settings.auth.enable_auth`). */
@@ -85,6 +120,20 @@ export async function conversationSocketRoutes(
 ): Promise<void> {
   const brain = deps.brain ?? new DevelopmentAgent();
   const clock = deps.clock ?? systemClock;
+  const limits = deps.live ?? DEFAULT_LIVE_LIMITS;
+  const llm = deps.ai?.llm;
+  const analysisDeps: AnalysisDeps = {
+    conversationStore: deps.conversationStore,
+    conversations: deps.conversations,
+    analysisSettings: deps.analysisSettings,
+    agents: deps.agents,
+  };
+  // Without an LLM there is no post-call work: a session that ends well is recorded `done` at once.
+  const postCall = llm
+    ? (conversationId: string) => analyseLiveConversation(analysisDeps, llm, conversationId, app.log)
+    : undefined;
+  /** Sockets of this node counted against the cap, from the upgrade until they close. */
+  let liveSockets = 0;
   deps.publicRoutes?.add("GET", CONVERSATION_SOCKET_PATH);
   app.route({
     method: "GET",
@@ -94,8 +143,11 @@ export async function conversationSocketRoutes(
       description:
         "Upgrade to a WebSocket (subprotocol `convai`) and exchange the agent protocol's JSON frames. " +
         "Public agents need no key; agents with `platform_settings.auth.enable_auth` need a signed URL's " +
-        "`conversation_signature` or an `xi-api-key` header. " +
-        "Refusals close the socket with 1008 and a reason. See docs/live-conversations.md.",
+        "`conversation_signature` or an `xi-api-key` header; an agent with an `auth.allowlist` admits other " +
+        "connections only from an `Origin` whose hostname is on it. " +
+        "Refusals close the socket with 1008 and a reason (also a session over its message rate); " +
+        "a frame over 1 MiB closes it with 1009, a connection over the node's session cap with 1013 " +
+        "(try again later). See docs/live-conversations.md.",
       tags: ["Live conversations"],
       querystring: {
         type: "object",
@@ -117,32 +169,63 @@ export async function conversationSocketRoutes(
       );
     },
     wsHandler: (socket: WebSocket, request) => {
-      const pending: ClientEvent[] = [];
-      let session: ConversationSession | undefined;
-      let refused: string | undefined;
-      let closed: { code: number; reason: string } | undefined;
       const close = (code: number, reason: string) => {
         if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)
           socket.close(code, fitCloseReason(reason));
       };
+      // Over the cap: accepted, then closed at once; no session starts and nothing is recorded.
+      if (liveSockets >= limits.maxSessions) {
+        request.log.warn({ maxSessions: limits.maxSessions }, "live session refused: the node is at its cap");
+        return close(
+          CLOSE_TRY_AGAIN_LATER,
+          `Server busy: at most ${limits.maxSessions} live conversations at once here. Try again later.`,
+        );
+      }
+      liveSockets += 1;
+      const pending: ClientEvent[] = [];
+      const rate = new MessageRate(limits.messagesPerMinute, clock);
+      let session: ConversationSession | undefined;
+      let refused: string | undefined;
+      let closed: { code: number; reason: string } | undefined;
+      /** Ends the session (recorded) or, before it starts, has it refused; later frames are ignored. */
+      const refuse = (reason: string) => {
+        if (refused !== undefined) return;
+        refused = reason;
+        if (session) void session.refuse(reason);
+      };
       // Listeners first: the client sends its init frame as soon as the socket opens.
       socket.on("message", (data, isBinary) => {
+        if (refused !== undefined || session?.state === "ended") return;
         const parsed = isBinary
           ? ({ ok: false, reason: "Invalid message: frames must be JSON text" } as const)
           : parseClientFrame(frameText(data));
-        if (!parsed.ok) {
-          if (session) void session.refuse(parsed.reason);
-          else refused ??= parsed.reason;
-          return;
+        if (!parsed.ok) return refuse(parsed.reason);
+        if (!isUncounted(parsed.event) && !rate.admit()) {
+          request.log.info(
+            { messagesPerMinute: limits.messagesPerMinute },
+            "live session over its message rate",
+          );
+          return refuse(`Too many messages: at most ${limits.messagesPerMinute} a minute`);
         }
         if (session) void session.handle(parsed.event);
         else pending.push(parsed.event);
       });
       socket.on("close", (code, reason) => {
+        liveSockets -= 1;
         closed = { code, reason: reason.toString("utf8") };
-        void session?.transportClosed(closed.code, closed.reason);
+        if (!session) return;
+        // The session counts as live until its end is recorded and its post-call work is done.
+        const ending = session;
+        const finished = ending.transportClosed(closed.code, closed.reason).then(() => ending.settled());
+        deps.liveSessions?.release(ending, finished);
       });
-      socket.on("error", (error) => request.log.debug({ err: error }, "conversation socket error"));
+      socket.on("error", (error) => {
+        request.log.debug({ err: error }, "conversation socket error");
+        // The socket library has already closed the socket (1009 for a frame over the limit):
+        // the session records why it ended rather than a bare disconnect.
+        const reason = frameErrorReason(error, MAX_FRAME_BYTES);
+        if (reason) refuse(reason);
+      });
 
       void (async () => {
         const query = request.query as Record<string, unknown>;
@@ -155,9 +238,12 @@ export async function conversationSocketRoutes(
         const agent = await deps.agents.getAgentConfig(agentId);
         if (!agent) return close(CloseCode.policy, `Agent ${agentId} not found: check the agent_id`);
         // A signature is checked whenever one is given (a single-use one is spent here, and fixes
-        // the conversation id); without one, an agent with enable_auth needs an API key.
+        // the conversation id); without one, an agent with enable_auth needs an API key. A
+        // connection authenticated by neither must come from an Origin on the agent's allowlist.
         let fixedConversationId: string | undefined;
+        let authenticated = false;
         const signature = query.conversation_signature;
+        const originCheck = originRefusal(agent.platformSettings, request.headers.origin);
         if (typeof signature === "string" && signature !== "") {
           const check = await verifyConversationSignature(deps.signatures, {
             agentId,
@@ -171,16 +257,24 @@ export async function conversationSocketRoutes(
             );
           }
           fixedConversationId = check.conversationId;
-        } else if (requiresAuth(agent.platformSettings)) {
+          authenticated = true;
+        } else if (requiresAuth(agent.platformSettings) || originCheck !== undefined) {
           const key = request.headers["xi-api-key"];
-          if (!(await deps.keys.verify(Array.isArray(key) ? key[0] : key)))
+          authenticated = await deps.keys.verify(Array.isArray(key) ? key[0] : key);
+          if (!authenticated && requiresAuth(agent.platformSettings))
             return close(
               CloseCode.policy,
               "Authentication required: this agent has enable_auth; connect with a signed URL or an xi-api-key header",
             );
         }
+        if (!authenticated && originCheck !== undefined) {
+          request.log.info({ agentId }, "live session refused: origin not on the agent's allowlist");
+          return close(CloseCode.policy, originCheck);
+        }
         if (closed) return;
         if (refused) return close(CloseCode.policy, refused);
+        // The server began stopping while this connection authenticated: no session starts.
+        if (deps.liveSessions?.stopping) return close(CloseCode.goingAway, "Server shutting down");
         session = new ConversationSession({
           agent,
           conversationId: fixedConversationId,
@@ -188,17 +282,25 @@ export async function conversationSocketRoutes(
           writer: deps.conversations,
           clock,
           timings: deps.timings,
+          lifecycle: deps.live?.lifecycle,
+          postCall,
           transport: {
             send: (frame) => {
               if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
             },
             close,
           },
-          onError: (error) => request.log.error({ err: error }, "conversation session failed"),
+          onError: (error) => {
+            request.log.error({ err: errorSummary(error) }, "conversation session failed");
+            request.log.debug({ err: error }, "conversation session failure");
+          },
+          onNotice: (message) => request.log.info({ conversationId: session?.conversationId }, message),
         });
+        deps.liveSessions?.add(session);
         for (const event of pending.splice(0)) void session.handle(event);
       })().catch((error: unknown) => {
-        request.log.error({ err: error }, "conversation socket failed to start");
+        request.log.error({ err: errorSummary(error) }, "conversation socket failed to start");
+        request.log.debug({ err: error }, "conversation socket start failure");
         close(CloseCode.internal, "Internal error: the conversation could not start");
       });
     },

@@ -1,0 +1,81 @@
+import type { WebsocketPluginOptions } from "@fastify/websocket";
+import type { FastifyInstance } from "fastify";
+
+/** How long a stopping server waits for its live sessions to record their end. */
+export const SHUTDOWN_GRACE_MS = 5_000;
+
+/** What a stopping server needs of a session (a ConversationSession). */
+export interface DrainableSession {
+  /** Ends the session on the record; harmless when it has already ended. */
+  shutdown(): Promise<void>;
+  /** Resolves when its last write and post-call work are done. */
+  settled(): Promise<void>;
+}
+
+/**
+ * The sessions of this node whose work is not over, so a stopping server can end each one on the
+ * record and wait for its writes. A session counts from its start until its socket has closed
+ * and its last write and post-call analysis are done, not just until the socket closes.
+ */
+export class LiveSessions {
+  private readonly sessions = new Set<DrainableSession>();
+  private draining = false;
+
+  /** How many sessions still have work (live ones and ended ones still writing). */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Whether the server is stopping: no new session may start. */
+  get stopping(): boolean {
+    return this.draining;
+  }
+
+  /** A session starts; false (and not counted) when the server is stopping, so it must not start. */
+  add(session: DrainableSession): boolean {
+    if (this.draining) return false;
+    this.sessions.add(session);
+    return true;
+  }
+
+  /** A session's socket closed: it counts until `finished` (its end recorded, its work done) settles. */
+  release(session: DrainableSession, finished: Promise<unknown>): void {
+    void finished.then(
+      () => this.sessions.delete(session),
+      () => this.sessions.delete(session),
+    );
+  }
+
+  /**
+   * Stops new sessions, ends every live one (each records `failed` with why, then closes 1001) and
+   * waits, at most `graceMs`, for the last writes and post-call work of all of them, including
+   * those whose socket had already closed. A session that does not finish in time is left to crash
+   * recovery at the next start.
+   */
+  async drain(graceMs: number = SHUTDOWN_GRACE_MS): Promise<void> {
+    this.draining = true;
+    const sessions = [...this.sessions];
+    if (sessions.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    const ended = Promise.allSettled(sessions.map((s) => s.shutdown().then(() => s.settled())));
+    await Promise.race([ended, deadline]);
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The WebSocket plugin's `preClose`: on shutdown the live sessions end on the record first
+ * (the plugin's default would close every socket with no code, which reads as the user hanging
+ * up), then any other socket is closed and the socket server stops.
+ */
+export function drainOnClose(live: LiveSessions): WebsocketPluginOptions["preClose"] {
+  return async function preClose(this: FastifyInstance) {
+    await live.drain();
+    const server = this.websocketServer;
+    for (const client of server.clients) client.close(1001, "Server shutting down");
+    server.close();
+  };
+}
