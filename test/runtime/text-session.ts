@@ -34,6 +34,8 @@ export type SessionExtras = {
   userId?: string;
   /** A signed URL from the server: the client connects to it as given. */
   signedUrl?: string;
+  /** The client's overrides, as the official client takes them (camelCase). */
+  overrides?: { agent?: { firstMessage?: string; prompt?: { prompt?: string } } };
 };
 
 /** Starts `Conversation.startSession` in text mode over a WebSocket at the server's origin. */

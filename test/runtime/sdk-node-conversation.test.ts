@@ -1,0 +1,180 @@
+/**
+ * The server SDK's Node `Conversation` (`@elevenlabs/elevenlabs-js`) against a listening server,
+ * unchanged: by signed URL (`requiresAuth: true` with an `ElevenLabsClient` whose baseUrl is the
+ * server) for an agent with enable_auth, and through a `webSocketFactory` that sends its own
+ * `wss://api.elevenlabs.io` URL here, for a public agent and, with an `xi-api-key` header, a
+ * private one. The development agent answers; the conversation is then read back with the SDK.
+ */
+import { type ElevenLabs, ElevenLabsClient } from "@elevenlabs/elevenlabs-js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { BACKENDS } from "../support/backends.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+import { type NodeSdkSession, redirectingWebSocketFactory, startNodeSdkSession } from "./sdk-node-session.js";
+
+describe.each(BACKENDS)("the SDK's Node Conversation on %s", (backend) => {
+  let server: TestServer;
+  const open: NodeSdkSession[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer(backend);
+  });
+  afterEach(() => {
+    for (const session of open.splice(0)) session.conversation.endSession();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const createAgent = async (firstMessage: string, enableAuth: boolean) =>
+    (
+      await server.client.conversationalAi.agents.create({
+        conversationConfig: { agent: { firstMessage } },
+        platformSettings: { auth: { enableAuth } },
+      })
+    ).agentId;
+  /** An SDK client as an application builds one: its own key and the server as baseUrl. */
+  const applicationClient = () =>
+    new ElevenLabsClient({ apiKey: server.apiKey, baseUrl: server.url, maxRetries: 0 });
+  const start = async (options: Parameters<typeof startNodeSdkSession>[0]) => {
+    const session = await startNodeSdkSession(options);
+    open.push(session);
+    return session;
+  };
+  /** GETs the conversation with the SDK (which validates it) until `done` holds; 10 s at most. */
+  const readUntil = async (
+    id: string,
+    done: (conversation: ElevenLabs.GetConversationResponseModel) => boolean,
+  ): Promise<ElevenLabs.GetConversationResponseModel> => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const conversation = await server.client.conversationalAi.conversations.get(id);
+      if (done(conversation) || Date.now() > deadline) return conversation;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  const turns = (conversation: ElevenLabs.GetConversationResponseModel) =>
+    conversation.transcript.map((turn) => [turn.role, turn.message]);
+
+  it("runs a whole session with a private agent through a signed URL, then reads it back", async () => {
+    const agentId = await createAgent("Hello from the private agent.", true);
+    const session = await start({ agentId, requiresAuth: true, conversationClient: applicationClient() });
+
+    const started = await session.waitFor("started");
+    expect(started.conversationId).toMatch(/^conv_[0-9a-z]{28}$/);
+    expect(session.conversation.getConversationId()).toBe(started.conversationId);
+    expect(session.frames()[0]?.type).toBe("conversation_initiation_metadata");
+    const first = await session.waitFor("agent_response");
+    expect(first.text).toBe("Hello from the private agent.");
+
+    session.conversation.sendContextualUpdate("the user opened the pricing page");
+    session.conversation.registerUserActivity();
+    session.conversation.sendUserMessage("where is my order");
+    const reply = await session.waitFor("agent_response", (r) => r.text !== first.text);
+    expect(reply.text).toBe("You said: where is my order");
+    // The contextual update got no reply: two agent responses, the greeting and the echo.
+    expect(session.reports.filter((r) => r.kind === "agent_response")).toHaveLength(2);
+    const parts = session.frames().filter((f) => f.type === "agent_chat_response_part");
+    expect(parts.length).toBeGreaterThan(3);
+
+    const inProgress = await server.client.conversationalAi.conversations.get(started.conversationId);
+    expect(inProgress.status).toBe("in-progress");
+    expect(inProgress.agentId).toBe(agentId);
+
+    session.conversation.sendUserMessage("goodbye");
+    const closed = await session.waitFor("closed");
+    expect(closed.code).toBe(1000);
+    expect(session.conversation.isSessionActive()).toBe(false);
+    const toolResponse = session.frames().find((f) => f.type === "agent_tool_response");
+    expect(toolResponse?.agent_tool_response).toMatchObject({ tool_name: "end_call" });
+    expect(session.reports.filter((r) => r.kind === "agent_response").at(-1)).toEqual({
+      kind: "agent_response",
+      text: "Goodbye!",
+    });
+
+    const ended = await readUntil(started.conversationId, (c) => c.status === "done");
+    expect(ended.status).toBe("done");
+    expect(ended.metadata.terminationReason).toBe("end_call tool was called.");
+    expect(ended.metadata.textOnly).toBe(true);
+    expect(turns(ended)).toEqual([
+      ["agent", "Hello from the private agent."],
+      ["user", "where is my order"],
+      ["agent", "You said: where is my order"],
+      ["user", "goodbye"],
+      ["agent", "Goodbye!"],
+      // The end_call tool's call, then its result, as upstream records them (message null).
+      ["agent", undefined],
+      ["agent", undefined],
+    ]);
+  });
+
+  it("records the init frame the SDK sends: dynamic variables filled, text_only as the mode", async () => {
+    const agentId = await createAgent("Hi {{name}}, this is {{system__agent_id}}.", true);
+    const session = await start({
+      agentId,
+      requiresAuth: true,
+      conversationClient: applicationClient(),
+      config: { dynamicVariables: { name: "Ada", plan: 3 } },
+    });
+    const first = await session.waitFor("agent_response");
+    expect(first.text).toBe(`Hi Ada, this is ${agentId}.`);
+    const id = session.conversation.getConversationId() ?? "";
+    const recorded = await server.client.conversationalAi.conversations.get(id);
+    expect(recorded.metadata.textOnly).toBe(true);
+    expect(recorded.conversationInitiationClientData?.dynamicVariables).toMatchObject({
+      name: "Ada",
+      plan: "3",
+      system__conversation_id: id,
+    });
+  });
+
+  it("connects to a public agent through a webSocketFactory that redirects the SDK's own URL", async () => {
+    const agentId = await createAgent("Hello from the public agent.", false);
+    const factory = redirectingWebSocketFactory(server.url);
+    const session = await start({ agentId, requiresAuth: false, webSocketFactory: factory });
+    const first = await session.waitFor("agent_response");
+    expect(first.text).toBe("Hello from the public agent.");
+    expect(factory.urls).toHaveLength(1);
+    expect(factory.urls[0]).toMatch(
+      new RegExp(`^wss://api\\.elevenlabs\\.io/v1/convai/conversation\\?agent_id=${agentId}&source=js_sdk`),
+    );
+    session.conversation.sendUserMessage("hi");
+    const reply = await session.waitFor("agent_response", (r) => r.text !== first.text);
+    expect(reply.text).toBe("You said: hi");
+    session.conversation.sendMultimodalMessage({ text: "and this" });
+    const multimodal = await session.waitFor("agent_response", (r) => r.text === "You said: and this");
+    expect(multimodal.text).toBe("You said: and this");
+  });
+
+  it("connects server-side to a private agent with an xi-api-key header on the socket", async () => {
+    const agentId = await createAgent("Keyed in.", true);
+    const factory = redirectingWebSocketFactory(server.url, { "xi-api-key": server.apiKey });
+    const session = await start({ agentId, requiresAuth: false, webSocketFactory: factory });
+    const first = await session.waitFor("agent_response");
+    expect(first.text).toBe("Keyed in.");
+  });
+
+  it("is refused with 1008 when it reaches a private agent with neither signature nor key", async () => {
+    const agentId = await createAgent("secret", true);
+    const session = await start({
+      agentId,
+      requiresAuth: false,
+      webSocketFactory: redirectingWebSocketFactory(server.url),
+    });
+    const closed = await session.waitFor("closed");
+    expect(closed.code).toBe(1008);
+    expect(closed.reason).toMatch(/Authentication required/);
+    expect(session.reports.some((r) => r.kind === "started")).toBe(false);
+  });
+
+  it("records the user's endSession as a normal end: done", async () => {
+    const agentId = await createAgent("Hello", true);
+    const session = await start({ agentId, requiresAuth: true, conversationClient: applicationClient() });
+    await session.waitFor("agent_response");
+    const id = session.conversation.getConversationId() ?? "";
+    session.conversation.endSession();
+    const ended = await readUntil(id, (c) => c.status === "done");
+    expect(ended.status).toBe("done");
+    expect(ended.metadata.terminationReason).toMatch(/^Client disconnected: 1005/);
+    expect(turns(ended)).toEqual([["agent", "Hello"]]);
+  });
+});
