@@ -2,9 +2,11 @@
  * The benchmark: loads N generated conversations through `openconvai import`, then measures
  * each scenario with autocannon against a running server, next to the ceiling (a bare
  * node:http server answering a precomputed body of the same size as GET details) measured in
- * the same run. Results are appended to bench/RESULTS.md and written as JSON.
+ * the same run. Results are appended to bench/RESULTS.md and written as JSON. Then the live
+ * scenario (bench/live-sessions.ts): concurrent text sessions over the agent WebSocket.
  *
  *   npm run bench -- [--count N] [--backend sqlite|postgres] [--quick] [--scaling] [--seconds S]
+ *   npm run bench -- --only stored|live [--sessions N] [--live-seconds S]
  */
 import { execFileSync } from "node:child_process";
 import {
@@ -25,6 +27,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { generateConversation } from "./generate-conversations.js";
+import { renderLiveMarkdown } from "./live-report.js";
+import { runLiveScenario } from "./live-sessions.js";
 import { measureCeiling, runScenarios, type ScenarioResult } from "./scenarios.js";
 import { startServerProcess } from "./server-process.js";
 
@@ -47,8 +51,14 @@ const { values: args } = parseArgs({
     note: { type: "string" },
     cache: { type: "string", default: "warm" },
     reuse: { type: "boolean", default: false },
+    only: { type: "string" },
+    sessions: { type: "string" },
+    "live-seconds": { type: "string" },
   },
 });
+
+if (args.only !== undefined && args.only !== "stored" && args.only !== "live")
+  throw new Error(`--only must be "stored" or "live", got "${args.only}"`);
 
 const backend = args.backend === "postgres" ? "postgres" : "sqlite";
 const seed = Number(args.seed);
@@ -274,7 +284,20 @@ async function main(): Promise<void> {
   process.stderr.write("building…\n");
   execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
   const results: RunResult[] = [];
-  for (const count of counts) results.push(await runAt(count));
+  if (args.only !== "live") for (const count of counts) results.push(await runAt(count));
+  const live =
+    args.only === "stored"
+      ? undefined
+      : await runLiveScenario({
+          root,
+          outDir,
+          sessions: Number(args.sessions ?? (args.quick ? 50 : 500)),
+          seconds: Number(args["live-seconds"] ?? (args.quick ? 6 : 30)),
+          intervalMs: 2000,
+          setupConcurrency: 50,
+          backend,
+          databaseUrl: args["database-url"] as string,
+        });
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const meta = {
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
@@ -283,11 +306,15 @@ async function main(): Promise<void> {
     node: process.version,
     cpu,
     cores: String(os.cpus().length),
-    note: [args.note ?? (args.quick ? "quick" : ""), backend === "sqlite" ? `page cache ${args.cache}` : ""]
+    note: [
+      args.note ?? (args.quick ? "quick" : ""),
+      backend === "sqlite" && args.only !== "live" ? `page cache ${args.cache}` : "",
+    ]
       .filter(Boolean)
       .join(" · "),
   };
-  const markdown = renderMarkdown(results, meta);
+  const markdown =
+    (results.length > 0 ? renderMarkdown(results, meta) : "") + (live ? renderLiveMarkdown(live, meta) : "");
   process.stdout.write(markdown);
   const resultsFile = path.join(root, "bench", "RESULTS.md");
   if (!existsSync(resultsFile))
@@ -295,7 +322,7 @@ async function main(): Promise<void> {
   await appendFile(resultsFile, markdown);
   mkdirSync(outDir, { recursive: true });
   const jsonFile = path.join(outDir, `results-${meta.date.replace(/[:]/g, "-")}.json`);
-  writeFileSync(jsonFile, `${JSON.stringify({ meta, results }, null, 2)}\n`);
+  writeFileSync(jsonFile, `${JSON.stringify({ meta, results, live }, null, 2)}\n`);
   writeFileSync(path.join(outDir, "latest.json"), readFileSync(jsonFile));
   process.stderr.write(
     `appended to bench/RESULTS.md; JSON in ${path.relative(root, jsonFile)} (${statSync(jsonFile).size} bytes)\n`,
