@@ -1,39 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { AgentConfig } from "../../src/agents/agent-service.js";
 import type { ClientEvent } from "../../src/runtime/client-frames.js";
-import type { Clock } from "../../src/runtime/clock.js";
 import type { ConversationWriter } from "../../src/runtime/conversation-recorder.js";
 import { ConversationSession } from "../../src/runtime/conversation-session.js";
 import { DevelopmentAgent } from "../../src/runtime/development-agent.js";
 import type { ServerFrame } from "../../src/runtime/server-frames.js";
-
-/** A clock that moves only when told to, running the timers that fall due. */
-class ManualClock implements Clock {
-  private timers: { at: number; run: () => void }[] = [];
-  constructor(private ms = 1_700_000_000_000) {}
-  now(): number {
-    return this.ms;
-  }
-  setTimer(ms: number, run: () => void): () => void {
-    const timer = { at: this.ms + ms, run };
-    this.timers.push(timer);
-    return () => {
-      this.timers = this.timers.filter((t) => t !== timer);
-    };
-  }
-  /** Moves time forward, running each timer that falls due, in order. */
-  advance(ms: number): void {
-    const until = this.ms + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((t) => t !== due);
-      this.ms = due.at;
-      due.run();
-    }
-    this.ms = until;
-  }
-}
+import { ManualClock } from "./session-harness.js";
 
 const TIMINGS = { pingIntervalMs: 1_000, initiationTimeoutMs: 5_000, greetingDelayMs: 0 };
 const INIT: ClientEvent = { type: "conversation_initiation_client_data", conversation_config_override: {} };

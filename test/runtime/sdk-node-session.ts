@@ -12,6 +12,7 @@ import type {
   WebSocketInterface,
 } from "@elevenlabs/elevenlabs-js/api/resources/conversationalAi/conversation/interfaces/WebSocketInterface.js";
 import { WebSocket } from "ws";
+import { ReportLog } from "./report-log.js";
 
 /** Where the SDK's Node `Conversation` connects when it builds the URL itself. */
 export const SDK_DEFAULT_ORIGIN = "wss://api.elevenlabs.io";
@@ -107,12 +108,9 @@ export interface NodeSdkSessionOptions {
  * `closed` report.
  */
 export async function startNodeSdkSession(options: NodeSdkSessionOptions): Promise<NodeSdkSession> {
-  const reports: NodeSdkReport[] = [];
-  const listeners = new Set<() => void>();
-  const report = (entry: NodeSdkReport) => {
-    reports.push(entry);
-    for (const listener of [...listeners]) listener();
-  };
+  const log = new ReportLog<NodeSdkReport>();
+  const { reports } = log;
+  const report = (entry: NodeSdkReport) => log.add(entry);
   const config = options.config ?? {};
   const override = config.conversationConfigOverride ?? {};
   const conversation = new Conversation({
@@ -146,24 +144,7 @@ export async function startNodeSdkSession(options: NodeSdkSessionOptions): Promi
   conversation.on("error", (error: Error) => report({ kind: "error", message: error.message }));
   await conversation.startSession();
 
-  const waitFor: NodeSdkSession["waitFor"] = (kind, match = () => true, timeoutMs = 10_000) =>
-    new Promise((resolve, reject) => {
-      type Found = Report<typeof kind>;
-      const find = () => reports.find((r) => r.kind === kind && match(r as Found)) as Found | undefined;
-      const timer = setTimeout(() => {
-        listeners.delete(check);
-        reject(new Error(`No ${kind} report within ${timeoutMs} ms; got ${JSON.stringify(reports)}`));
-      }, timeoutMs);
-      const check = () => {
-        const found = find();
-        if (!found) return;
-        clearTimeout(timer);
-        listeners.delete(check);
-        resolve(found);
-      };
-      listeners.add(check);
-      check();
-    });
+  const waitFor: NodeSdkSession["waitFor"] = (kind, match, timeoutMs) => log.waitFor(kind, match, timeoutMs);
   const frames = () => reports.flatMap((r) => (r.kind === "frame" ? [r.frame] : []));
   return { conversation, reports, frames, waitFor };
 }

@@ -1,5 +1,6 @@
 import { Conversation, type TextConversation } from "@elevenlabs/client";
 import { WebSocket } from "ws";
+import { ReportLog } from "./report-log.js";
 
 // The official client needs a global WebSocket; Node 20 has none without a flag.
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
@@ -26,8 +27,6 @@ export interface TextSession {
   ): Promise<Extract<ClientReport, { kind: K }>>;
 }
 
-type Listener = () => void;
-
 /** Extra options passed to startSession as they are. */
 export type SessionExtras = {
   dynamicVariables?: Record<string, string | number | boolean>;
@@ -44,12 +43,9 @@ export async function startTextSession(
   agentId: string,
   extras: SessionExtras = {},
 ): Promise<TextSession> {
-  const reports: ClientReport[] = [];
-  const listeners = new Set<Listener>();
-  const report = (entry: ClientReport) => {
-    reports.push(entry);
-    for (const listener of [...listeners]) listener();
-  };
+  const log = new ReportLog<ClientReport>();
+  const { reports } = log;
+  const report = (entry: ClientReport) => log.add(entry);
   const { signedUrl, ...rest } = extras;
   // A signed URL is used as given; otherwise the client builds the URL from the origin and agent.
   const target = signedUrl
@@ -74,25 +70,6 @@ export async function startTextSession(
         closeReason: "closeReason" in details ? details.closeReason : undefined,
       }),
   });
-  const waitFor: TextSession["waitFor"] = (kind, match = () => true, timeoutMs = 10_000) =>
-    new Promise((resolve, reject) => {
-      const find = () =>
-        reports.find((r) => r.kind === kind && match(r as Extract<ClientReport, { kind: typeof kind }>)) as
-          | Extract<ClientReport, { kind: typeof kind }>
-          | undefined;
-      const timer = setTimeout(() => {
-        listeners.delete(check);
-        reject(new Error(`No ${kind} report within ${timeoutMs} ms; got ${JSON.stringify(reports)}`));
-      }, timeoutMs);
-      const check = () => {
-        const found = find();
-        if (!found) return;
-        clearTimeout(timer);
-        listeners.delete(check);
-        resolve(found);
-      };
-      listeners.add(check);
-      check();
-    });
+  const waitFor: TextSession["waitFor"] = (kind, match, timeoutMs) => log.waitFor(kind, match, timeoutMs);
   return { conversation, reports, waitFor };
 }
