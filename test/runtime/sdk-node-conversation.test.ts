@@ -4,10 +4,14 @@
  * server) for an agent with enable_auth, and through a `webSocketFactory` that sends its own
  * `wss://api.elevenlabs.io` URL here, for a public agent and, with an `xi-api-key` header, a
  * private one. The development agent answers; the conversation is then read back with the SDK.
+ * With a model (a local streaming OpenAI-compatible server): a client tool round trip through the
+ * SDK's ClientTools, and an interruption.
  */
 import { type ElevenLabs, ElevenLabsClient } from "@elevenlabs/elevenlabs-js";
+import { ClientTools } from "@elevenlabs/elevenlabs-js/api/resources/conversationalAi/conversation/ClientTools.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS } from "../support/backends.js";
+import { type FakeLlmServer, startFakeLlmServer } from "../support/fake-llm-server.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { type NodeSdkSession, redirectingWebSocketFactory, startNodeSdkSession } from "./sdk-node-session.js";
 
@@ -177,4 +181,97 @@ describe.each(BACKENDS)("the SDK's Node Conversation on %s", (backend) => {
     expect(ended.metadata.terminationReason).toMatch(/^Client disconnected: 1005/);
     expect(turns(ended)).toEqual([["agent", "Hello"]]);
   });
+});
+
+describe.each(BACKENDS)("the SDK's Node Conversation with a model on %s", (backend) => {
+  let server: TestServer;
+  let llm: FakeLlmServer;
+  const open: NodeSdkSession[] = [];
+  /** The last message of a chat request, and whether it is a tool result. */
+  const last = (body: Record<string, unknown>) =>
+    ((body.messages as Record<string, unknown>[] | undefined) ?? []).at(-1) ?? {};
+
+  beforeAll(async () => {
+    llm = await startFakeLlmServer((body) => {
+      const message = last(body);
+      if (message.role === "tool") return { text: ["It is ", `${String(message.content)}.`] };
+      if (message.content === "what time is it")
+        return { toolCalls: [{ id: "call_time", name: "get_time", arguments: { zone: "UTC" } }] };
+      if (message.content === "count slowly")
+        return { text: ["One, ", "two, ", "three, ", "four, ", "five."], chunkDelayMs: 300 };
+      return { text: ["Noted."] };
+    });
+    server = await startTestServer(backend, {
+      OPENCONVAI_LLM_BASE_URL: llm.url,
+      OPENCONVAI_LLM_MODEL: "test-model",
+    });
+  });
+  afterEach(() => {
+    for (const session of open.splice(0)) session.conversation.endSession();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await llm?.close();
+  });
+
+  it("runs a client tool round trip and is interrupted by a new message", async () => {
+    const { agentId } = await server.client.conversationalAi.agents.create({
+      conversationConfig: {
+        agent: {
+          firstMessage: "",
+          prompt: {
+            prompt: "You tell the time.",
+            tools: [
+              {
+                type: "client",
+                name: "get_time",
+                description: "The time now.",
+                expectsResponse: true,
+                parameters: {
+                  type: "object",
+                  properties: { zone: { type: "string", description: "A zone." } },
+                },
+              },
+            ],
+          },
+        },
+      },
+      platformSettings: { auth: { enableAuth: true } },
+    });
+    const asked: Record<string, unknown>[] = [];
+    const clientTools = new ClientTools();
+    clientTools.register("get_time", (parameters) => {
+      asked.push(parameters);
+      return "noon";
+    });
+    const session = await startNodeSdkSession({
+      agentId,
+      requiresAuth: true,
+      conversationClient: new ElevenLabsClient({ apiKey: server.apiKey, baseUrl: server.url, maxRetries: 0 }),
+      clientTools,
+    });
+    open.push(session);
+    await session.waitFor("started");
+    session.conversation.sendUserMessage("what time is it");
+    await session.waitFor("agent_response", (r) => r.text === "It is noon.");
+    expect(asked).toEqual([{ tool_call_id: "call_time", zone: "UTC" }]);
+
+    session.conversation.sendUserMessage("count slowly");
+    await session.waitFor(
+      "frame",
+      (r) => r.frame.type === "agent_chat_response_part" && JSON.stringify(r.frame).includes("One, "),
+    );
+    session.conversation.sendUserMessage("stop");
+    await session.waitFor("frame", (r) => r.frame.type === "interruption");
+    const correction = await session.waitFor("correction");
+    // The SDK trims both texts; what was sent before the interruption starts with the first piece.
+    expect(correction.corrected.startsWith("One,")).toBe(true);
+    await session.waitFor("agent_response", (r) => r.text === "Noted.");
+
+    const id = session.conversation.getConversationId() as string;
+    const recorded = await server.client.conversationalAi.conversations.get(id);
+    const results = recorded.transcript.flatMap((t) => t.toolResults ?? []);
+    expect(results.map((r) => [r.toolName, r.resultValue])).toEqual([["get_time", "noon"]]);
+    expect(recorded.transcript.some((t) => t.interrupted === true)).toBe(true);
+  }, 30_000);
 });
