@@ -177,8 +177,8 @@ export class ConversationRecorder {
       this.soon = undefined;
       this.save().catch((error: unknown) => this.hooks.onError?.(error));
     };
-    if (!this.hooks.setTimer) return write();
-    this.soon = this.hooks.setTimer(SAVE_SOON_MS, write);
+    if (this.hooks.setTimer) this.soon = this.hooks.setTimer(SAVE_SOON_MS, write);
+    else write();
   }
 
   /** Whether the conversation was deleted mid-call, so the recorder stopped writing it. */

@@ -86,18 +86,32 @@ function isTimeZone(name: string): boolean {
 
 /** A time as upstream's `system__time` shows it: "Friday, 12:33 12 December 2025", in a time zone. */
 export function formatSystemTime(ms: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    weekday: "long",
-    day: "numeric",
-    month: "long",
-    year: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(ms);
+  const parts = systemTimeFormat(timeZone).formatToParts(ms);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? "";
   return `${part("weekday")}, ${part("hour")}:${part("minute")} ${part("day")} ${part("month")} ${part("year")}`;
+}
+
+/** The formatters of `system__time`, by time zone: making one costs more than formatting with it. */
+const systemTimeFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The `system__time` formatter of a time zone (at most 64 kept; zones are few in practice). */
+function systemTimeFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = systemTimeFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-GB", {
+      timeZone,
+      weekday: "long",
+      day: "numeric",
+      month: "long",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+    if (systemTimeFormats.size >= 64) systemTimeFormats.clear();
+    systemTimeFormats.set(timeZone, format);
+  }
+  return format;
 }
 
 /** A variable's value as a string (a placeholder default may be any JSON value); undefined for null. */

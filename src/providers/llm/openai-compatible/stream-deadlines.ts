@@ -1,5 +1,8 @@
 import { ProviderError, ProviderTimeoutError } from "../../provider-error.js";
 
+/** Why a finished (or abandoned) call's controller is aborted: to close the stream if still open. */
+const STREAM_DISPOSED = new Error("The streamed call is over");
+
 /**
  * The time limits of one streamed call, and the one AbortController that closes its HTTP
  * stream: when the caller's signal aborts, when nothing arrived within `firstChunkMs`, or when
@@ -64,7 +67,8 @@ export class StreamDeadlines {
     clearTimeout(this.firstChunkTimer);
     clearTimeout(this.totalTimer);
     this.caller.removeEventListener("abort", this.onCallerAbort);
-    if (!this.controller.signal.aborted) this.controller.abort();
+    // With a reason of its own: abort() without one builds a DOMException (and its stack) each time.
+    if (!this.controller.signal.aborted) this.controller.abort(STREAM_DISPOSED);
   }
 
   private expire(which: "first_chunk" | "total"): void {
