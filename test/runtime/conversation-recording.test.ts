@@ -3,6 +3,7 @@ import type { ElevenLabs } from "@elevenlabs/elevenlabs-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS } from "../support/backends.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
+import { readConversationUntil } from "./eventually.js";
 import { startTextSession, type TextSession } from "./text-session.js";
 
 describe.each(BACKENDS)("live conversations recorded as they happen on %s", (backend) => {
@@ -27,18 +28,8 @@ describe.each(BACKENDS)("live conversations recorded as they happen on %s", (bac
     open.push(session.conversation);
     return session;
   };
-  /** GETs the conversation with the SDK (which validates it) until `done` holds; 10 s at most. */
-  const readUntil = async (
-    id: string,
-    done: (conversation: ElevenLabs.GetConversationResponseModel) => boolean,
-  ): Promise<ElevenLabs.GetConversationResponseModel> => {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const conversation = await server.client.conversationalAi.conversations.get(id);
-      if (done(conversation) || Date.now() > deadline) return conversation;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  };
+  const readUntil = (id: string, done: (c: ElevenLabs.GetConversationResponseModel) => boolean) =>
+    readConversationUntil(server.client, id, done);
   const turns = (conversation: ElevenLabs.GetConversationResponseModel) =>
     conversation.transcript.map((turn) => [turn.role, turn.message]);
 

@@ -6,6 +6,7 @@ import type { ChatModel } from "../../src/providers/llm/chat-model.js";
 import { BACKENDS } from "../support/backends.js";
 import { type FakeLlmScript, type FakeLlmServer, startFakeLlmServer } from "../support/fake-llm-server.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
+import { eventually } from "./eventually.js";
 import { startTextSession } from "./text-session.js";
 
 /** The agent's own analysis settings, as the SDK sends them. */
@@ -48,15 +49,6 @@ const INGEST_ANSWER = {
   evaluation_criteria_results: { ingest_only: { result: "failure", rationale: "Not met." } },
   data_collection_results: { ingest_field: { value: true, rationale: "Said so." } },
 };
-
-/** Reads `read` again until `done` says yes (analysis runs after the socket closed). */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    const value = await read();
-    if (done(value) || attempt === 250) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The system and user messages of an analysis request (one that asks for a JSON answer). */
 function analysisPrompts(llm: FakeLlmServer): { system: string; user: string }[] {

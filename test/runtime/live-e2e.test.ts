@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS } from "../support/backends.js";
 import { type FakeLlmServer, startFakeLlmServer } from "../support/fake-llm-server.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
+import { readConversationUntil } from "./eventually.js";
 import { type SessionExtras, startTextSession, type TextSession } from "./text-session.js";
 
 type Json = Record<string, unknown>;
@@ -103,14 +104,8 @@ describe.each(BACKENDS)("a live conversation with a model, end to end, on %s", (
     const page = (await response.json()) as { conversations: { conversation_id: string }[] };
     return page.conversations.map((c) => c.conversation_id);
   };
-  /** Reads the conversation until `done` holds (post-call work runs after the socket closed). */
-  const readUntil = async (id: string, done: (c: ElevenLabs.GetConversationResponseModel) => boolean) => {
-    for (let attempt = 0; ; attempt++) {
-      const conversation = await get(id);
-      if (done(conversation) || attempt === 250) return conversation;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
+  const readUntil = (id: string, done: (c: ElevenLabs.GetConversationResponseModel) => boolean) =>
+    readConversationUntil(server.client, id, done);
 
   it("streams the model's replies, calls a webhook tool, keeps context silent, takes feedback, ends with end_call, and is analysed", async () => {
     const agentId = await createAgent(

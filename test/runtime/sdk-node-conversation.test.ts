@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS } from "../support/backends.js";
 import { type FakeLlmServer, startFakeLlmServer } from "../support/fake-llm-server.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
+import { readConversationUntil } from "./eventually.js";
 import { type NodeSdkSession, redirectingWebSocketFactory, startNodeSdkSession } from "./sdk-node-session.js";
 
 describe.each(BACKENDS)("the SDK's Node Conversation on %s", (backend) => {
@@ -44,18 +45,8 @@ describe.each(BACKENDS)("the SDK's Node Conversation on %s", (backend) => {
     open.push(session);
     return session;
   };
-  /** GETs the conversation with the SDK (which validates it) until `done` holds; 10 s at most. */
-  const readUntil = async (
-    id: string,
-    done: (conversation: ElevenLabs.GetConversationResponseModel) => boolean,
-  ): Promise<ElevenLabs.GetConversationResponseModel> => {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const conversation = await server.client.conversationalAi.conversations.get(id);
-      if (done(conversation) || Date.now() > deadline) return conversation;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  };
+  const readUntil = (id: string, done: (c: ElevenLabs.GetConversationResponseModel) => boolean) =>
+    readConversationUntil(server.client, id, done);
   const turns = (conversation: ElevenLabs.GetConversationResponseModel) =>
     conversation.transcript.map((turn) => [turn.role, turn.message]);
 

@@ -6,6 +6,7 @@ import { type FakeLlmReply, type FakeLlmServer, startFakeLlmServer } from "../su
 import { startTestServer, type TestServer } from "../support/test-server.js";
 // The official client needs a global WebSocket: text-session.ts installs ws's.
 import "./text-session.js";
+import { readConversationUntil } from "./eventually.js";
 
 type Json = Record<string, unknown>;
 
@@ -59,15 +60,8 @@ describe.each(BACKENDS)("the official client in live sessions with a model and t
     expect(response.status).toBe(200);
     return ((await response.json()) as { agent_id: string }).agent_id;
   };
-  /** GETs the conversation with the SDK (which validates it) until `done` holds; 10 s at most. */
-  const readUntil = async (id: string, done: (c: ElevenLabs.GetConversationResponseModel) => boolean) => {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const conversation = await server.client.conversationalAi.conversations.get(id);
-      if (done(conversation) || Date.now() > deadline) return conversation;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  };
+  const readUntil = (id: string, done: (c: ElevenLabs.GetConversationResponseModel) => boolean) =>
+    readConversationUntil(server.client, id, done);
 
   it("runs a client tool the model calls and lets the model answer with its result; both are recorded", async () => {
     const reply: FakeLlmReply = (body) =>

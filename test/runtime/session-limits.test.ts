@@ -4,6 +4,7 @@ import { WebSocket } from "ws";
 import { CLOSE_TRY_AGAIN_LATER, MAX_FRAME_BYTES } from "../../src/api/runtime/conversation-socket.js";
 import { BACKENDS } from "../support/backends.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
+import { eventually } from "./eventually.js";
 import { startTextSession, type TextSession } from "./text-session.js";
 
 /** The init frame the official client sends in text mode. */
@@ -20,15 +21,6 @@ interface RawSocket {
   socket: WebSocket;
   frames: Record<string, unknown>[];
   closed: Promise<{ code: number; reason: string }>;
-}
-
-/** Reads `read` again until `done` says yes (the session writes its end after the socket closed). */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    const value = await read();
-    if (done(value) || attempt === 250) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe.each(BACKENDS)("live-session limits on %s", (backend) => {
