@@ -59,9 +59,21 @@ export async function startLiveServer(options: {
 }): Promise<LiveServer> {
   const apiKey = "oc_bench_key_0123456789abcdefghijklmnopqrstuv";
   const log = openSync(options.logFile, "w");
+  // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of the server there (NODE_OPTIONS can't carry it).
+  const profile = process.env.BENCH_CPU_PROF_DIR
+    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+    : [];
   const child = spawn(
     process.execPath,
-    [path.join(options.root, "dist", "cli", "bin.js"), "serve", "--port", "0", "--data", options.dataDir],
+    [
+      ...profile,
+      path.join(options.root, "dist", "cli", "bin.js"),
+      "serve",
+      "--port",
+      "0",
+      "--data",
+      options.dataDir,
+    ],
     {
       env: {
         ...process.env,
