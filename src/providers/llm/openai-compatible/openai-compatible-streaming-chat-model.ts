@@ -1,5 +1,6 @@
 import { createParser, type ParseError } from "eventsource-parser";
 import type { LlmConfig } from "../../../config/ai-config.js";
+import { type StreamedAnswer, streamPost } from "../../http/stream-post.js";
 import { ProviderError } from "../../provider-error.js";
 import type {
   StreamingChatChunk,
@@ -56,10 +57,11 @@ export class OpenAiCompatibleStreamingChatModel implements StreamingChatModel {
         this.askUsage = false;
         response = await this.post(request, model, deadlines);
       }
-      if (!response.ok) throw httpError(response.status, await readErrorMessage(response, deadlines));
-      const type = response.headers.get("content-type") ?? "";
+      if (response.status < 200 || response.status > 299)
+        throw httpError(response.status, await readErrorMessage(response, deadlines));
+      const type = response.header("content-type") ?? "";
       if (!type.includes("text/event-stream")) {
-        await response.body?.cancel().catch(() => undefined);
+        response.cancel();
         throw new ProviderError(
           `The LLM provider answered "${type || "no content type"}" instead of a stream (text/event-stream).`,
           false,
@@ -75,7 +77,7 @@ export class OpenAiCompatibleStreamingChatModel implements StreamingChatModel {
     request: StreamingChatRequest,
     model: string,
     deadlines: StreamDeadlines,
-  ): Promise<Response> {
+  ): Promise<StreamedAnswer> {
     const body = {
       model,
       messages: toWireMessages(request.messages),
@@ -86,8 +88,7 @@ export class OpenAiCompatibleStreamingChatModel implements StreamingChatModel {
       ...(this.askUsage ? { stream_options: { include_usage: true } } : {}),
     };
     try {
-      return await fetch(`${this.config.baseUrl}/chat/completions`, {
-        method: "POST",
+      return await streamPost(`${this.config.baseUrl}/chat/completions`, {
         headers: {
           "content-type": "application/json",
           accept: "text/event-stream",
@@ -102,11 +103,10 @@ export class OpenAiCompatibleStreamingChatModel implements StreamingChatModel {
   }
 
   private async *readStream(
-    response: Response,
+    response: StreamedAnswer,
     model: string,
     deadlines: StreamDeadlines,
   ): AsyncGenerator<StreamingChatChunk> {
-    if (!response.body) throw new ProviderError("The LLM provider answered without a body.", true);
     const chunks = new ChatChunkReader(model);
     const events: string[] = [];
     let parseError: ParseError | undefined;
@@ -121,10 +121,10 @@ export class OpenAiCompatibleStreamingChatModel implements StreamingChatModel {
     let bytes = 0;
     let done = false;
     // Every way out of here (an error, the consumer stopping, the end) passes the `finally` that cancels the body.
-    const reader = response.body.getReader();
+    const reader = response.body[Symbol.asyncIterator]();
     try {
       while (!done) {
-        const read = await reader.read().catch((error: unknown) => {
+        const read = await reader.next().catch((error: unknown) => {
           throw deadlines.failure(error, "The LLM's stream broke off");
         });
         if (read.done) {
@@ -165,7 +165,7 @@ export class OpenAiCompatibleStreamingChatModel implements StreamingChatModel {
     } finally {
       // Closes the HTTP stream when the consumer stops early or the answer is complete.
       deadlines.dispose();
-      await reader.cancel().catch(() => undefined);
+      response.cancel();
     }
   }
 }
@@ -179,22 +179,19 @@ function httpError(status: number, message: string): ProviderError {
 }
 
 /** The provider's error message, from at most MAX_ERROR_BYTES of the answer. */
-async function readErrorMessage(response: Response, deadlines: StreamDeadlines): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
+async function readErrorMessage(response: StreamedAnswer, deadlines: StreamDeadlines): Promise<string> {
   const parts: Uint8Array[] = [];
   let size = 0;
   try {
-    while (size < MAX_ERROR_BYTES) {
-      const read = await reader.read();
-      if (read.done) break;
-      parts.push(read.value);
-      size += read.value.byteLength;
+    for await (const part of response.body) {
+      parts.push(part);
+      size += part.byteLength;
+      if (size >= MAX_ERROR_BYTES) break;
     }
   } catch (error) {
     throw deadlines.failure(error, "The LLM provider's error answer could not be read");
   } finally {
-    await reader.cancel().catch(() => undefined);
+    response.cancel();
   }
   const text = new TextDecoder().decode(Buffer.concat(parts).subarray(0, MAX_ERROR_BYTES));
   return readProviderErrorMessage(text);

@@ -9,7 +9,7 @@ const STREAM_DISPOSED = new Error("The streamed call is over");
  * the whole answer took longer than `totalMs`.
  */
 export class StreamDeadlines {
-  /** Aborts the fetch and its body. */
+  /** Aborts the request and its body. */
   readonly controller = new AbortController();
   private expired: "first_chunk" | "total" | undefined;
   private firstChunkTimer: NodeJS.Timeout | undefined;
@@ -29,7 +29,7 @@ export class StreamDeadlines {
     else caller.addEventListener("abort", this.onCallerAbort, { once: true });
   }
 
-  /** The signal the fetch runs under. */
+  /** The signal the request runs under. */
   get signal(): AbortSignal {
     return this.controller.signal;
   }
@@ -41,7 +41,7 @@ export class StreamDeadlines {
   }
 
   /**
-   * What to throw for an error of the fetch or of reading its body: a ProviderTimeoutError
+   * What to throw for an error of the request or of reading its body: a ProviderTimeoutError
    * when a limit passed, the caller's abort reason when the caller aborted, else a transient
    * ProviderError saying `what` failed.
    */
@@ -57,7 +57,9 @@ export class StreamDeadlines {
       });
     }
     if (this.caller.aborted) return this.caller.reason;
-    const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+    // undici's errors carry the network error's code themselves, fetch's in their cause.
+    const failed = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+    const code = typeof failed?.code === "string" ? failed.code : failed?.cause?.code;
     const detail = typeof code === "string" ? code : (error as Error | undefined)?.message;
     return new ProviderError(`${what} (${detail ?? "unknown error"}).`, true, { cause: error });
   }
