@@ -154,12 +154,14 @@ export class ConversationRecorder {
     if (this.queued) return this.queued;
     const write = this.writes.then(() => {
       this.queued = undefined;
-      // The state as it is when the write starts: every change asked for until then is in it.
+      // Every change asked for until now is in the write. The document is not copied: the write
+      // path serializes it synchronously inside its transaction, so what it stores is the state
+      // at that moment, which is this one or newer (never a half-made change: the session changes
+      // the document only synchronously).
       const last = this.finished;
       if (last) this.sealed = true;
       this.metadata.call_duration_secs = this.secondsInCall();
-      const body = JSON.parse(JSON.stringify(this.doc)) as Json;
-      return this.write(body, last);
+      return this.write(this.doc, last);
     });
     this.queued = write;
     // A failed write does not stop the ones after it; the caller of this one sees the error.

@@ -18,11 +18,11 @@ function startSession(agent: Partial<AgentConfig["conversationConfig"]> = {}) {
   const written: Record<string, unknown>[] = [];
   const writer: ConversationWriter = {
     putConversation: async (body) => {
-      written.push(body as Record<string, unknown>);
+      written.push(structuredClone(body) as Record<string, unknown>);
       return {} as Awaited<ReturnType<ConversationWriter["putConversation"]>>;
     },
     changeConversation: async (_id, change) => {
-      written.push(change(structuredClone(written.at(-1) ?? {})));
+      written.push(structuredClone(change(structuredClone(written.at(-1) ?? {}))));
       return {} as Awaited<ReturnType<ConversationWriter["changeConversation"]>>;
     },
   };

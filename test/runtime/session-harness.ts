@@ -109,18 +109,20 @@ export function startSession(
     if (!checked.ok) throw new InvalidInputError(checked.issues);
   };
   const writer: ConversationWriter = {
-    putConversation: async (body) => {
-      await options.writeWaits?.(body as Json);
+    putConversation: async (input) => {
+      // Copied at once, as a real store serializes what it is given before its first await.
+      const body = structuredClone(input as Json);
+      await options.writeWaits?.(body);
       if (options.writeFails?.()) throw new Error("The store is unavailable");
-      check(body as Json);
-      written.push(body as Json);
-      store.doc = structuredClone(body as Json);
+      check(body);
+      written.push(body);
+      store.doc = structuredClone(body);
       store.deleted = false;
       return {} as Awaited<ReturnType<ConversationWriter["putConversation"]>>;
     },
     changeConversation: async (conversationId, change) => {
       if (store.deleted || !store.doc) throw new NotFoundError("conversation", conversationId);
-      const next = change(structuredClone(store.doc) as never) as unknown as Json;
+      const next = structuredClone(change(structuredClone(store.doc) as never)) as unknown as Json;
       await options.writeWaits?.(next);
       if (options.writeFails?.()) throw new Error("The store is unavailable");
       if (store.deleted) throw new NotFoundError("conversation", conversationId);

@@ -171,9 +171,10 @@ describe("the conversation recorder", () => {
     const writes: Json[] = [];
     const recorder = new ConversationRecorder(
       {
-        putConversation: async (body) => void writes.push(body as Json) as never,
+        // Copies, as a real store serializes what it writes at once.
+        putConversation: async (body) => void writes.push(structuredClone(body) as Json) as never,
         changeConversation: async (_id, change) =>
-          void writes.push(change(structuredClone(writes.at(-1) ?? {}))) as never,
+          void writes.push(structuredClone(change(structuredClone(writes.at(-1) ?? {})))) as never,
       },
       {
         conversationId: "conv_x",
