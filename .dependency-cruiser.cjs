@@ -114,6 +114,36 @@ module.exports = {
       "@aws-sdk/* is imported only in src/blobs/s3/. Elsewhere, use the BlobStore interface of src/blobs/.",
     ),
     onlyIn(
+      "undici-only-in-providers-http",
+      "src/providers/http/",
+      "undici",
+      "undici is imported only in src/providers/http/ (the providers' streaming HTTP client). Elsewhere, call " +
+        "what that folder exports, or the platform fetch for calls off the hot path.",
+    ),
+    onlyIn(
+      "alawmulaw-only-in-audio",
+      "src/audio/",
+      "alawmulaw",
+      "alawmulaw (the G.711 codec) is imported only in src/audio/. Elsewhere, convert through " +
+        "src/audio/audio-codec.ts (decodeToPcm, encodeFromPcm).",
+    ),
+    onlyIn(
+      "lamejs-only-in-recording",
+      "src/recording/",
+      "@breezystack/lamejs",
+      "The MP3 encoder is imported only in src/recording/ (it runs in that folder's worker thread). Elsewhere, " +
+        "encode through what src/recording/ exports.",
+    ),
+    {
+      name: "audio-imports-only-audio",
+      severity: "error",
+      comment:
+        "src/audio/ is bytes and formats (codecs, resampling, WAV, chunk checks): it imports nothing else of " +
+        "ours, so every layer can use it. Pass what it needs in as plain values.",
+      from: { path: "^src/audio/" },
+      to: { path: "^src/", pathNot: "^src/audio/" },
+    },
+    onlyIn(
       "prom-client-only-in-telemetry",
       "src/telemetry/",
       "prom-client",
