@@ -1,4 +1,6 @@
 import { ConfigError } from "./config-error.js";
+import { checkUrl, readInteger } from "./env-values.js";
+import { resolveSpeechConfig, type SpeechToTextConfig, type TextToSpeechConfig } from "./speech-config.js";
 
 /** An OpenAI-compatible embeddings endpoint, for semantic message search. */
 export interface EmbeddingsConfig {
@@ -29,34 +31,10 @@ export interface LlmConfig {
 export interface AiConfig {
   embeddings: EmbeddingsConfig | undefined;
   llm: LlmConfig | undefined;
-}
-
-function checkUrl(name: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`${name} must be an http(s) URL, got "${value}".`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(`${name} must be an http(s) URL, got "${value}".`);
-  }
-  return value.replace(/\/+$/, "");
-}
-
-function readInteger(
-  name: string,
-  raw: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
-  }
-  return value;
+  /** Speech-to-text for live conversations (`OPENCONVAI_ASR_*`). */
+  asr: SpeechToTextConfig | undefined;
+  /** Text-to-speech for live conversations (`OPENCONVAI_TTS_*`). */
+  tts: TextToSpeechConfig | undefined;
 }
 
 /** How `OPENCONVAI_LLM_MODEL_MAP` is written, for error messages. */
@@ -153,5 +131,5 @@ export function resolveAiConfig(env: NodeJS.ProcessEnv): AiConfig {
       modelMap,
     };
   }
-  return { embeddings, llm };
+  return { embeddings, llm, ...resolveSpeechConfig(get) };
 }

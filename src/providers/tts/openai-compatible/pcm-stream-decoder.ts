@@ -1,0 +1,89 @@
+import { ProviderError } from "../../provider-error.js";
+import { readWavHeader, startsWithRiff } from "./wav-header.js";
+
+/**
+ * Turns the bytes of a `/audio/speech` answer into 16-bit samples as they arrive. The answer is
+ * raw little-endian PCM at `pcmSampleRate`, unless it begins with a RIFF header: then the
+ * header's rate is used and the header skipped (some servers answer WAV whatever is asked). A
+ * sample split between two reads waits for its second byte; bytes after a WAV's declared data
+ * (trailing chunks) are dropped.
+ */
+export class PcmStreamDecoder {
+  /** Bytes not yet turned into samples: the start of the answer while it is being identified, or an odd byte. */
+  private pending: Uint8Array = new Uint8Array(0);
+  private identified = false;
+  /** Sample bytes still expected when a WAV header declared them. */
+  private remaining: number | undefined;
+  private rate: number;
+
+  constructor(pcmSampleRate: number) {
+    this.rate = pcmSampleRate;
+  }
+
+  /** The samples' rate (known for sure once `push` returned samples). */
+  get sampleRate(): number {
+    return this.rate;
+  }
+
+  /** Takes the next bytes of the answer; returns the whole samples they complete (none: an empty array). */
+  push(bytes: Uint8Array): Int16Array {
+    let data = this.pending.byteLength === 0 ? bytes : concat(this.pending, bytes);
+    this.pending = new Uint8Array(0);
+    if (!this.identified) {
+      if (data.byteLength < 4) {
+        this.pending = data;
+        return new Int16Array(0);
+      }
+      if (startsWithRiff(data)) {
+        const header = readWavHeader(data);
+        if (!header) {
+          this.pending = data;
+          return new Int16Array(0);
+        }
+        this.rate = header.sampleRate;
+        this.remaining = header.dataBytes;
+        data = data.subarray(header.dataOffset);
+      }
+      this.identified = true;
+    }
+    if (this.remaining !== undefined) {
+      data = data.subarray(0, this.remaining);
+      this.remaining -= data.byteLength;
+    }
+    const whole = data.byteLength - (data.byteLength % 2);
+    // Copied: `data` may be a view of the reader's buffer, which is reused.
+    if (whole < data.byteLength) this.pending = data.slice(whole);
+    return toSamples(data.subarray(0, whole));
+  }
+
+  /**
+   * The answer ended: returns the samples of an answer too short to identify (under 4 bytes),
+   * refuses a WAV whose header never completed; an odd last byte is dropped.
+   */
+  finish(): Int16Array {
+    if (this.identified) return new Int16Array(0);
+    if (startsWithRiff(this.pending)) {
+      throw new ProviderError(
+        "The text-to-speech (TTS) provider's WAV answer ended inside its header: check the server's logs.",
+        false,
+      );
+    }
+    this.identified = true;
+    return this.push(new Uint8Array(0));
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}
+
+/** Little-endian 16-bit samples from an even number of bytes, whatever the host's byte order. */
+function toSamples(bytes: Uint8Array): Int16Array {
+  const samples = new Int16Array(bytes.byteLength / 2);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(i * 2, true);
+  return samples;
+}
