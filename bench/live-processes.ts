@@ -59,10 +59,14 @@ export async function startLiveServer(options: {
 }): Promise<LiveServer> {
   const apiKey = "oc_bench_key_0123456789abcdefghijklmnopqrstuv";
   const log = openSync(options.logFile, "w");
-  // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of the server there (NODE_OPTIONS can't carry it).
-  const profile = process.env.BENCH_CPU_PROF_DIR
-    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
-    : [];
+  // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of the server there (NODE_OPTIONS can't carry it);
+  // BENCH_SERVER_NODE_ARGS adds Node flags of your own (e.g. "--trace-gc"), split on spaces.
+  const profile = [
+    ...(process.env.BENCH_CPU_PROF_DIR
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+      : []),
+    ...(process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+  ];
   const child = spawn(
     process.execPath,
     [
