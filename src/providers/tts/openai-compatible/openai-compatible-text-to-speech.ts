@@ -1,7 +1,7 @@
 import type { TextToSpeechConfig } from "../../../config/speech-config.js";
+import { ProviderError } from "../../provider-error.js";
 import { httpError, readErrorMessage } from "../../read-error-answer.js";
 import { SpeechCallDeadlines } from "../../speech-call-deadlines.js";
-import { ProviderError } from "../../provider-error.js";
 import type { SpeechAudioChunk, SynthesizeOptions, TextToSpeech } from "../text-to-speech.js";
 import { PcmStreamDecoder } from "./pcm-stream-decoder.js";
 
