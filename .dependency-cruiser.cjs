@@ -128,9 +128,9 @@ module.exports = {
         "src/audio/audio-codec.ts (decodeToPcm, encodeFromPcm).",
     ),
     onlyIn(
-      "lamejs-only-in-recording",
+      "mp3-encoder-only-in-recording",
       "src/recording/",
-      "@breezystack/lamejs",
+      "wasm-media-encoders",
       "The MP3 encoder is imported only in src/recording/ (it runs in that folder's worker thread). Elsewhere, " +
         "encode through what src/recording/ exports.",
     ),

@@ -7,7 +7,7 @@ import { encodeMp3, encodeMp3WithStats, encodeRecordingMp3 } from "./mp3-encoder
 const RATE = 16_000;
 /** Samples per MPEG-2 Layer III frame. */
 const FRAME = 576;
-/** LAME's encoder delay (576 + 529 samples), not trimmed: lamejs writes no LAME/Xing tag. */
+/** LAME's encoder delay (576 + 529 samples), at most: the decoder may or may not trim it. */
 const ENCODER_DELAY = 1105;
 
 /** 0.5 s of silence, 2 s of a 440 Hz tone, 0.5 s of silence: 3 s in all. */

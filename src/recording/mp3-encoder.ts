@@ -15,10 +15,10 @@ import { transferablesOf } from "./track-segments.js";
 /** The default bit rate: ample for speech at 16 kHz mono (MPEG-2 Layer III), ~21.6 MB an hour. */
 export const DEFAULT_MP3_KBPS = 48;
 
-/** Bit rates MPEG-1 Layer III allows (32, 44.1 and 48 kHz). */
-const MPEG1_KBPS = [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
-/** Bit rates MPEG-2 and 2.5 Layer III allow (8 to 24 kHz). */
-const MPEG2_KBPS = [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
+/** Bit rates MPEG-1 Layer III allows (32, 44.1 and 48 kHz) that the encoder offers. */
+const MPEG1_KBPS = [32, 40, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
+/** Bit rates MPEG-2 and 2.5 Layer III allow (8 to 24 kHz) that the encoder offers. */
+const MPEG2_KBPS = [8, 16, 24, 32, 40, 48, 64, 80, 96, 112, 128, 160];
 const MPEG1_RATES = [32_000, 44_100, 48_000];
 const MPEG2_RATES = [8000, 11_025, 12_000, 16_000, 22_050, 24_000];
 

@@ -1,12 +1,14 @@
 /**
  * Worker thread entry: encodes one mono 16-bit PCM buffer (or a recording's tracks, mixed down
- * here) to MP3 with lamejs, off the main event loop, then posts the bytes back (transferred, not
- * copied) and ends. One worker serves one encode: lamejs keeps per-stream state, and a fresh
- * thread frees its memory at exit.
+ * here) to MP3 off the main event loop, then posts the bytes back (transferred, not copied) and
+ * ends. The encoder is LAME, the reference MP3 encoder, compiled to WebAssembly
+ * (wasm-media-encoders): it runs inside the JavaScript engine, with no native code or system
+ * binary, at about a fifth of the CPU of the pure-JavaScript port (see docs/design-notes.md). One
+ * worker serves one encode, and a fresh thread frees the encoder's memory at exit.
  */
 
 import { parentPort, workerData } from "node:worker_threads";
-import { Mp3Encoder } from "@breezystack/lamejs";
+import { createMp3Encoder } from "wasm-media-encoders";
 import { type MixdownTrack, mixTracks } from "./mixdown.js";
 import type { RecordingTracks } from "./track-segments.js";
 
@@ -19,26 +21,33 @@ export type Mp3EncodeRequest = { sampleRate: number; kbps: number } & (
 /** What the worker posts back: the MP3 bytes and how long the encode ran on the worker. */
 export type Mp3EncodeReply = { ok: true; mp3: Uint8Array; encodeMs: number } | { ok: false; message: string };
 
-/** Samples per `encodeBuffer` call: 16 MPEG-2 frames (576 samples each at ≤ 24 kHz), ~0.6 s. */
-const CHUNK_SAMPLES = 576 * 16;
+/** Samples handed to the encoder at a time (about a second at 16 kHz). */
+const CHUNK_SAMPLES = 16_384;
 
-/** Encodes the whole buffer in chunks and joins lamejs's output (a new array per call) into one. */
-function encode(request: Mp3EncodeRequest): Uint8Array {
+/** The bit rates the encoder takes (mp3-encoder.ts checks a request's against the sample rate's). */
+type CbrKbps = 8 | 16 | 24 | 32 | 40 | 48 | 64 | 80 | 96 | 112 | 128 | 160 | 192 | 224 | 256 | 320;
+
+/** Encodes the whole buffer in chunks and joins the encoder's output into one array. */
+async function encode(request: Mp3EncodeRequest): Promise<Uint8Array> {
   const { sampleRate, kbps } = request;
   const samples = "samples" in request ? request.samples : mixTracks(request.tracks, request.track);
-  const encoder = new Mp3Encoder(1, sampleRate, kbps);
+  const encoder = await createMp3Encoder();
+  encoder.configure({ sampleRate, channels: 1, bitrate: kbps as CbrKbps });
   const parts: Uint8Array[] = [];
   let total = 0;
-  const keep = (bytes: ArrayBufferView) => {
+  // The encoder's output stays its own until the next call: each part is copied out.
+  const keep = (bytes: Uint8Array) => {
     if (bytes.byteLength === 0) return;
-    // lamejs hands back an Int8Array (its types say Uint8Array): read it as bytes.
-    parts.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    parts.push(bytes.slice());
     total += bytes.byteLength;
   };
+  const floats = new Float32Array(CHUNK_SAMPLES);
   for (let at = 0; at < samples.length; at += CHUNK_SAMPLES) {
-    keep(encoder.encodeBuffer(samples.subarray(at, at + CHUNK_SAMPLES)));
+    const chunk = samples.subarray(at, at + CHUNK_SAMPLES);
+    for (let i = 0; i < chunk.length; i++) floats[i] = (chunk[i] as number) / 32768;
+    keep(encoder.encode([floats.subarray(0, chunk.length)]));
   }
-  keep(encoder.flush());
+  keep(encoder.finalize());
   const mp3 = new Uint8Array(total);
   let offset = 0;
   for (const part of parts) {
@@ -48,11 +57,11 @@ function encode(request: Mp3EncodeRequest): Uint8Array {
   return mp3;
 }
 
-function run(): void {
+async function run(): Promise<void> {
   let reply: Mp3EncodeReply;
   const started = performance.now();
   try {
-    const mp3 = encode(workerData as Mp3EncodeRequest);
+    const mp3 = await encode(workerData as Mp3EncodeRequest);
     reply = { ok: true, mp3, encodeMs: performance.now() - started };
   } catch (error) {
     reply = { ok: false, message: error instanceof Error ? error.message : String(error) };
@@ -60,4 +69,4 @@ function run(): void {
   parentPort?.postMessage(reply, reply.ok ? [reply.mp3.buffer as ArrayBuffer] : []);
 }
 
-run();
+void run();
