@@ -2,6 +2,8 @@
  * The key layout of the blob store, in one place: every key the server writes is built here.
  *
  *   audio/<sha256 of id>/<random>        a conversation's recording, a new key for every write
+ *   audio/<sha256 of id>/<track>-<random> one speaker's track (`user`, `agent`) of a live call's
+ *                                        recording, a new key for every write
  *   files/<id folder>/<file id>          a file uploaded to a conversation
  *
  * Every accepted conversation id (1–512 characters of anything) must give short, safe names:
@@ -60,6 +62,14 @@ export function audioBlobKey(conversationId: string): string {
 /** A fresh key for one write of a conversation's recording: no other write ever uses it. */
 export function newAudioBlobKey(conversationId: string): string {
   return `${audioBlobKey(conversationId)}/${randomUUID()}`;
+}
+
+/**
+ * A fresh key for one write of a speaker's track of a conversation's recording, beside the
+ * recording in its folder (so deleting the folder's keys removes both); no other write uses it.
+ */
+export function newTrackBlobKey(conversationId: string, track: "user" | "agent"): string {
+  return `${audioBlobKey(conversationId)}/${track}-${randomUUID()}`;
 }
 
 /** The blob key of an uploaded file: under `files/`, by conversation, then file id. */

@@ -3,20 +3,33 @@ import { newAudioBlobKey } from "../blobs/blob-keys.js";
 import type { BlobStore } from "../blobs/blob-store.js";
 import type { ConversationDoc, ConversationIndex, ConversationRecord } from "../domain/conversation.js";
 import { InvalidInputError, NotFoundError } from "../domain/errors.js";
-import type { AudioInfo } from "../store/audio-info.js";
+import type { AudioFlags } from "../domain/stored-document.js";
+import type { CallRecording } from "../recording/call-recording.js";
+import { type AudioInfo, audioBlobKeys, audioFlagsOf } from "../store/audio-info.js";
 import type { ConversationStore, UpsertOutcome } from "../store/store.js";
 import { checkIncomingDocument } from "./document-validator.js";
+import { encodeCallRecording } from "./encode-call-recording.js";
+import { storeRecordingBlobs } from "./recording-blobs.js";
 import type { IssueLocation } from "./validation-issues.js";
 
 /**
- * A conversation as a write left it. GET serves `renderStoredDocument(json, { hasAudio })`, so a
- * writer can answer with exactly that without reading the row back.
+ * A conversation as a write left it. GET serves `renderStoredDocument(json, flags)`, so a writer
+ * can answer with exactly that (the object is its own `AudioFlags`) without reading the row back.
  */
-export interface WrittenConversation {
+export interface WrittenConversation extends AudioFlags {
   /** The document as stored: the server-owned `has_*` keys are not part of it. */
   json: string;
   /** Whether the conversation has audio. */
   hasAudio: boolean;
+}
+
+/** Options for `putRecording`. */
+export interface PutRecordingOptions {
+  /**
+   * Aborting stops the work between encodes and before anything is written: `putRecording`
+   * rejects with the signal's reason and stores nothing.
+   */
+  signal?: AbortSignal;
 }
 
 /** What `putConversation` wrote. */
@@ -72,7 +85,7 @@ export class ConversationService {
     const record = indexedAs(checked.record, options);
     // A replace keeps the row's audio: the store says whether there is any, so nothing is read back.
     const { outcome, audio } = await this.store.putConversation(record);
-    return { outcome, index: record.index, json: record.json, hasAudio: audio !== null };
+    return { outcome, index: record.index, json: record.json, ...audioFlagsOf(audio) };
   }
 
   /**
@@ -108,8 +121,9 @@ export class ConversationService {
    * Stores a conversation's audio. The bytes go to a new blob key of their own (never over the
    * blob a row names), then the row is switched to it in one statement and the blob it replaced
    * is deleted: the size and type a row records always describe the bytes at its key, and of
-   * concurrent writers the last switch wins whole. Throws NotFoundError, keeping nothing, for an
-   * unknown conversation.
+   * concurrent writers the last switch wins whole. This audio is one file: the speaker tracks of
+   * a recording it replaces (`putRecording`) are cleared and their blobs deleted too. Throws
+   * NotFoundError, keeping nothing, for an unknown conversation.
    */
   async putAudio(
     conversationId: string,
@@ -125,6 +139,31 @@ export class ConversationService {
   }
 
   /**
+   * Stores a live call's recording as the conversation's audio: the mix of both speakers (what
+   * `GET …/audio` serves) and each speaker's track on its own (`?track=user|agent`) when that
+   * speaker was heard, all MP3, encoded off the event loop. The recording's audio is taken (it is
+   * empty afterwards). Like `putAudio`, every blob gets a new key, the row is switched to all of
+   * them in one step, and the blobs it replaced are deleted. A recording without any audio stores
+   * nothing. Returns the flags the document is now served with. Throws NotFoundError, keeping
+   * nothing, for an unknown conversation; an aborted `signal` rejects with its reason, keeping
+   * nothing.
+   */
+  async putRecording(
+    conversationId: string,
+    recording: CallRecording,
+    options: PutRecordingOptions = {},
+  ): Promise<AudioFlags> {
+    // Checked first, so an unknown conversation costs no encode.
+    const stored = await this.store.getConversation(conversationId);
+    if (!stored) throw new NotFoundError("conversation", conversationId);
+    if (!recording.hasUser && !recording.hasAgent) return audioFlagsOf(stored.audio);
+    const encoded = await encodeCallRecording(recording, options.signal);
+    const audio = await storeRecordingBlobs(this.blobs, conversationId, encoded);
+    await this.switchAudio(conversationId, audio);
+    return audioFlagsOf(audio);
+  }
+
+  /**
    * Points a conversation at audio already in the blob store under a key of its own (audio that
    * arrived before its conversation); the blob it replaces is deleted. Throws NotFoundError for an
    * unknown conversation.
@@ -134,9 +173,9 @@ export class ConversationService {
   }
 
   /**
-   * Switches the row to `audio` in one atomic store step and deletes the blob it replaced. Of
-   * concurrent writers (in this process or on other nodes) the last switch wins whole, and every
-   * other blob is deleted by the writer that replaced it.
+   * Switches the row to `audio` (the recording and its tracks) in one atomic store step and
+   * deletes the blobs it replaced. Of concurrent writers (in this process or on other nodes) the
+   * last switch wins whole, and every other blob is deleted by the writer that replaced it.
    */
   private async switchAudio(
     conversationId: string,
@@ -146,18 +185,29 @@ export class ConversationService {
     const switched = await this.store.setAudio(conversationId, audio);
     if (!switched) {
       // Deleted while the bytes arrived: nothing names them.
-      if (!options.keepOnNotFound) await this.blobs.delete(audio.blobKey);
+      if (!options.keepOnNotFound) await this.deleteBlobs(audioBlobKeys(audio));
       throw new NotFoundError("conversation", conversationId);
     }
     const { replaced } = switched;
-    if (replaced && replaced.blobKey !== audio.blobKey) await this.blobs.delete(replaced.blobKey);
+    if (replaced) {
+      const kept = new Set(audioBlobKeys(audio));
+      await this.deleteBlobs(audioBlobKeys(replaced).filter((key) => !kept.has(key)));
+    }
   }
 
-  /** Deletes a conversation with its audio and uploaded files; throws NotFoundError for an unknown one. */
+  /** Deletes blobs one after another (a missing blob is not an error). */
+  private async deleteBlobs(keys: readonly string[]): Promise<void> {
+    for (const key of keys) await this.blobs.delete(key);
+  }
+
+  /**
+   * Deletes a conversation with its audio (the recording and its speaker tracks) and uploaded
+   * files; throws NotFoundError for an unknown one.
+   */
   async deleteConversation(conversationId: string): Promise<void> {
     const deleted = await this.store.deleteConversation(conversationId);
     if (!deleted) throw new NotFoundError("conversation", conversationId);
-    if (deleted.audio) await this.blobs.delete(deleted.audio.blobKey);
-    for (const key of deleted.fileBlobKeys ?? []) await this.blobs.delete(key);
+    if (deleted.audio) await this.deleteBlobs(audioBlobKeys(deleted.audio));
+    await this.deleteBlobs(deleted.fileBlobKeys ?? []);
   }
 }

@@ -12,9 +12,17 @@ export const SERVER_OWNED_KEYS = [
   "has_auxiliary_audio",
 ] as const;
 
-/** Flags describing the audio this server holds for a conversation. */
+/**
+ * Flags describing the audio this server holds for a conversation. The per-speaker flags are true
+ * only for a recording of a live call, which keeps each speaker's track (imported audio is one
+ * file); left out, they are false.
+ */
 export interface AudioFlags {
   hasAudio: boolean;
+  /** The user's track is stored on its own (`GET …/audio?track=user`). */
+  hasUserAudio?: boolean;
+  /** The agent's track is stored on its own (`GET …/audio?track=agent`). */
+  hasResponseAudio?: boolean;
 }
 
 /** Returns the document without the keys the server owns. */
@@ -25,19 +33,34 @@ export function stripServerOwnedKeys(doc: ConversationDoc): ConversationDoc {
   );
 }
 
-const AUDIO_TAILS = {
-  with: Buffer.from(
-    ',"has_audio":true,"has_user_audio":false,"has_response_audio":false,"has_auxiliary_audio":false}',
+/** The served `has_*` keys for these flags, without the braces. */
+function audioKeys(audio: AudioFlags): string {
+  return (
+    `"has_audio":${audio.hasAudio},"has_user_audio":${audio.hasUserAudio === true},` +
+    `"has_response_audio":${audio.hasResponseAudio === true},"has_auxiliary_audio":false`
+  );
+}
+
+/** A number 0–7 for the three flags: the index of their tail in `AUDIO_TAILS`. */
+function tailIndex(audio: AudioFlags): number {
+  return (
+    (audio.hasAudio ? 4 : 0) +
+    (audio.hasUserAudio === true ? 2 : 0) +
+    (audio.hasResponseAudio === true ? 1 : 0)
+  );
+}
+
+/** The tail appended to stored bytes, one per combination of the three flags (built once). */
+const AUDIO_TAILS: Buffer[] = Array.from({ length: 8 }, (_, i) =>
+  Buffer.from(
+    `,${audioKeys({ hasAudio: i >= 4, hasUserAudio: (i & 2) !== 0, hasResponseAudio: (i & 1) !== 0 })}}`,
   ),
-  without: Buffer.from(
-    ',"has_audio":false,"has_user_audio":false,"has_response_audio":false,"has_auxiliary_audio":false}',
-  ),
-};
+);
 
 /** `renderStoredDocument` on UTF-8 bytes: one copy, no decoding. */
 export function renderStoredBytes(bytes: Buffer, audio: AudioFlags): Buffer {
-  if (bytes.length <= 2) return Buffer.from(renderStoredDocument(bytes.toString("utf8"), audio));
-  const tail = audio.hasAudio ? AUDIO_TAILS.with : AUDIO_TAILS.without;
+  const tail = AUDIO_TAILS[tailIndex(audio)];
+  if (bytes.length <= 2 || !tail) return Buffer.from(renderStoredDocument(bytes.toString("utf8"), audio));
   return Buffer.concat([bytes.subarray(0, bytes.length - 1), tail], bytes.length - 1 + tail.length);
 }
 
@@ -46,6 +69,6 @@ export function renderStoredBytes(bytes: Buffer, audio: AudioFlags): Buffer {
  * parsing it (the stored text never holds them, and always ends with `}`).
  */
 export function renderStoredDocument(json: string, audio: AudioFlags): string {
-  const tail = `"has_audio":${audio.hasAudio},"has_user_audio":false,"has_response_audio":false,"has_auxiliary_audio":false}`;
+  const tail = `${audioKeys(audio)}}`;
   return json.length > 2 ? `${json.slice(0, -1)},${tail}` : `{${tail}`;
 }

@@ -3,7 +3,6 @@
  * column names), and how they map to the store types: written once for both backends.
  */
 import type { ListPage } from "../domain/list-query.js";
-import type { AudioInfo } from "./audio-info.js";
 import type { ConversationFileRow } from "./file-store.js";
 import type { SipMessageRow } from "./sip-message-store.js";
 import type { ApiKeyRow, ListRow } from "./store.js";
@@ -25,20 +24,6 @@ export interface ListDbRow {
   transcript_summary: string | null;
   eval_results: string | null;
   data_results: string | null;
-}
-
-/** The audio columns of a conversation row. */
-export interface AudioDbRow {
-  audio_key: string | null;
-  audio_type: string | null;
-  audio_size: number | null;
-}
-
-/** Reads the audio columns. */
-export function toAudio(row: AudioDbRow): AudioInfo | null {
-  return row.audio_key !== null
-    ? { blobKey: row.audio_key, contentType: row.audio_type ?? "audio/mpeg", size: row.audio_size ?? 0 }
-    : null;
 }
 
 /** Turns list rows (one more than the page, when there are more) into a page. */

@@ -72,14 +72,16 @@ export interface ConversationStore {
   listConversations(query: ListQuery): Promise<ListPage<ListRow>>;
   /**
    * Removes a conversation and its index rows (and, in the same transaction, its uploaded files'
-   * rows); returns its audio and, when it had any, its files' blob keys (for the blob store);
+   * rows); returns its audio (with its speaker tracks) and, when it had any, its files' blob keys
+   * (for the blob store);
    * undefined if the conversation does not exist.
    */
   deleteConversation(conversationId: string): Promise<DeletedConversation | undefined>;
   /**
    * Points the conversation at this audio in one atomic step and returns the audio it replaced
-   * (null when it had none), so the caller can delete that blob; undefined if the conversation is
-   * unknown (nothing written).
+   * (null when it had none), so the caller can delete those blobs; undefined if the conversation is
+   * unknown (nothing written). The recording and its speaker tracks are switched together: audio
+   * without `tracks` clears the tracks the row had (they are in `replaced`).
    */
   setAudio(conversationId: string, audio: AudioInfo): Promise<{ replaced: AudioInfo | null } | undefined>;
   countConversations(): Promise<number>;

@@ -6,6 +6,7 @@ import type { ConversationDoc } from "../../domain/conversation.js";
 import { NotFoundError } from "../../domain/errors.js";
 import { renderStoredBytes } from "../../domain/stored-document.js";
 import { renderWithTrace } from "../../domain/trace/render-with-trace.js";
+import { type AudioInfo, audioFlagsOf, MP3_CONTENT_TYPE, type SpeakerTrack } from "../../store/audio-info.js";
 import type { ConversationStore, ListRow } from "../../store/store.js";
 import { ApiError } from "../api-error.js";
 import { type ConversationIdParam, conversationIdParams, integerParam } from "../path-params.js";
@@ -55,22 +56,42 @@ type OpenedAudio =
   | { stream: Readable; size: number; range: ByteRange | undefined; contentType: string }
   | { unsatisfiable: true; size: number };
 
+/** The blob to serve of a conversation's audio: the recording, or one speaker's track of it. */
+function audioBlob(
+  audio: AudioInfo,
+  id: string,
+  track: SpeakerTrack | undefined,
+): { blobKey: string; contentType: string } {
+  if (track === undefined) return audio;
+  const blob = audio.tracks?.[track];
+  if (!blob) {
+    throw new NotFoundError(
+      "audio",
+      id,
+      `Conversation ${id} has no ${track} track: only a live call's recording keeps each speaker's track, and only when that speaker was heard. Ask without ?track for the whole recording.`,
+    );
+  }
+  return { blobKey: blob.blobKey, contentType: MP3_CONTENT_TYPE };
+}
+
 /**
- * Opens the recording the row names. The size sent is the blob's own (so Content-Length always
- * describes the bytes sent); the type is the row's, written in the same statement as its key. A
- * recording replaced in between has had its blob deleted: the row is read again.
+ * Opens the recording the row names (or one of its speaker tracks). The size sent is the blob's
+ * own (so Content-Length always describes the bytes sent); the type is the row's, written in the
+ * same statement as its key. A recording replaced in between has had its blobs deleted: the row
+ * is read again.
  */
 async function openAudio(
   store: ConversationStore,
   blobs: BlobStore,
   id: string,
   rangeHeader: string | undefined,
+  track: SpeakerTrack | undefined,
 ): Promise<OpenedAudio> {
   for (let attempt = 1; ; attempt++) {
     const stored = await store.getConversation(id);
     if (!stored) throw new NotFoundError("conversation", id);
     if (!stored.audio) throw new NotFoundError("audio", id, `Conversation ${id} has no audio.`);
-    const { blobKey, contentType } = stored.audio;
+    const { blobKey, contentType } = audioBlob(stored.audio, id, track);
     const size = await blobs.size(blobKey);
     if (size !== undefined) {
       const range = rangeHeader !== undefined ? parseRange(rangeHeader, size) : undefined;
@@ -87,6 +108,22 @@ async function openAudio(
     }
   }
 }
+
+/**
+ * The query of GET audio. `track` is an extension of ours: one speaker's track of a live call's
+ * recording (upstream has no such parameter; without it the route behaves as upstream's).
+ */
+const audioQuerySchema = {
+  type: "object",
+  properties: {
+    track: {
+      type: "string",
+      enum: ["user", "agent"],
+      description:
+        "Extension: one speaker's track of a live call's recording (MP3, the whole call's length). Without it, the recording.",
+    },
+  },
+} as const;
 
 const SUMMARY_NOTE =
   "This is a summary. Call GET /v1/convai/conversations/{conversation_id} for the full transcript with tool calls and contextual updates.";
@@ -125,13 +162,13 @@ export async function conversationRoutes(app: FastifyInstance, deps: Conversatio
         const stored = await store.getConversation(id);
         if (!stored) throw new NotFoundError("conversation", id);
         reply.type("application/json");
-        return renderWithTrace(stored.json, { hasAudio: stored.audio !== null });
+        return renderWithTrace(stored.json, audioFlagsOf(stored.audio));
       }
       // The hot path: the stored UTF-8 bytes go out as they are, never decoded to a JS string.
       const stored = await store.getConversationBytes(id);
       if (!stored) throw new NotFoundError("conversation", id);
       reply.type("application/json");
-      return renderStoredBytes(stored.bytes, { hasAudio: stored.audio !== null });
+      return renderStoredBytes(stored.bytes, audioFlagsOf(stored.audio));
     },
   );
 
@@ -185,12 +222,12 @@ export async function conversationRoutes(app: FastifyInstance, deps: Conversatio
     },
   );
 
-  app.get<{ Params: ConversationIdParam }>(
+  app.get<{ Params: ConversationIdParam; Querystring: { track?: SpeakerTrack } }>(
     "/v1/convai/conversations/:conversation_id/audio",
-    { schema: { params: conversationIdParams } },
+    { schema: { params: conversationIdParams, querystring: audioQuerySchema } },
     async (request, reply) => {
       const { conversation_id: id } = request.params;
-      const opened = await openAudio(store, blobs, id, request.headers.range);
+      const opened = await openAudio(store, blobs, id, request.headers.range, request.query.track);
       if ("unsatisfiable" in opened) {
         reply.header("content-range", `bytes */${opened.size}`);
         throw new ApiError(

@@ -6,6 +6,7 @@ import {
 } from "../../domain/conversation-reference.js";
 import { NotFoundError } from "../../domain/errors.js";
 import { renderStoredDocument } from "../../domain/stored-document.js";
+import { audioFlagsOf } from "../../store/audio-info.js";
 import type { ConversationStore } from "../../store/store.js";
 import { ValidationFailed } from "../api-error.js";
 import { ID_SCHEMA } from "../path-params.js";
@@ -73,7 +74,7 @@ export async function resolveRoutes(
         );
       }
       reply.type("application/json");
-      return renderStoredDocument(stored.json, { hasAudio: stored.audio !== null });
+      return renderStoredDocument(stored.json, audioFlagsOf(stored.audio));
     },
   );
 }

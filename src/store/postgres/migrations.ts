@@ -5,6 +5,7 @@ import { postgresConversationSignaturesMigration } from "./migration-conversatio
 import { postgresIngestMigration } from "./migration-ingest.js";
 import { postgresLiveSessionsMigration } from "./migration-live-sessions.js";
 import { postgresLongValuesMigration } from "./migration-long-values.js";
+import { postgresRecordingTracksMigration } from "./migration-recording-tracks.js";
 import { postgresSearchAnalysisMigration } from "./migration-search-analysis.js";
 import { postgresSearchFoldMigration } from "./migration-search-fold.js";
 
@@ -97,4 +98,6 @@ export const postgresMigrations: readonly PostgresMigration[] = [
   postgresConversationSignaturesMigration,
   // 9: live sessions (which node serves which conversation, for recovery after a crash)
   postgresLiveSessionsMigration,
+  // 10: each speaker's track of a live call's recording
+  postgresRecordingTracksMigration,
 ];

@@ -1,8 +1,9 @@
 import type pg from "pg";
 import type { ConversationRecord } from "../../domain/conversation.js";
 import { type ListPage, type ListQuery, tokenizeSearch } from "../../domain/list-query.js";
+import { type AudioDbRow, audioAssignments, audioColumns, audioValues, toAudio } from "../audio-columns.js";
 import type { AudioInfo } from "../audio-info.js";
-import { type AudioDbRow, type ListDbRow, toAudio, toListPage } from "../db-rows.js";
+import { type ListDbRow, toListPage } from "../db-rows.js";
 import { buildListSql } from "../list-sql.js";
 import { createParams } from "../sql-params.js";
 import {
@@ -72,9 +73,20 @@ const UPSERT_SQL = (() => {
       .slice(1)
       .map((n) => `${n} = excluded.${n}`)
       .join(", ")}, updated_at = excluded.updated_at ` +
-    "RETURNING c.seq, c.conversation_id, (c.xmax = 0) AS inserted, c.audio_key, c.audio_type, c.audio_size"
+    `RETURNING c.seq, c.conversation_id, (c.xmax = 0) AS inserted, ${audioColumns("c.")}`
   );
 })();
+
+/**
+ * Switches a row's audio columns (the recording and its tracks, all at once) and returns the ones
+ * it replaced: $1 the id, $2 the time, then the `audioValues`.
+ */
+const SET_AUDIO_SQL = `WITH old AS (
+    SELECT seq, ${audioColumns()} FROM conversations WHERE conversation_id = $1 FOR UPDATE
+  )
+  UPDATE conversations c SET ${audioAssignments((i) => `$${i + 3}`)}, updated_at = $2
+  FROM old WHERE c.seq = old.seq
+  RETURNING ${audioColumns("old.")}`;
 
 /** Facet rows have no unique index (long values are indexed by hash): the caller writes each once. */
 const INSERT_FACETS_SQL =
@@ -137,7 +149,7 @@ export class PostgresConversationStore implements ConversationStore {
 
   async scanConversations(afterId: string | null, limit: number): Promise<ScannedConversation[]> {
     const result = await this.pool.query<AudioDbRow & { conversation_id: string; doc: string }>(
-      "SELECT conversation_id, doc, audio_key, audio_type, audio_size FROM conversations " +
+      `SELECT conversation_id, doc, ${audioColumns()} FROM conversations ` +
         "WHERE ($1::text IS NULL OR conversation_id > $1) ORDER BY conversation_id LIMIT $2",
       [afterId === null ? null : toPgText(afterId), limit],
     );
@@ -211,7 +223,7 @@ export class PostgresConversationStore implements ConversationStore {
 
   async getConversation(conversationId: string): Promise<StoredConversation | undefined> {
     const result = await this.pool.query<AudioDbRow & { doc: string }>(
-      "SELECT doc, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = $1",
+      `SELECT doc, ${audioColumns()} FROM conversations WHERE conversation_id = $1`,
       [toPgText(conversationId)],
     );
     const row = result.rows[0];
@@ -257,11 +269,11 @@ export class PostgresConversationStore implements ConversationStore {
       // The row (and its search text) and its facets go together, with the rows that cascade.
       const result = await client.query<AudioDbRow>(
         `WITH gone AS (
-           DELETE FROM conversations WHERE conversation_id = $1 RETURNING seq, audio_key, audio_type, audio_size
+           DELETE FROM conversations WHERE conversation_id = $1 RETURNING seq, ${audioColumns()}
          ), gone_facets AS (
            DELETE FROM facets WHERE seq IN (SELECT seq FROM gone)
          )
-         SELECT audio_key, audio_type, audio_size FROM gone`,
+         SELECT ${audioColumns()} FROM gone`,
         [toPgText(conversationId)],
       );
       const row = result.rows[0];
@@ -278,15 +290,11 @@ export class PostgresConversationStore implements ConversationStore {
     const now = Math.floor(Date.now() / 1000);
     // The locked read gives the audio this update replaces, even when writers race: the second
     // waits for the first to commit and then sees its audio.
-    const result = await this.pool.query<AudioDbRow>(
-      `WITH old AS (
-         SELECT seq, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = $5 FOR UPDATE
-       )
-       UPDATE conversations c SET audio_key = $1, audio_type = $2, audio_size = $3, updated_at = $4
-       FROM old WHERE c.seq = old.seq
-       RETURNING old.audio_key, old.audio_type, old.audio_size`,
-      [audio.blobKey, audio.contentType, audio.size, now, toPgText(conversationId)],
-    );
+    const result = await this.pool.query<AudioDbRow>(SET_AUDIO_SQL, [
+      toPgText(conversationId),
+      now,
+      ...audioValues(audio),
+    ]);
     const row = result.rows[0];
     return row ? { replaced: toAudio(row) } : undefined;
   }

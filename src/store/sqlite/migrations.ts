@@ -4,6 +4,7 @@ import { sqliteConversationResourceMigration } from "./migration-conversation-re
 import { sqliteConversationSignaturesMigration } from "./migration-conversation-signatures.js";
 import { sqliteIngestMigration } from "./migration-ingest.js";
 import { sqliteLiveSessionsMigration } from "./migration-live-sessions.js";
+import { sqliteRecordingTracksMigration } from "./migration-recording-tracks.js";
 import { sqliteSearchAnalysisMigration } from "./migration-search-analysis.js";
 import { sqliteSearchFoldMigration } from "./migration-search-fold.js";
 
@@ -89,4 +90,6 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
   sqliteConversationSignaturesMigration,
   // 8: live sessions (which node serves which conversation, for recovery after a crash)
   sqliteLiveSessionsMigration,
+  // 9: each speaker's track of a live call's recording
+  sqliteRecordingTracksMigration,
 ];

@@ -1,8 +1,9 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { ConversationRecord } from "../../domain/conversation.js";
 import { type ListPage, type ListQuery, tokenizeSearch } from "../../domain/list-query.js";
+import { type AudioDbRow, audioAssignments, audioColumns, audioValues, toAudio } from "../audio-columns.js";
 import type { AudioInfo } from "../audio-info.js";
-import { type AudioDbRow, type ListDbRow, toAudio, toListPage } from "../db-rows.js";
+import { type ListDbRow, toListPage } from "../db-rows.js";
 import { buildListSql } from "../list-sql.js";
 import {
   type ConversationStore,
@@ -35,6 +36,11 @@ function refusedRecords(error: unknown): unknown {
   return refused ? new RecordsRefusedError(error) : error;
 }
 
+/** The audio columns, as every statement that reads them lists them. */
+const AUDIO = audioColumns();
+/** The audio columns' assignments, in `audioValues` order. */
+const SET_AUDIO = audioAssignments(() => "?");
+
 /** Conversations in SQLite: one row per conversation, facet rows for the multi-valued filters, FTS5 for search. */
 export class SqliteConversationStore implements ConversationStore {
   private readonly statements;
@@ -44,7 +50,7 @@ export class SqliteConversationStore implements ConversationStore {
   constructor(private readonly db: BetterSqlite3.Database) {
     this.statements = {
       findExisting: db.prepare(
-        "SELECT seq, sort_key, start_time, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
+        `SELECT seq, sort_key, start_time, ${AUDIO} FROM conversations WHERE conversation_id = ?`,
       ),
       sortKeyTaken: db.prepare("SELECT 1 FROM conversations WHERE sort_key = ?"),
       insert: db.prepare(`INSERT INTO conversations (
@@ -71,30 +77,22 @@ export class SqliteConversationStore implements ConversationStore {
       ),
       deleteText: db.prepare("DELETE FROM conversation_text WHERE rowid = ?"),
       insertText: db.prepare("INSERT INTO conversation_text (rowid, body) VALUES (?, ?)"),
-      get: db.prepare(
-        "SELECT doc, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
-      ),
+      get: db.prepare(`SELECT doc, ${AUDIO} FROM conversations WHERE conversation_id = ?`),
       // CAST to BLOB hands over the stored UTF-8 bytes as a Buffer, with no decoding to a JS string.
       getBytes: db.prepare(
-        "SELECT CAST(doc AS BLOB) AS bytes, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
+        `SELECT CAST(doc AS BLOB) AS bytes, ${AUDIO} FROM conversations WHERE conversation_id = ?`,
       ),
-      getForDelete: db.prepare(
-        "SELECT seq, sort_key, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
-      ),
+      getForDelete: db.prepare(`SELECT seq, sort_key, ${AUDIO} FROM conversations WHERE conversation_id = ?`),
       delete: db.prepare("DELETE FROM conversations WHERE seq = ?"),
       fileBlobKeys: db.prepare("SELECT blob_key FROM conversation_files WHERE conversation_id = ?"),
-      getAudio: db.prepare(
-        "SELECT audio_key, audio_type, audio_size FROM conversations WHERE conversation_id = ?",
-      ),
-      setAudio: db.prepare(
-        "UPDATE conversations SET audio_key = ?, audio_type = ?, audio_size = ?, updated_at = ? WHERE conversation_id = ?",
-      ),
+      getAudio: db.prepare(`SELECT ${AUDIO} FROM conversations WHERE conversation_id = ?`),
+      setAudio: db.prepare(`UPDATE conversations SET ${SET_AUDIO}, updated_at = ? WHERE conversation_id = ?`),
       count: db.prepare("SELECT count(*) AS n FROM conversations"),
       scanFirst: db.prepare(
-        "SELECT conversation_id, doc, audio_key, audio_type, audio_size FROM conversations ORDER BY conversation_id LIMIT ?",
+        `SELECT conversation_id, doc, ${AUDIO} FROM conversations ORDER BY conversation_id LIMIT ?`,
       ),
       scanAfter: db.prepare(
-        "SELECT conversation_id, doc, audio_key, audio_type, audio_size FROM conversations WHERE conversation_id > ? ORDER BY conversation_id LIMIT ?",
+        `SELECT conversation_id, doc, ${AUDIO} FROM conversations WHERE conversation_id > ? ORDER BY conversation_id LIMIT ?`,
       ),
     };
   }
@@ -258,7 +256,7 @@ export class SqliteConversationStore implements ConversationStore {
       .transaction(() => {
         const old = s.getAudio.get(conversationId) as AudioDbRow | undefined;
         if (!old) return undefined;
-        s.setAudio.run(audio.blobKey, audio.contentType, audio.size, now, conversationId);
+        s.setAudio.run(...audioValues(audio), now, conversationId);
         return { replaced: toAudio(old) };
       })
       .immediate();
