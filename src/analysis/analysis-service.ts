@@ -3,6 +3,7 @@ import type { ConversationDoc } from "../domain/conversation.js";
 import { describeIssues, InvalidInputError, NotFoundError } from "../domain/errors.js";
 import type { ChatModel } from "../providers/llm/chat-model.js";
 import type { AnalysisSettingsStore } from "../store/analysis-settings-store.js";
+import { audioFlagsOf } from "../store/audio-info.js";
 import type { ConversationStore } from "../store/store.js";
 import { type AgentSettingsSource, resolveAnalysisSettings } from "./agent-analysis-settings.js";
 import { type AnalysisAnswer, checkAnalysisAnswer, InvalidAnswerError } from "./analysis-answer.js";
@@ -146,6 +147,6 @@ export async function runAnalysis(
   if (!stored) throw new NotFoundError("conversation", conversationId);
   const answer = await askForAnalysis(deps, llm, JSON.parse(stored.json) as ConversationDoc, run);
   const json = await writeAnalysis(deps, conversationId, (current) => mergeAnalysis(current, answer, run));
-  // A run does not touch the audio, so the flag is the one the run started with.
-  return { json, hasAudio: stored.audio !== null };
+  // A run does not touch the audio, so the flags are the ones the run started with.
+  return { json, ...audioFlagsOf(stored.audio) };
 }

@@ -6,6 +6,7 @@
 import type { Writable } from "node:stream";
 import type { BlobStore } from "../blobs/blob-store.js";
 import { renderStoredDocument } from "../domain/stored-document.js";
+import { audioFlagsOf } from "../store/audio-info.js";
 import type { ConversationStore } from "../store/store.js";
 import { audioFileName, ensureAudioDirectory, writeAudioFile } from "./audio-files.js";
 
@@ -58,7 +59,7 @@ export async function exportNdjson(
     const page = await conversations.scanConversations(after, pageSize);
     if (page.length === 0) break;
     let text = "";
-    for (const c of page) text += `${renderStoredDocument(c.json, { hasAudio: c.audio !== null })}\n`;
+    for (const c of page) text += `${renderStoredDocument(c.json, audioFlagsOf(c.audio))}\n`;
     await writeOutput(out, text, signal);
     if (options.audioDir) {
       for (const c of page) {

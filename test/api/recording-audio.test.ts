@@ -90,6 +90,16 @@ describe.each(BACKENDS)("a live call's recording over the API on %s", (backend) 
     });
   });
 
+  it("a document written over a recorded call answers with the call's speaker flags (ingest PUT)", async () => {
+    const response = await putConversation(server, buildConversation({ id: "conv_call" }));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      has_audio: true,
+      has_user_audio: true,
+      has_response_audio: true,
+    });
+  });
+
   it("GET audio serves the mix as audio/mpeg: the call's length, each speaker where they spoke", async () => {
     const { data, rawResponse } = await getAudio("conv_call");
     expect(rawResponse.status).toBe(200);

@@ -68,7 +68,7 @@ async function runAndRender(
   if (!deps.llm) throw notConfigured();
   try {
     const written = await runAnalysis(deps, deps.llm, conversationId, run);
-    return renderStoredDocument(written.json, { hasAudio: written.hasAudio });
+    return renderStoredDocument(written.json, written);
   } catch (error) {
     const code =
       error instanceof InvalidAnswerError

@@ -41,7 +41,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRoutesDeps)
         conversationId: request.params.conversation_id,
       });
       reply.code(written.outcome === "created" ? 201 : 200).type("application/json");
-      return renderStoredDocument(written.json, { hasAudio: written.hasAudio });
+      return renderStoredDocument(written.json, written);
     },
   );
 
@@ -79,7 +79,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRoutesDeps)
         try {
           const written = await conversations.putAudio(id, stream, contentType);
           reply.type("application/json");
-          return renderStoredDocument(written.json, { hasAudio: written.hasAudio });
+          return renderStoredDocument(written.json, written);
         } catch (error) {
           closeIfUnread();
           throw error;
