@@ -7,20 +7,26 @@
  */
 import { Agent, request } from "undici";
 
-/** Idle keep-alive connections are closed after this long (providers close theirs sooner or later). */
-const KEEP_ALIVE_MS = 10_000;
+/**
+ * Idle keep-alive connections are closed after this long, unless the server says sooner: below
+ * the 5 s idle timeout common in servers that do not announce theirs, so a request is never sent
+ * on a connection the server is closing.
+ */
+const KEEP_ALIVE_MS = 4_000;
+
+/** Connecting may take this long; the caller's signal ends it sooner. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
- * undici's own limits, a backstop only: callers apply their deadlines through the signal. Without
- * them a provider that never answers could hold a connection for undici's default of 5 minutes.
+ * undici's own header and body timeouts are off: the caller's signal carries the limits (the
+ * LLM's first-token and total timeouts, up to ten minutes each), and undici's would cut them
+ * short with an error that reads like a network failure.
  */
-const HEADERS_TIMEOUT_MS = 120_000;
-const BODY_TIMEOUT_MS = 120_000;
-
 const dispatcher = new Agent({
   keepAliveTimeout: KEEP_ALIVE_MS,
-  headersTimeout: HEADERS_TIMEOUT_MS,
-  bodyTimeout: BODY_TIMEOUT_MS,
+  connect: { timeout: CONNECT_TIMEOUT_MS },
+  headersTimeout: 0,
+  bodyTimeout: 0,
 });
 
 /** A streamed answer: its status, headers (lower-case names) and body chunks. */
@@ -30,7 +36,7 @@ export interface StreamedAnswer {
   header(name: string): string | undefined;
   /** The body as it arrives; stops with an error when the signal aborts or the connection breaks. */
   body: AsyncIterable<Uint8Array>;
-  /** Stops reading and releases the connection (no-op once the body was read). */
+  /** Stops reading and closes the connection (no-op once the body was read to its end). */
   cancel(): void;
 }
 
@@ -38,23 +44,50 @@ export interface StreamedAnswer {
 export interface StreamPost {
   headers: Record<string, string>;
   body: string;
-  /** Aborts the request and the reading of its body. */
+  /** Aborts the request, the connecting included, and the reading of its body. */
   signal: AbortSignal;
 }
 
 /**
  * POSTs `post.body` to `url` and resolves once the answer's headers arrived. It rejects with the
- * network error (its `code`, such as `ECONNREFUSED`, says what happened) or, once the signal
- * aborted, with the signal's reason.
+ * network error (its `code`, such as `ECONNREFUSED`, says what happened) or, as soon as the signal
+ * aborts, with the signal's reason: undici notices an abort only once connected, so a host that
+ * does not answer the connection would otherwise hold the caller until the connect timeout.
  */
-export async function streamPost(url: string, post: StreamPost): Promise<StreamedAnswer> {
-  const answer = await request(url, {
+export function streamPost(url: string, post: StreamPost): Promise<StreamedAnswer> {
+  const { signal } = post;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  const pending = request(url, {
     method: "POST",
     headers: post.headers,
     body: post.body,
-    signal: post.signal,
+    signal,
     dispatcher,
   });
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      reject(signal.reason);
+      // An answer that arrives after all the same is closed unread.
+      pending.then(
+        (answer) => answer.body.destroy(),
+        () => undefined,
+      );
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(
+      (answer) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(wrap(answer));
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function wrap(answer: Awaited<ReturnType<typeof request>>): StreamedAnswer {
   const headers = answer.headers;
   return {
     status: answer.statusCode,

@@ -49,6 +49,7 @@ export class OpenAiCompatibleStreamingChatModel implements StreamingChatModel {
   async *streamChat(request: StreamingChatRequest, signal: AbortSignal): AsyncIterable<StreamingChatChunk> {
     const model = request.model ?? this.config.model;
     const deadlines = new StreamDeadlines(signal, this.config.firstTokenTimeoutMs, this.config.timeoutMs);
+    let reading = false;
     try {
       let response = await this.post(request, model, deadlines);
       if (response.status === 400 && this.askUsage) {
@@ -67,9 +68,11 @@ export class OpenAiCompatibleStreamingChatModel implements StreamingChatModel {
           false,
         );
       }
+      // From here on the stream reader ends the deadlines (after the body's end, when it reads one).
+      reading = true;
       yield* this.readStream(response, model, deadlines);
     } finally {
-      deadlines.dispose();
+      if (!reading) deadlines.dispose();
     }
   }
 
@@ -163,11 +166,54 @@ export class OpenAiCompatibleStreamingChatModel implements StreamingChatModel {
       }
       yield* chunks.finish();
     } finally {
-      // Closes the HTTP stream when the consumer stops early or the answer is complete.
-      deadlines.dispose();
-      response.cancel();
+      if (done) {
+        // The answer is complete: what is left of the body (often just its end) is read in the
+        // background, so the connection goes back to the pool instead of being closed.
+        releaseWhenRead(reader, response, deadlines);
+      } else {
+        // An error, a limit, or the consumer stopped early: the connection is closed.
+        deadlines.dispose();
+        response.cancel();
+      }
     }
   }
+}
+
+/** Most bytes read after the end of an answer to keep its connection; a server sending more loses it. */
+const MAX_TRAILING_BYTES = 64 * 1024;
+/** How long the end of a body may take after the answer's end before its connection is closed. */
+const TRAILING_MS = 2_000;
+
+/** Reads the rest of a finished answer's body, then ends its deadlines; closes it on excess or delay. */
+function releaseWhenRead(
+  reader: AsyncIterator<Uint8Array>,
+  response: StreamedAnswer,
+  deadlines: StreamDeadlines,
+): void {
+  const timer = setTimeout(() => response.cancel(), TRAILING_MS);
+  void (async () => {
+    let bytes = 0;
+    let readToEnd = false;
+    try {
+      for (;;) {
+        const read = await reader.next();
+        if (read.done) {
+          readToEnd = true;
+          break;
+        }
+        bytes += read.value.byteLength;
+        if (bytes > MAX_TRAILING_BYTES) {
+          response.cancel();
+          break;
+        }
+      }
+    } catch {
+      // Closed (cancelled, or broken off): nothing to release.
+    } finally {
+      clearTimeout(timer);
+      deadlines.dispose(readToEnd);
+    }
+  })();
 }
 
 function httpError(status: number, message: string): ProviderError {

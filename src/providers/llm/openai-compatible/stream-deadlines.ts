@@ -57,20 +57,23 @@ export class StreamDeadlines {
       });
     }
     if (this.caller.aborted) return this.caller.reason;
-    // undici's errors carry the network error's code themselves, fetch's in their cause.
+    // undici's errors carry the network error's code themselves.
     const failed = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
     const code = typeof failed?.code === "string" ? failed.code : failed?.cause?.code;
     const detail = typeof code === "string" ? code : (error as Error | undefined)?.message;
     return new ProviderError(`${what} (${detail ?? "unknown error"}).`, true, { cause: error });
   }
 
-  /** Stops the timers, forgets the caller's signal and closes the stream if it is still open. */
-  dispose(): void {
+  /**
+   * Stops the timers and forgets the caller's signal; unless the stream was read to its end
+   * (`readToEnd`), also closes it if it is still open.
+   */
+  dispose(readToEnd = false): void {
     clearTimeout(this.firstChunkTimer);
     clearTimeout(this.totalTimer);
     this.caller.removeEventListener("abort", this.onCallerAbort);
     // With a reason of its own: abort() without one builds a DOMException (and its stack) each time.
-    if (!this.controller.signal.aborted) this.controller.abort(STREAM_DISPOSED);
+    if (!readToEnd && !this.controller.signal.aborted) this.controller.abort(STREAM_DISPOSED);
   }
 
   private expire(which: "first_chunk" | "total"): void {
