@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { ConversationRecord } from "../../domain/conversation.js";
+import type { ConversationRecord, Facet } from "../../domain/conversation.js";
 import { type ListPage, type ListQuery, tokenizeSearch } from "../../domain/list-query.js";
 import { type AudioDbRow, audioAssignments, audioColumns, audioValues, toAudio } from "../audio-columns.js";
 import type { AudioInfo } from "../audio-info.js";
@@ -50,7 +50,8 @@ export class SqliteConversationStore implements ConversationStore {
   constructor(private readonly db: BetterSqlite3.Database) {
     this.statements = {
       findExisting: db.prepare(
-        `SELECT seq, sort_key, start_time, ${AUDIO} FROM conversations WHERE conversation_id = ?`,
+        `SELECT seq, sort_key, start_time, agent_id, user_id, branch_id, version_id, parent_conversation_id,
+          ${AUDIO} FROM conversations WHERE conversation_id = ?`,
       ),
       sortKeyTaken: db.prepare("SELECT 1 FROM conversations WHERE sort_key = ?"),
       insert: db.prepare(`INSERT INTO conversations (
@@ -71,6 +72,16 @@ export class SqliteConversationStore implements ConversationStore {
           transcript_summary = @transcriptSummary, eval_results = @evalResults, data_results = @dataResults,
           updated_at = @updatedAt
         WHERE seq = @seq`),
+      // The update of a row whose indexed columns stay as they are (a live session's writes): SQLite
+      // rewrites the entries of every index on a column an UPDATE assigns, changed or not.
+      updateUnindexed: db.prepare(`UPDATE conversations SET
+          status = @status, duration = @duration, call_successful = @callSuccessful,
+          main_language = @mainLanguage, initiation_source = @initiationSource, text_only = @textOnly, rating = @rating,
+          has_feedback_comment = @hasFeedbackComment, conversation_product = @conversationProduct, doc = @doc,
+          list_item = @listItem, transcript_summary = @transcriptSummary, eval_results = @evalResults,
+          data_results = @dataResults, updated_at = @updatedAt
+        WHERE seq = @seq`),
+      facetsOf: db.prepare("SELECT kind, key, value, num FROM facets WHERE seq = ?"),
       deleteFacets: db.prepare("DELETE FROM facets WHERE seq = ?"),
       insertFacet: db.prepare(
         "INSERT OR IGNORE INTO facets (seq, kind, key, value, num) VALUES (?, ?, ?, ?, ?)",
@@ -124,9 +135,7 @@ export class SqliteConversationStore implements ConversationStore {
   private writeRecord(record: ConversationRecord, now: number, texts: Map<number, string>): PutOutcome {
     const s = this.statements;
     const i = record.index;
-    const existing = s.findExisting.get(i.conversationId) as
-      | (AudioDbRow & { seq: number; sort_key: number; start_time: number })
-      | undefined;
+    const existing = s.findExisting.get(i.conversationId) as (AudioDbRow & ExistingRow) | undefined;
     const sameSecond = existing && Math.floor(existing.start_time) === Math.floor(i.startTime);
     if (existing) {
       s.deleteText.run(existing.sort_key);
@@ -147,14 +156,18 @@ export class SqliteConversationStore implements ConversationStore {
       updatedAt: now,
     };
     let seq: number;
+    let facetsStored = false;
     if (existing) {
       seq = existing.seq;
-      s.update.run({ ...row, seq });
-      s.deleteFacets.run(seq);
+      if (sortKey === existing.sort_key && sameIndexedColumns(existing, i))
+        s.updateUnindexed.run({ ...row, seq });
+      else s.update.run({ ...row, seq });
+      facetsStored = sameFacets(s.facetsOf.all(seq) as Facet[], record.facets);
+      if (!facetsStored) s.deleteFacets.run(seq);
     } else {
       seq = Number(s.insert.run(row).lastInsertRowid);
     }
-    for (const f of record.facets) s.insertFacet.run(seq, f.kind, f.key, f.value, f.num);
+    if (!facetsStored) for (const f of record.facets) s.insertFacet.run(seq, f.kind, f.key, f.value, f.num);
     if (record.searchText.length > 0) texts.set(sortKey, record.searchText);
     return existing ? { outcome: "replaced", audio: toAudio(existing) } : { outcome: "created", audio: null };
   }
@@ -272,4 +285,36 @@ export class SqliteConversationStore implements ConversationStore {
     ) as (AudioDbRow & { conversation_id: string; doc: string })[];
     return rows.map((r) => ({ conversationId: r.conversation_id, json: r.doc, audio: toAudio(r) }));
   }
+}
+
+/** What a write reads of the row it replaces. */
+interface ExistingRow {
+  seq: number;
+  sort_key: number;
+  start_time: number;
+  agent_id: string;
+  user_id: string | null;
+  branch_id: string | null;
+  version_id: string | null;
+  parent_conversation_id: string | null;
+}
+
+/** Whether a record leaves every indexed column of its row as it is. */
+function sameIndexedColumns(row: ExistingRow, index: ConversationRecord["index"]): boolean {
+  return (
+    row.start_time === index.startTime &&
+    row.agent_id === index.agentId &&
+    row.user_id === index.userId &&
+    row.branch_id === index.branchId &&
+    row.version_id === index.versionId &&
+    row.parent_conversation_id === index.parentConversationId
+  );
+}
+
+/** Whether the stored facet rows are exactly a record's (facets are unique by kind, key and value). */
+function sameFacets(stored: readonly Facet[], facets: readonly Facet[]): boolean {
+  if (stored.length !== facets.length) return false;
+  const id = (f: Facet) => `${f.kind}\u0000${f.key}\u0000${f.value}`;
+  const byId = new Map(stored.map((f) => [id(f), f.num]));
+  return facets.every((f) => byId.has(id(f)) && byId.get(id(f)) === f.num);
 }
