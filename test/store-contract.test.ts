@@ -207,6 +207,30 @@ describe.each(BACKENDS)("store contract on %s", (backend) => {
       expect(await db.conversations.deleteConversation("nul\u0000id")).toEqual({ audio: null });
     });
 
+    it("moves a changed row in every index, and keeps unchanged facets, when a conversation is changed", async () => {
+      await db.conversations.upsertConversations([
+        makeRecord("moving", { agentId: "agent_old", userId: "u_old", tags: ["kept_tag"] }),
+      ]);
+      const list = async (filter: Partial<ListQuery>) =>
+        idsOf((await db.conversations.listConversations(listQuery(filter))).items);
+      // The indexed columns stay as they are; only the status changes (a live session's writes).
+      await db.conversations.updateConversation("moving", () =>
+        makeRecord("moving", { agentId: "agent_old", userId: "u_old", status: "done", tags: ["kept_tag"] }),
+      );
+      expect(await list({ agentId: "agent_old" })).toEqual(["moving"]);
+      expect(await list({ anyOf: [{ kind: "tag", values: ["kept_tag"] }] })).toEqual(["moving"]);
+      // Then the agent, the user and a facet change.
+      await db.conversations.updateConversation("moving", () =>
+        makeRecord("moving", { agentId: "agent_new", userId: "u_new", status: "done", tags: ["new_tag"] }),
+      );
+      expect(await list({ agentId: "agent_old" })).toEqual([]);
+      expect(await list({ agentId: "agent_new" })).toEqual(["moving"]);
+      expect(await list({ userId: "u_old" })).toEqual([]);
+      expect(await list({ userId: "u_new" })).toEqual(["moving"]);
+      expect(await list({ anyOf: [{ kind: "tag", values: ["kept_tag"] }] })).toEqual([]);
+      expect(await list({ anyOf: [{ kind: "tag", values: ["new_tag"] }] })).toEqual(["moving"]);
+    });
+
     it("writes nothing of a batch when one record violates a constraint", async () => {
       const before = makeRecord("kept", { summary: "version one", tags: ["old_tag"] });
       await db.conversations.upsertConversations([before]);
