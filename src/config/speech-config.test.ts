@@ -82,4 +82,49 @@ describe("speech providers in resolveAiConfig", () => {
       expect(() => resolveAiConfig(env)).toThrow(ConfigError);
     }
   });
+
+  it("refuses a URL with a user name or password without echoing it, pointing at the key setting", () => {
+    for (const [setting, model, key] of [
+      ["OPENCONVAI_TTS_BASE_URL", "OPENCONVAI_TTS_MODEL", "OPENCONVAI_TTS_API_KEY"],
+      ["OPENCONVAI_ASR_BASE_URL", "OPENCONVAI_ASR_MODEL", "OPENCONVAI_ASR_API_KEY"],
+      ["OPENCONVAI_LLM_BASE_URL", "OPENCONVAI_LLM_MODEL", "OPENCONVAI_LLM_API_KEY"],
+      ["OPENCONVAI_EMBEDDINGS_URL", "OPENCONVAI_EMBEDDINGS_MODEL", "OPENCONVAI_EMBEDDINGS_API_KEY"],
+    ] as const) {
+      for (const url of [
+        "https://apikey:sk-live-SECRET@tts.example.com/v1",
+        "https://sk-live-SECRET@tts.example.com/v1",
+      ]) {
+        let message = "";
+        try {
+          resolveAiConfig({ [setting]: url, [model]: "m" });
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          message = (error as Error).message;
+        }
+        expect(message).toContain(setting);
+        expect(message).toContain(key);
+        expect(message).not.toContain("SECRET");
+      }
+    }
+  });
+
+  it("refuses a URL with a query or a fragment, and never echoes a value that may hold a secret", () => {
+    for (const url of ["https://tts.example.com/v1?key=SECRET", "https://tts.example.com/v1#SECRET"]) {
+      let message = "";
+      try {
+        resolveAiConfig({ OPENCONVAI_TTS_BASE_URL: url, OPENCONVAI_TTS_MODEL: "m" });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message).toContain("OPENCONVAI_TTS_BASE_URL must not have a query");
+      expect(message).not.toContain("SECRET");
+    }
+    expect(() =>
+      resolveAiConfig({
+        OPENCONVAI_TTS_BASE_URL: "https://user:SECRET@bad host/v1",
+        OPENCONVAI_TTS_MODEL: "m",
+      }),
+    ).toThrow(/^(?!.*SECRET).*must be an http\(s\) URL/);
+  });
 });

@@ -76,9 +76,7 @@ export class SpeechCallDeadlines {
       );
     }
     if (this.caller?.aborted) return this.caller.reason;
-    const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
-    const detail = typeof code === "string" ? code : (error as Error | undefined)?.message;
-    return new ProviderError(`${what} (${detail ?? "unknown error"}).`, true, { cause: error });
+    return new ProviderError(`${what} (${describeError(error)}).`, true, { cause: error });
   }
 
   /** Waits `ms` before a retry; rejects as `failure` does when a limit passes or the caller aborts meanwhile. */
@@ -110,4 +108,25 @@ export class SpeechCallDeadlines {
     this.expired ??= which;
     this.controller.abort();
   }
+}
+
+/**
+ * A short name for a failed request's error that is safe to show: its code (or its cause's, e.g.
+ * ECONNREFUSED), else its message when short and free of anything URL-like, else its class name.
+ * Messages are not copied as such because some (fetch's, undici's) quote the URL, and a URL may
+ * hold a user name, password or key.
+ */
+function describeError(error: unknown): string {
+  if (typeof error !== "object" || error === null) return "unknown error";
+  const { code, cause, message, name } = error as {
+    code?: unknown;
+    cause?: { code?: unknown };
+    message?: unknown;
+    name?: unknown;
+  };
+  if (typeof code === "string" && code !== "") return code;
+  if (typeof cause?.code === "string" && cause.code !== "") return cause.code;
+  if (typeof message === "string" && message !== "" && message.length <= 80 && !/[:@/?#=]/.test(message))
+    return message;
+  return typeof name === "string" && name !== "" ? name : "unknown error";
 }

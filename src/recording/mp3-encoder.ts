@@ -1,16 +1,22 @@
 /**
  * MP3 encoding of a mono 16-bit PCM recording, run in a worker thread so the encode (seconds of
  * CPU for a long call) never blocks the event loop that serves live sessions. `encodeRecordingMp3`
- * also moves the mixdown there (it hands the recording's segments over without a copy). Each encode starts
- * its own worker and ends it: simple, nothing to pool or leak, and a worker's start-up is small
- * next to an encode. The samples are transferred to the worker, not copied.
+ * also moves the mixdown there. Each encode starts its own worker and ends it: simple, nothing to
+ * pool or leak, and a worker's start-up is small next to an encode. At most one encode per spare
+ * core runs at once (`mp3EncodeSlots`), the rest wait their turn, so a burst of ending calls
+ * does not take every core from the live sessions; an encode's time limit starts when it runs.
+ *
+ * A recording's tracks are copied to the worker, not transferred, and the recording is emptied
+ * only once the MP3 is back: a worker that times out or crashes takes its memory with it, so a
+ * transferred original could not be handed back, and a retry would find nothing. The copy is one
+ * memory copy (a few ms per 5 minutes of call) and the audio held twice while that encode runs.
  */
 
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { type CallRecording, MAX_RECORDING_SECONDS } from "./call-recording.js";
 import type { MixdownTrack } from "./mixdown.js";
 import type { Mp3EncodeReply, Mp3EncodeRequest } from "./mp3-worker.js";
-import { transferablesOf } from "./track-segments.js";
 
 /** The default bit rate: ample for speech at 16 kHz mono (MPEG-2 Layer III), ~21.6 MB an hour. */
 export const DEFAULT_MP3_KBPS = 48;
@@ -60,17 +66,18 @@ export async function encodeMp3WithStats(
   checkSettings(samples.length, sampleRate, kbps);
   const owned = ownsWholeBuffer(samples) ? samples : samples.slice();
   return await runEncode(
-    { samples: owned, sampleRate, kbps },
-    [owned.buffer as ArrayBuffer],
+    () => ({ samples: owned, sampleRate, kbps }),
+    () => [owned.buffer as ArrayBuffer],
     owned.length,
+    sampleRate,
     options,
   );
 }
 
 /**
- * Mixes a recording down (one track or both) and encodes it, both in the worker thread. The
- * recording's audio is handed over without a copy, so the recording is empty afterwards
- * (`CallRecording.takeTracks`): call this once the call has ended.
+ * Mixes a recording down (one track or both) and encodes it, both in the worker thread. Once the
+ * MP3 is back the recording is emptied (`CallRecording.takeTracks`), so call this once the call
+ * has ended; on a failure the recording keeps its audio and the encode can be retried.
  */
 export async function encodeRecordingMp3(
   recording: CallRecording,
@@ -79,20 +86,76 @@ export async function encodeRecordingMp3(
 ): Promise<Mp3EncodeResult> {
   const kbps = options.kbps ?? DEFAULT_MP3_KBPS;
   checkSettings(recording.durationSamples, recording.sampleRate, kbps);
-  const tracks = recording.takeTracks();
-  const request: Mp3EncodeRequest = { tracks, track, sampleRate: tracks.sampleRate, kbps };
-  return await runEncode(request, transferablesOf(tracks), tracks.durationSamples, options);
+  const durationSamples = recording.durationSamples;
+  const request = (): Mp3EncodeRequest => {
+    // Viewed when the encode starts, and copied to the worker (no transfer list): see the module comment.
+    const tracks = recording.viewTracks();
+    return { tracks, track, sampleRate: tracks.sampleRate, kbps };
+  };
+  const result = await runEncode(request, () => [], durationSamples, recording.sampleRate, options);
+  recording.takeTracks();
+  return result;
 }
 
-/** Runs one encode in a new worker: settles once, with a time limit, and ends the worker. */
+/**
+ * Runs jobs with at most `max` at once, the others waiting in order (no bound on the queue: a
+ * waiting job holds only what its caller already holds). Hand-written: a dozen lines.
+ */
+export class JobLimiter {
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(readonly max: number) {}
+
+  /** Jobs running now. */
+  get running(): number {
+    return this.active;
+  }
+
+  /** Jobs waiting for a slot. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Runs `job` once a slot is free; settles as the job does and frees the slot. */
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((resolve) => this.queue.push(resolve));
+    else this.active++;
+    try {
+      return await job();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+/** The process-wide limit on MP3 encodes running at once: one per core but one (at least one). */
+export const mp3EncodeSlots = new JobLimiter(Math.max(1, availableParallelism() - 1));
+
+/**
+ * Runs one encode in a new worker once `mp3EncodeSlots` has a slot: settles once, with a time
+ * limit counted from the start, and ends the worker. The request is built when the encode starts.
+ */
 function runEncode(
-  request: Mp3EncodeRequest,
-  transferList: ArrayBuffer[],
+  request: () => Mp3EncodeRequest,
+  transferList: () => ArrayBuffer[],
   sampleCount: number,
+  sampleRate: number,
   options: Mp3EncodeOptions,
 ): Promise<Mp3EncodeResult> {
-  const seconds = sampleCount / request.sampleRate;
+  const seconds = sampleCount / sampleRate;
   const timeoutMs = options.timeoutMs ?? 10_000 + Math.ceil(seconds * 100);
+  return mp3EncodeSlots.run(() => runWorker(request(), transferList(), timeoutMs));
+}
+
+/** One encode in a new worker, within `timeoutMs` from now. */
+function runWorker(
+  request: Mp3EncodeRequest,
+  transferList: ArrayBuffer[],
+  timeoutMs: number,
+): Promise<Mp3EncodeResult> {
   return new Promise((resolve, reject) => {
     let worker: Worker;
     try {

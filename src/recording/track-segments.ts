@@ -38,9 +38,3 @@ export function renderTrack(out: Int16Array, track: TrackSegments, add: boolean)
   }
 }
 
-/** The buffers to transfer when handing `tracks` to another thread. */
-export function transferablesOf(tracks: RecordingTracks): ArrayBuffer[] {
-  return [...tracks.user.segments, ...tracks.agent.segments].map(
-    ({ samples }) => samples.buffer as ArrayBuffer,
-  );
-}

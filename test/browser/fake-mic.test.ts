@@ -31,7 +31,15 @@ describe("Chromium's fake microphone fed from a WAV file", () => {
 
   beforeAll(async () => {
     wav = writeFakeMicWav();
-    [browser, pages] = await Promise.all([launchChromium({ fakeMicWav: wav }), startClientPageServer()]);
+    // allSettled, not all: when one start fails, the other's browser or server is still kept for afterAll to close.
+    const [launched, started] = await Promise.allSettled([
+      launchChromium({ fakeMicWav: wav }),
+      startClientPageServer(),
+    ]);
+    if (launched.status === "fulfilled") browser = launched.value;
+    if (started.status === "fulfilled") pages = started.value;
+    if (launched.status === "rejected") throw launched.reason;
+    if (started.status === "rejected") throw started.reason;
   });
   afterAll(async () => {
     await closeChromium(browser);

@@ -38,7 +38,12 @@ describe("the official browser client in Chromium, text only", () => {
   let pages: ClientPageServer | undefined;
 
   beforeAll(async () => {
-    [browser, pages] = await Promise.all([launchChromium(), startClientPageServer()]);
+    // allSettled, not all: when one start fails, the other's browser or server is still kept for afterAll to close.
+    const [launched, started] = await Promise.allSettled([launchChromium(), startClientPageServer()]);
+    if (launched.status === "fulfilled") browser = launched.value;
+    if (started.status === "fulfilled") pages = started.value;
+    if (launched.status === "rejected") throw launched.reason;
+    if (started.status === "rejected") throw started.reason;
   });
   afterAll(async () => {
     await closeChromium(browser);

@@ -64,4 +64,40 @@ describe("SentenceChunker", () => {
     for (const sentence of sentences) expect(sentence.length).toBeLessThanOrEqual(MAX_SENTENCE_CHARS);
     expect(sentences.join(" ")).toBe(words.trim());
   });
+
+  it("ends a sentence at a full stop followed by a newline without waiting for the next word", () => {
+    const chunker = new SentenceChunker();
+    expect(chunker.push("Hello.\n")).toEqual(["Hello."]);
+    expect(chunker.push("Next")).toEqual([]);
+    expect(new SentenceChunker().push("See Dr. \n")).toEqual(["See Dr."]);
+  });
+
+  it("cuts one huge delta of non-ending full stops into pieces of at most the limit, in bounded time", () => {
+    const text = "e.g. ".repeat(40_000); // 200,000 characters, not one sentence end
+    const chunker = new SentenceChunker();
+    const started = performance.now();
+    const pieces = chunker.push(text);
+    const elapsedMs = performance.now() - started;
+    // Every piece is cut at a space within the limit, as soon as the limit is passed.
+    for (const piece of pieces) {
+      expect(piece.length).toBeLessThanOrEqual(MAX_SENTENCE_CHARS);
+      expect(piece.length).toBeGreaterThan(MAX_SENTENCE_CHARS - 10);
+      expect(piece).toMatch(/^(e\.g\. )*e\.g\.$/);
+    }
+    const rest = chunker.flush();
+    expect([...pieces, ...rest].join(" ")).toBe(text.trim());
+    expect(rest.join(" ").length).toBeLessThanOrEqual(MAX_SENTENCE_CHARS);
+    expect(elapsedMs).toBeLessThan(2000); // a secondary guard: the scan was quadratic (about 30 s)
+  });
+
+  it("cuts a huge delta without spaces or of terminators at the limit", () => {
+    for (const text of ["x".repeat(100_000), "!".repeat(100_000), `${".".repeat(99_999)}x`]) {
+      const chunker = new SentenceChunker();
+      const started = performance.now();
+      const pieces = [...chunker.push(text), ...chunker.flush()];
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(pieces.join("")).toBe(text);
+      for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(MAX_SENTENCE_CHARS);
+    }
+  });
 });

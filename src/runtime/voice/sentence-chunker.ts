@@ -51,6 +51,12 @@ const ABBREVIATIONS = new Set([
 /** The longest text kept waiting for a sentence end; past it, the text is cut at its last space. */
 export const MAX_SENTENCE_CHARS = 600;
 
+/**
+ * How far back from a full stop its word is looked for. Together with the scan stopping at
+ * MAX_SENTENCE_CHARS, this keeps the work per character bounded, whatever the size of a delta.
+ */
+const LOOK_BACK_CHARS = 64;
+
 const TERMINATORS = ".!?…";
 const CLOSERS = "\"')]}»”’";
 
@@ -61,55 +67,65 @@ export class SentenceChunker {
   /** Adds a piece of streamed text; returns the sentences it completed. */
   push(delta: string): string[] {
     this.buffer += delta;
-    const sentences: string[] = [];
-    for (;;) {
-      const end = this.findEnd(false);
-      if (end === undefined) break;
-      this.take(end, sentences);
-    }
-    while (this.buffer.length > MAX_SENTENCE_CHARS) {
-      const space = this.buffer.lastIndexOf(" ", MAX_SENTENCE_CHARS);
-      this.take(space > 0 ? space + 1 : MAX_SENTENCE_CHARS, sentences);
-    }
-    return sentences;
+    return this.drain(false);
   }
 
   /** Returns whatever is left (the end of the reply), split into sentences. */
   flush(): string[] {
-    const sentences: string[] = [];
-    for (;;) {
-      const end = this.findEnd(true);
-      if (end === undefined) break;
-      this.take(end, sentences);
-    }
-    this.take(this.buffer.length, sentences);
+    const sentences = this.drain(true);
+    const rest = this.buffer.trim();
+    this.buffer = "";
+    if (rest !== "") sentences.push(rest);
     return sentences;
   }
 
-  private take(end: number, into: string[]): void {
-    const sentence = this.buffer.slice(0, end).trim();
-    this.buffer = this.buffer.slice(end);
-    if (sentence !== "") into.push(sentence);
+  /**
+   * Takes every complete sentence off the buffer, and cuts text that has gone MAX_SENTENCE_CHARS
+   * without an end at its last space (or at the limit when it has none). The buffer is sliced
+   * once at the end, so a large delta is not copied once per sentence.
+   */
+  private drain(atEnd: boolean): string[] {
+    const text = this.buffer;
+    const sentences: string[] = [];
+    let start = 0;
+    for (;;) {
+      let end = this.findEnd(text, start, atEnd);
+      if (end === undefined) {
+        if (text.length - start <= MAX_SENTENCE_CHARS) break;
+        const space = text.slice(start, start + MAX_SENTENCE_CHARS + 1).lastIndexOf(" ");
+        end = start + (space > 0 ? space + 1 : MAX_SENTENCE_CHARS);
+      }
+      const sentence = text.slice(start, end).trim();
+      if (sentence !== "") sentences.push(sentence);
+      start = end;
+    }
+    this.buffer = text.slice(start);
+    return sentences;
   }
 
-  /** The index just after the first complete sentence, or undefined when none is complete yet. */
-  private findEnd(atEnd: boolean): number | undefined {
-    const text = this.buffer;
-    for (let i = 0; i < text.length; i++) {
+  /**
+   * The index just after the first complete sentence from `start`, or undefined when none is
+   * complete yet or none ends within MAX_SENTENCE_CHARS (the caller then cuts).
+   */
+  private findEnd(text: string, start: number, atEnd: boolean): number | undefined {
+    const stop = Math.min(text.length, start + MAX_SENTENCE_CHARS);
+    // A run of terminators and closers is followed at most a little past the window.
+    const runLimit = Math.min(text.length, stop + LOOK_BACK_CHARS);
+    for (let i = start; i < stop; i++) {
       const char = text[i] as string;
       if (char === "\n") return i + 1;
       if (!TERMINATORS.includes(char)) continue;
       let j = i;
-      while (j < text.length && TERMINATORS.includes(text[j] as string)) j++;
-      while (j < text.length && CLOSERS.includes(text[j] as string)) j++;
+      while (j < runLimit && TERMINATORS.includes(text[j] as string)) j++;
+      while (j < runLimit && CLOSERS.includes(text[j] as string)) j++;
       if (j === text.length) return undefined; // what follows decides; flush takes the rest whole
+      if (j === runLimit) return undefined; // a run past the window: the caller cuts
       if (!/\s/.test(text[j] as string)) {
         i = j - 1;
         continue;
       }
-      const run = text.slice(i, j);
-      if (run === ".") {
-        const verdict = this.judgeFullStop(text, i, j, atEnd);
+      if (j - i === 1 && char === ".") {
+        const verdict = judgeFullStop(text, start, i, j, atEnd);
         if (verdict === "wait") return undefined;
         if (verdict === "no") {
           i = j - 1;
@@ -120,18 +136,32 @@ export class SentenceChunker {
     }
     return undefined;
   }
+}
 
-  /** Whether the single full stop at `dot` (followed by whitespace at `after`) ends a sentence. */
-  private judgeFullStop(text: string, dot: number, after: number, atEnd: boolean): "yes" | "no" | "wait" {
-    const before = text.slice(0, dot);
-    const word = /(\S+)$/.exec(before)?.[1] ?? "";
-    const bare = word.replace(/^["'([{«“‘]+/, "");
-    if (bare.includes(".")) return "no"; // e.g. / i.e. / U.S.
-    if (ABBREVIATIONS.has(bare.toLowerCase())) return "no";
-    if (/^\p{L}$/u.test(bare)) return "no"; // an initial: "J. Smith"
-    if (/^\d+$/.test(bare) && before.trim() === word) return "no"; // "1. First item"
-    const next = /\S/.exec(text.slice(after));
-    if (next === null) return atEnd ? "yes" : "wait";
-    return /\p{Ll}/u.test(next[0]) ? "no" : "yes";
-  }
+/**
+ * Whether the single full stop at `dot` (followed by whitespace at `after`) ends the sentence
+ * that began at `start`. Only the LOOK_BACK_CHARS before the dot are read for its word.
+ */
+function judgeFullStop(
+  text: string,
+  start: number,
+  dot: number,
+  after: number,
+  atEnd: boolean,
+): "yes" | "no" | "wait" {
+  const from = Math.max(start, dot - LOOK_BACK_CHARS);
+  const before = text.slice(from, dot);
+  const word = /(\S+)$/.exec(before)?.[1] ?? "";
+  const bare = word.replace(/^["'([{«“‘]+/, "");
+  if (bare.includes(".")) return "no"; // e.g. / i.e. / U.S.
+  if (ABBREVIATIONS.has(bare.toLowerCase())) return "no";
+  if (/^\p{L}$/u.test(bare)) return "no"; // an initial: "J. Smith"
+  if (/^\d+$/.test(bare) && from === start && before.trim() === word) return "no"; // "1. First item"
+  // The next non-space character decides; a newline on the way ends the sentence anyway.
+  const limit = Math.min(text.length, after + LOOK_BACK_CHARS);
+  let next = after;
+  while (next < limit && /\s/.test(text[next] as string) && text[next] !== "\n") next++;
+  if (next < text.length && text[next] === "\n") return "yes";
+  if (next === limit) return next === text.length && !atEnd ? "wait" : "yes";
+  return /\p{Ll}/u.test(text[next] as string) ? "no" : "yes";
 }

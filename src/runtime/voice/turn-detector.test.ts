@@ -5,7 +5,7 @@ import {
   TurnDetector,
   type TurnEvent,
 } from "./turn-detector.js";
-import { VoiceActivityDetector } from "./voice-activity.js";
+import { type VadOptions, VoiceActivityDetector } from "./voice-activity.js";
 
 const RATE = 16_000;
 const FRAME_MS = 32;
@@ -28,9 +28,9 @@ interface Run {
   detector: TurnDetector;
 }
 
-/** Feeds a signal through the VAD and the detector in 32 ms chunks. */
-function run(samples: Int16Array, detector = new TurnDetector()): Run {
-  const vad = new VoiceActivityDetector(RATE);
+/** Feeds a signal through the VAD (with `vadOptions`) and the detector in 32 ms chunks. */
+function run(samples: Int16Array, detector = new TurnDetector(), vadOptions: VadOptions = {}): Run {
+  const vad = new VoiceActivityDetector(RATE, vadOptions);
   const events: TurnEvent[] = [];
   const speakingAt = new Map<number, boolean>();
   for (let offset = 0; offset < samples.length; offset += 512) {
@@ -102,7 +102,10 @@ describe("TurnDetector", () => {
   });
 
   it("ends a turn that reaches the maximum length, and starts a new one if the user goes on", () => {
-    const { events } = run(signal(7000, [[1000, 4500]]), new TurnDetector({ maxTurnMs: 2000 }));
+    // A steady tone this long would become the noise floor (speech never holds one level so long).
+    const { events } = run(signal(7000, [[1000, 4500]]), new TurnDetector({ maxTurnMs: 2000 }), {
+      floorCatchUpMs: 10_000,
+    });
     expect(events.map((e) => e.type)).toEqual([
       "speech_started",
       "speech_ended",

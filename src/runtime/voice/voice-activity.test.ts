@@ -89,6 +89,45 @@ describe("VoiceActivityDetector", () => {
     expect(after.at(-1)?.noiseFloorDbfs).toBeGreaterThan(-35);
   });
 
+  it("stops counting a sudden steady noise (a fan after a quiet room) as speech within about 2 s", () => {
+    const vad = new VoiceActivityDetector(RATE);
+    run(signal(2000, [], 3), 512, vad); // a quiet room, about -84 dBFS
+    const fan = run(signal(20_000, [], 600), 512, vad); // a fan starts: about -39 dBFS
+    expect(fan[5]?.levelDbfs).toBeGreaterThan(-41);
+    const found = changes(fan);
+    expect(found.map((c) => c.kind)).toEqual(["start", "end"]);
+    expect((found[1]?.atMs ?? Number.POSITIVE_INFINITY) - (found[0]?.atMs ?? 0)).toBeLessThanOrEqual(2000);
+    expect(fan.at(-1)?.noiseFloorDbfs).toBeGreaterThan(-45);
+  });
+
+  it("keeps hearing speech with the usual short pauses over a steady noise", () => {
+    const bursts: [number, number][] = [];
+    for (let at = 1000; at < 9000; at += 1000) bursts.push([at, at + 700]);
+    const found = changes(run(signal(10_000, bursts, 300)));
+    expect(found.map((c) => c.kind)).toEqual(bursts.flatMap(() => ["start", "end"]));
+  });
+
+  it("keeps hearing speech that never pauses but keeps changing level, and stops hearing a held tone", () => {
+    // Loud and soft syllables (about 10 dB apart) every 200 ms for 4 s, with no gap at all.
+    const loud = signal(4000, [[0, 4000]], 100, 8000);
+    const soft = signal(4000, [[0, 4000]], 100, 2500);
+    const syllables = new Int16Array(6000 * (RATE / 1000));
+    syllables.set(signal(1000, []));
+    for (let at = 0; at < 4000; at += 200) {
+      const from = (at * RATE) / 1000;
+      const source = (at / 200) % 2 === 0 ? loud : soft;
+      syllables.set(source.subarray(from, from + (200 * RATE) / 1000), ((1000 + at) * RATE) / 1000);
+    }
+    syllables.set(signal(1000, []), (5000 * RATE) / 1000);
+    const found = changes(run(syllables));
+    expect(found.map((c) => c.kind)).toEqual(["start", "end"]);
+    expect(Math.abs((found[1]?.atMs ?? 0) - 5000)).toBeLessThanOrEqual(32);
+
+    const held = changes(run(signal(6000, [[1000, 5000]])));
+    expect(held.map((c) => c.kind)).toEqual(["start", "end"]);
+    expect(held[1]?.atMs).toBeLessThan(3000);
+  });
+
   it("rejects an unsupported frame length or sample rate with a clear message", () => {
     expect(() => new VoiceActivityDetector(RATE, { frameMs: 50 })).toThrow(/20 to 32 ms/);
     expect(() => new VoiceActivityDetector(1000)).toThrow(/8000 to 48000/);

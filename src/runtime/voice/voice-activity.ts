@@ -8,7 +8,10 @@
  * 2. An adaptive noise floor follows the quietest recent level: it falls quickly to a quieter frame
  *    (a fraction `floorFallRate` of the gap per frame) and rises slowly toward a louder one
  *    (at most `floorRiseDbPerSecond`), so steady background noise becomes the floor while the short
- *    gaps between words keep pulling it back down. It never goes below -90 dBFS.
+ *    gaps between words keep pulling it back down. It never goes below -90 dBFS. And it jumps up at
+ *    once to the quietest level of the last `floorCatchUpMs` (1.5 s) when that is above it and the
+ *    levels of that time stayed within 6 dB: a steady noise is its own minimum, while speech has
+ *    gaps that keep that minimum low and a level that keeps changing.
  * 3. The score (this becomes `vad_score`, 0..1) is the product of two logistic curves: how far the
  *    level is above the floor compared with `marginDb`, and how far it is above the absolute
  *    `minSpeechDbfs`. A frame is voiced when its score is at least 0.5.
@@ -18,10 +21,12 @@
  *
  * Limits: it measures loudness, not voice. Any sound louder than the floor by the margin counts as
  * speech (music, a door, a cough, the agent's own voice coming back without echo cancellation);
- * speech no louder than the background is missed; a noise that starts suddenly counts as speech
- * until the floor has risen to it (about `marginDb / floorRiseDbPerSecond` seconds); and the floor is
- * seeded from the first frame, so a user who talks from the very first frame is heard only once a
- * pause lets the floor fall. Browsers' echo cancellation and noise suppression help a great deal.
+ * speech no louder than the background is missed; a steady noise that starts suddenly counts as
+ * speech for about `floorCatchUpMs` plus `hangoverMs` (the slow rise alone would take
+ * (noise − floor − marginDb) ÷ `floorRiseDbPerSecond` seconds: 9 s for a −39 dBFS fan after a
+ * −84 dBFS room); a sound that holds one level for `floorCatchUpMs` (a sung note, a test tone)
+ * stops counting as speech then, just like a noise; and the floor is seeded from the first frame,
+ * so a user who talks from the very first frame is heard only once a pause lets the floor fall. Browsers' echo cancellation and noise suppression help a great deal.
  */
 
 /** The tuning of a `VoiceActivityDetector`; every field has a default. */
@@ -40,6 +45,8 @@ export interface VadOptions {
   floorRiseDbPerSecond?: number;
   /** Fraction of the gap the floor falls per quieter frame (default 0.3). */
   floorFallRate?: number;
+  /** The floor jumps to the quietest level of this much recent time when louder (default 1500 ms). */
+  floorCatchUpMs?: number;
 }
 
 /** One analysed frame on the call timeline. */
@@ -65,6 +72,11 @@ export interface VadFrame {
 const SILENCE_DBFS = -100;
 const MIN_FLOOR_DBFS = -90;
 const SLOPE_DB = 3;
+/**
+ * How much the frame levels of the catch-up window may differ for the floor to jump: a fan or a
+ * hum varies by a dB or two from frame to frame, speech by far more (syllables, words, breaths).
+ */
+const STEADY_SPREAD_DB = 6;
 /** The largest chunk `push` takes at once: 10 s at 48 kHz. */
 export const MAX_VAD_CHUNK_SAMPLES = 480_000;
 
@@ -95,6 +107,9 @@ export class VoiceActivityDetector {
   private speaking = false;
   private voicedRunStartMs: number | undefined;
   private lastVoicedEndMs = 0;
+  /** The last levels (bounded), a ring of `floorCatchUpMs` worth of frames, for the catch-up. */
+  private readonly recentLevels: Float64Array;
+  private recentCount = 0;
 
   constructor(
     readonly sampleRate: number,
@@ -118,7 +133,14 @@ export class VoiceActivityDetector {
       hangoverMs: options.hangoverMs ?? 160,
       floorRiseDbPerSecond: options.floorRiseDbPerSecond ?? 4,
       floorFallRate: options.floorFallRate ?? 0.3,
+      floorCatchUpMs: options.floorCatchUpMs ?? 1500,
     };
+    if (!(this.opts.floorCatchUpMs >= this.frameMs && this.opts.floorCatchUpMs <= 10_000)) {
+      throw new RangeError(
+        `VAD floor catch-up time ${this.opts.floorCatchUpMs} ms is out of range: use ${this.frameMs} to 10000 ms.`,
+      );
+    }
+    this.recentLevels = new Float64Array(Math.round(this.opts.floorCatchUpMs / this.frameMs));
   }
 
   /** Whether speech is in progress (the hysteresis state). */
@@ -159,6 +181,7 @@ export class VoiceActivityDetector {
     this.floor = undefined;
     this.speaking = false;
     this.voicedRunStartMs = undefined;
+    this.recentCount = 0;
   }
 
   private analyse(frame: Int16Array, startMs: number): VadFrame {
@@ -206,6 +229,19 @@ export class VoiceActivityDetector {
     } else {
       const maxRise = (this.opts.floorRiseDbPerSecond * this.frameMs) / 1000;
       this.floor += Math.min(bounded - this.floor, maxRise);
+    }
+    const window = this.recentLevels;
+    window[this.recentCount % window.length] = bounded;
+    this.recentCount++;
+    if (this.recentCount >= window.length) {
+      // A full window of steady level whose quietest frame is above the floor: a noise, not speech.
+      let quietest = bounded;
+      let loudest = bounded;
+      for (const recent of window) {
+        quietest = Math.min(quietest, recent);
+        loudest = Math.max(loudest, recent);
+      }
+      if (quietest > this.floor && loudest - quietest <= STEADY_SPREAD_DB) this.floor = quietest;
     }
     return this.floor;
   }

@@ -66,6 +66,23 @@ describe("PcmStreamDecoder", () => {
     expect([...decoder.push(bytes)]).toEqual([3, 4]);
   });
 
+  it("keeps every declared sample when the WAV is read in odd-sized pieces (7 bytes, 1 byte, 1001 bytes)", () => {
+    const samples = Array.from({ length: 1000 }, (_, index) => index + 1);
+    const bytes = Buffer.concat([
+      wav({ rate: 16_000, dataBytes: 2000 }),
+      pcm(...samples),
+      Buffer.from("id3 junk"),
+    ]);
+    for (const size of [7, 1, 1001]) {
+      const decoder = new PcmStreamDecoder(24_000);
+      const out: number[] = [];
+      for (let at = 0; at < bytes.byteLength; at += size)
+        out.push(...decoder.push(bytes.subarray(at, at + size)));
+      out.push(...decoder.finish());
+      expect(out).toEqual(samples);
+    }
+  });
+
   it("refuses stereo, 8-bit and a WAV that ends inside its header", () => {
     expect(() => new PcmStreamDecoder(24_000).push(wav({ rate: 16_000, channels: 2, dataBytes: 0 }))).toThrow(
       "2 channels",

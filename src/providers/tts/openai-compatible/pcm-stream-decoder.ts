@@ -27,9 +27,13 @@ export class PcmStreamDecoder {
 
   /** Takes the next bytes of the answer; returns the whole samples they complete (none: an empty array). */
   push(bytes: Uint8Array): Int16Array {
-    let data = this.pending.byteLength === 0 ? bytes : concat(this.pending, bytes);
-    this.pending = new Uint8Array(0);
-    if (!this.identified) {
+    let data: Uint8Array;
+    if (this.identified) {
+      // A carried odd byte was already counted against `remaining`: only the new bytes are.
+      const fresh = this.takeDeclared(bytes);
+      data = this.pending.byteLength === 0 ? fresh : concat(this.pending, fresh);
+    } else {
+      data = this.pending.byteLength === 0 ? bytes : concat(this.pending, bytes);
       if (data.byteLength < 4) {
         this.pending = data;
         return new Int16Array(0);
@@ -42,14 +46,11 @@ export class PcmStreamDecoder {
         }
         this.rate = header.sampleRate;
         this.remaining = header.dataBytes;
-        data = data.subarray(header.dataOffset);
+        data = this.takeDeclared(data.subarray(header.dataOffset));
       }
       this.identified = true;
     }
-    if (this.remaining !== undefined) {
-      data = data.subarray(0, this.remaining);
-      this.remaining -= data.byteLength;
-    }
+    this.pending = new Uint8Array(0);
     const whole = data.byteLength - (data.byteLength % 2);
     // Copied: `data` may be a view of the reader's buffer, which is reused.
     if (whole < data.byteLength) this.pending = data.slice(whole);
@@ -70,6 +71,13 @@ export class PcmStreamDecoder {
     }
     this.identified = true;
     return this.push(new Uint8Array(0));
+  }
+  /** The part of `bytes` within the WAV's declared data (all of it without a declared size), counted off. */
+  private takeDeclared(bytes: Uint8Array): Uint8Array {
+    if (this.remaining === undefined) return bytes;
+    const taken = bytes.subarray(0, this.remaining);
+    this.remaining -= taken.byteLength;
+    return taken;
   }
 }
 
