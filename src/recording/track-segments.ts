@@ -37,4 +37,3 @@ export function renderTrack(out: Int16Array, track: TrackSegments, add: boolean)
     else out.set(part, base);
   }
 }
-
