@@ -123,6 +123,26 @@ export function createLogger(config: Config, output: LogOutput = process.stdout)
   return pino(options, destination);
 }
 
+/**
+ * Says at start-up which parts of live conversations run in development mode: the development
+ * agent without a model, the development voice without speech providers (placeholder transcripts,
+ * a synthetic voice), so nobody mistakes them for a configured deployment.
+ */
+function logDevelopmentModes(ai: ModelProviders, logger: Logger): void {
+  if (!ai.chat)
+    logger.info("live conversations: no model configured (OPENCONVAI_LLM_*), the development agent answers");
+  const missing = [
+    ai.speechToText
+      ? undefined
+      : "speech recognition (OPENCONVAI_ASR_*): user turns get placeholder transcripts",
+    ai.textToSpeech
+      ? undefined
+      : "text-to-speech (OPENCONVAI_TTS_*): the agent speaks with a synthetic signal",
+  ].filter((part) => part !== undefined);
+  if (missing.length > 0)
+    logger.info(`live conversations: development voice is on; not configured: ${missing.join("; ")}`);
+}
+
 /** A listening server and how to stop it. */
 export interface RunningServer {
   /** The HTTP app, as src/api/ builds it (so only src/api/ names the web framework). */
@@ -187,6 +207,7 @@ export async function startServer(
     const address = await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as { port: number }).port;
     services.indexer?.start(logger);
+    logDevelopmentModes(services.ai, logger);
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     return {
       app,

@@ -39,6 +39,21 @@ const END_CALL: AgentTool = {
   config: {},
 };
 
+/**
+ * How a voice session speaks a turn's replies: each response's text as it streams (`text`), spoken
+ * sentence by sentence; `finish` resolves once all its audio is sent (it throws when the speech
+ * provider failed). Absent in text sessions.
+ */
+export interface TurnSpeech {
+  begin(eventId: number): void;
+  text(delta: string): void;
+  finish(): Promise<void>;
+  /** The user interrupted: stops the audio now and returns the part of `sent` that was heard. */
+  cut(sent: string): string;
+  /** The timings of the reply for its transcript entry (`conversation_turn_metrics`), if any. */
+  metrics(): Record<string, unknown> | undefined;
+}
+
 /** What an agent turn needs from its session. */
 export interface TurnHost {
   brain: Brain;
@@ -49,6 +64,8 @@ export interface TurnHost {
   tools: ToolRunner;
   send(frame: ServerFrame): void;
   nextEventId(): number;
+  /** Voice sessions only: speaks the replies. */
+  speech?: TurnSpeech;
 }
 
 /** How a turn ended: answered, the agent ended the call, the model failed, or the session stopped it. */
@@ -112,6 +129,11 @@ export class AgentTurn {
     }
   }
 
+  /** Whether the turn is still under way (not finished, cancelled or interrupted). */
+  get running(): boolean {
+    return !this.finished && !this.cancelled;
+  }
+
   /** Whether the model decided to end the call in this turn (the session is about to end). */
   get endingCall(): boolean {
     return this.endDecided;
@@ -132,10 +154,17 @@ export class AgentTurn {
     if (this.finished || this.cancelled) return;
     this.cancel();
     const round = this.round;
+    const heard = this.host.speech?.cut(round?.sent ?? "");
     if (!round || round.recorded || !round.sent) return;
     round.recorded = true;
-    this.host.transcript.push({ role: "agent", message: round.sent });
-    this.host.recorder.appendAgentEntry({ message: round.sent, interrupted: true, eventId: round.eventId });
+    const message = heard ?? round.sent;
+    this.host.transcript.push({ role: "agent", message });
+    this.host.recorder.appendAgentEntry({
+      message,
+      interrupted: true,
+      eventId: round.eventId,
+      ...(message !== round.sent ? { originalMessage: round.sent } : {}),
+    });
   }
 
   /**
@@ -148,6 +177,8 @@ export class AgentTurn {
     if (this.finished || this.cancelled || this.endDecided) return;
     this.cancel();
     const round = this.round;
+    // A voice reply stops at once: what was heard is measured now.
+    const heard = this.host.speech?.cut(round?.sent ?? "");
     if (!round) return;
     const { send, recorder, transcript } = this.host;
     if (round.recorded) {
@@ -165,10 +196,19 @@ export class AgentTurn {
     }
     send(interruptionFrame(round.eventId));
     if (!round.sent) return;
-    // Every piece the model produced went out as it came, so the client has the whole of it.
-    send(agentResponseCorrectionFrame(round.sent, round.sent, round.eventId));
-    transcript.push({ role: "agent", message: round.sent });
-    recorder.appendAgentEntry({ message: round.sent, interrupted: true, eventId: round.eventId });
+    // In text, every piece the model produced went out as it came, so the client has the whole of
+    // it; in voice, the user heard the part the audio played.
+    const message = heard ?? round.sent;
+    send(agentResponseCorrectionFrame(round.sent, message, round.eventId));
+    transcript.push({ role: "agent", message });
+    const turnMetrics = this.host.speech?.metrics();
+    recorder.appendAgentEntry({
+      message,
+      interrupted: true,
+      eventId: round.eventId,
+      ...(message !== round.sent ? { originalMessage: round.sent } : {}),
+      ...(turnMetrics ? { turnMetrics } : {}),
+    });
   }
 
   /** Streams one response; records it; returns its tool calls (none when cancelled). */
@@ -185,6 +225,8 @@ export class AgentTurn {
       results: [],
     };
     this.round = round;
+    const { speech } = this.host;
+    speech?.begin(round.eventId);
     const calls: BrainToolCall[] = [];
     const usages: BrainUsage[] = [];
     for await (const output of outputs) {
@@ -193,6 +235,7 @@ export class AgentTurn {
         if (!round.sent) send(responsePartFrame("", "start", round.eventId));
         round.sent += output.text;
         send(responsePartFrame(output.text, "delta", round.eventId));
+        speech?.text(output.text);
       } else if (output.type === "tool_call") {
         const { toolCallId, toolName, parameters } = output;
         calls.push({ toolCallId, toolName, parameters });
@@ -200,6 +243,11 @@ export class AgentTurn {
     }
     for (const usage of usages) recorder.addUsage(usage, !this.cancelled);
     if (this.cancelled) return [];
+    // A voice reply is recorded once its audio is all sent (an interruption meanwhile records what was heard).
+    if (speech && round.sent) {
+      await speech.finish();
+      if (this.cancelled) return [];
+    }
     const text = round.sent;
     if (text) send(responsePartFrame("", "stop", round.eventId));
     if (text || calls.length > 0) {
@@ -211,7 +259,13 @@ export class AgentTurn {
       // As upstream records it: the words on one entry, the tool calls on the next (message null).
       let usage: ModelUsage | undefined = usages.reduce<ModelUsage>((tally, u) => addUsage(tally, u), {});
       if (text) {
-        recorder.appendAgentEntry({ message: text, usage, eventId: round.eventId });
+        const turnMetrics = speech?.metrics();
+        recorder.appendAgentEntry({
+          message: text,
+          usage,
+          eventId: round.eventId,
+          ...(turnMetrics ? { turnMetrics } : {}),
+        });
         usage = undefined;
       }
       if (calls.length > 0) {

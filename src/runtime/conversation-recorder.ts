@@ -43,6 +43,8 @@ export interface AgentEntry {
   /** The user interrupted the turn: `message` is what the client received, `originalMessage` what the model said. */
   interrupted?: boolean;
   originalMessage?: string;
+  /** A voice reply's timings (`conversation_turn_metrics`), see voice-channel.ts. */
+  turnMetrics?: Json;
 }
 
 /** What a recorder needs to start a conversation's document. */
@@ -221,9 +223,33 @@ export class ConversationRecorder {
     }
   }
 
-  /** Appends a turn; returns its index in the transcript. */
-  appendTurn(role: "agent" | "user", message: string): number {
-    return this.append({ role, message, time_in_call_secs: this.secondsInCall() });
+  /**
+   * Appends a turn; returns its index in the transcript. A spoken turn gives its own time in the
+   * call (when the speech began) and extra fields (`source_medium`, `conversation_turn_metrics`).
+   */
+  appendTurn(
+    role: "agent" | "user",
+    message: string,
+    spoken?: { timeInCallSecs: number; fields: Json },
+  ): number {
+    const time = spoken ? Math.max(0, Math.floor(spoken.timeInCallSecs)) : this.secondsInCall();
+    return this.append({ role, message, time_in_call_secs: time, ...spoken?.fields });
+  }
+
+  /**
+   * A voice reply already recorded whole was cut off while it played: its entry keeps what was
+   * heard as `message`, the whole reply as `original_message`, and is marked `interrupted`.
+   * Returns the whole reply, or undefined when no such entry (or it was already cut).
+   */
+  cutReply(eventId: number, heard: string): string | undefined {
+    const index = this.responses.get(eventId);
+    const entry = index === undefined ? undefined : this.transcript[index];
+    if (!entry || entry.interrupted === true || typeof entry.message !== "string") return undefined;
+    const original = entry.message;
+    entry.message = heard;
+    entry.original_message = original;
+    entry.interrupted = true;
+    return original;
   }
 
   /** Appends an agent entry: text, tool calls, tool results, tokens; returns its index. */
@@ -234,6 +260,7 @@ export class ConversationRecorder {
     if (entry.usage && Object.keys(entry.usage).length > 0) recorded.llm_usage = { model_usage: entry.usage };
     if (entry.interrupted) recorded.interrupted = true;
     if (entry.originalMessage !== undefined) recorded.original_message = entry.originalMessage;
+    if (entry.turnMetrics) recorded.conversation_turn_metrics = entry.turnMetrics;
     const index = this.append(recorded);
     if (entry.eventId !== undefined) {
       this.responses.set(entry.eventId, index);

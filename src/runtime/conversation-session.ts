@@ -6,11 +6,14 @@ import { ConversationRecorder } from "./conversation-recorder.js";
 import { withoutSecretVariables } from "./dynamic-variables.js";
 import { PingKeeper } from "./ping-keeper.js";
 import {
+  agentResponseCorrectionFrame,
   CloseCode,
   errorFrame,
   initiationMetadataFrame,
+  interruptionFrame,
   type ServerFrame,
   systemToolResponseFrame,
+  userTranscriptFrame,
 } from "./server-frames.js";
 import { keepContextualUpdate } from "./session-bounds.js";
 import type { SessionDeps } from "./session-deps.js";
@@ -24,6 +27,9 @@ import {
 } from "./session-setup.js";
 import { SessionLimits, SessionTimers } from "./session-timers.js";
 import { ToolRunner } from "./tool-runner.js";
+import type { PlaybackCut } from "./voice/playback-clock.js";
+import { SpeechError } from "./voice/speech-output.js";
+import { type HeardSpeech, VoiceChannel } from "./voice-channel.js";
 import { callWebhookTool } from "./webhook-tool.js";
 
 /**
@@ -38,7 +44,8 @@ export type { SessionDeps, SessionLifecycle, SessionTransport } from "./session-
 export const SERVER_STOPPED_REASON = "The server stopped during the conversation";
 
 /**
- * One live conversation over the agent WebSocket, text only. The socket hands it typed events
+ * One live conversation over the agent WebSocket, by voice (`voice-channel.ts`: user audio in,
+ * speech out) unless it is text only. The socket hands it typed events
  * (`handle`) and tells it when the socket closed (`transportClosed`). Events are processed one at
  * a time, in order, by `process`, the one place that decides what happens next; an agent turn
  * (`AgentTurn`) runs beside that queue, so a client's tool result reaches the turn waiting for it
@@ -48,7 +55,8 @@ export const SERVER_STOPPED_REASON = "The server stopped during the conversation
  * `user_activity`; contextual updates, feedback and pongs come from the app, not the user, and do
  * not count. The silence clock restarts when an agent turn ends, and never ends a call while the
  * agent is answering. `turn_timeout` is a voice setting (how long the agent waits for a speaker to
- * go on) and is not applied in text mode.
+ * go on) and is not applied. In voice, user speech is activity (audio bytes are not), and the
+ * agent's audio still playing counts as answering.
  */
 export class ConversationSession {
   state: SessionState = "awaiting_initiation";
@@ -68,6 +76,10 @@ export class ConversationSession {
   /** The running turn and the handling of its outcome. */
   private turnDone: Promise<void> = Promise.resolve();
   private setup: SessionSetup | undefined;
+  /** Voice sessions only (every session not `text_only`). */
+  private voice: VoiceChannel | undefined;
+  /** The spoken user turn the next agent turn answers (for its timings). */
+  private heardSpeech: HeardSpeech | undefined;
 
   constructor(private readonly deps: SessionDeps) {
     this.conversationId = deps.conversationId ?? newConversationId();
@@ -78,7 +90,8 @@ export class ConversationSession {
       endNormally: (reason, terminationReason, frame) =>
         this.end(CloseCode.normal, reason, { terminationReason, ...(frame ? { frame } : {}) }),
       ended: () => this.state === "ended",
-      answering: () => this.turn !== undefined,
+      // The agent's audio still playing counts as answering: the user's silence starts after it.
+      answering: () => this.turn !== undefined || this.voice?.playing() === true,
     });
     this.pings = new PingKeeper(deps.clock, this.timings.pingIntervalMs, (pingMs) => {
       const eventId = this.nextEventId();
@@ -98,6 +111,7 @@ export class ConversationSession {
       this.pings.stop();
       this.turn?.abandon();
       this.turn = undefined;
+      this.voice?.stop();
     });
     this.startMs = deps.clock.now();
     this.timers.set("initiation", this.timings.initiationTimeoutMs, () =>
@@ -109,6 +123,12 @@ export class ConversationSession {
           );
       }),
     );
+  }
+
+  /** The bytes a second of the session's user audio in real time; undefined before it started or in text. */
+  get inputBytesPerSecond(): number | undefined {
+    const format = this.setup?.textOnly === false ? this.setup.voice.inputFormat : undefined;
+    return format ? format.sampleRate * format.bytesPerSample : undefined;
   }
 
   /** Queues a client event; events are processed one at a time, in arrival order. */
@@ -151,6 +171,7 @@ export class ConversationSession {
       const finished = this.ending.settled();
       await queue;
       await turnDone;
+      await this.voice?.settled();
       await finished;
       await this.ending.recorder?.settled();
       if (queue === this.queue && turnDone === this.turnDone && finished === this.ending.settled()) return;
@@ -193,11 +214,15 @@ export class ConversationSession {
         this.pings.pong(event.event_id);
         return;
       }
-      case "user_audio_chunk":
-        return this.end(
-          CloseCode.policy,
-          "Voice is not supported yet: start the session with textOnly: true",
-        );
+      case "user_audio_chunk": {
+        if (!this.voice)
+          return this.end(
+            CloseCode.policy,
+            "Invalid message: this session is text only; start it without text_only to send audio",
+          );
+        const refused = this.voice.audio(event.user_audio_chunk);
+        return refused ? this.end(CloseCode.policy, `Invalid message: ${refused}`) : undefined;
+      }
       // Nothing to do: no MCP servers, no orchestrator.
       case "mcp_tool_approval_result":
       case "enclave_setup_config":
@@ -236,11 +261,18 @@ export class ConversationSession {
       },
     );
     this.ending.recorder = recorder;
+    if (!setup.textOnly) this.startVoice(setup);
     // Registered first: a crash after the first write is then always recovered.
     await this.ending.started();
     await recorder.save();
     if (this.state !== "starting") return;
-    this.send(initiationMetadataFrame(this.conversationId));
+    this.send(
+      initiationMetadataFrame(
+        this.conversationId,
+        setup.voice.outputFormat.name,
+        setup.voice.inputFormat.name,
+      ),
+    );
     this.ending.metadataSent = true;
     this.pings.start();
     this.limits.startMaxDuration(setup.maxDurationSecs, this.deps.clock.now() - this.startMs);
@@ -250,19 +282,76 @@ export class ConversationSession {
     if (!opening) return;
     await new Promise<void>((resolve) => this.deps.clock.setTimer(this.timings.greetingDelayMs, resolve));
     if (this.state !== "listening") return;
-    // The first message calls no tools and is over at once: it is said before any event is processed.
     const turn = this.newTurn();
+    // Spoken, it runs beside the queue like any turn, so the user can interrupt it.
+    if (this.voice) {
+      this.turnDone = turn.run(opening).then((outcome) => this.enqueue(() => this.turnEnded(turn, outcome)));
+      return;
+    }
+    // The first message calls no tools and is over at once: it is said before any event is processed.
     await this.turnEnded(turn, await turn.run(opening));
   }
 
-  private async userTurn(text: string): Promise<void> {
+  /** Builds the session's voice: audio in and out, its recording, its hooks into the queue. */
+  private startVoice(setup: SessionSetup): void {
+    const providers = this.deps.speech ?? {};
+    this.voice = new VoiceChannel(setup.voice, providers, setup.language, {
+      send: (frame) => this.send(frame),
+      nowMs: () => this.deps.clock.now() - this.startMs,
+      userActive: () => this.armSilence(),
+      interruptTurn: () => {
+        if (!this.turn?.running) return false;
+        this.turn.interrupt();
+        this.requireRecorder().saveSoon();
+        return true;
+      },
+      replyCut: (eventId, cut) => this.replyCut(eventId, cut),
+      heard: (text, speech) =>
+        void this.enqueue(async () => {
+          if (this.state === "ended") return;
+          this.send(userTranscriptFrame(text, this.nextEventId()));
+          await this.userTurn(text, speech);
+        }),
+      failed: (error) => void this.enqueue(() => this.speechFailed(error)),
+    });
+    if (setup.voice.recordVoice) this.ending.recording = this.voice.recording;
+  }
+
+  /** A reply already sent whole was cut off while it played: the client and the record are told what was heard. */
+  private replyCut(eventId: number, cut: PlaybackCut): void {
+    const recorder = this.requireRecorder();
+    const original = recorder.cutReply(eventId, cut.heardText);
+    this.send(interruptionFrame(eventId));
+    if (original === undefined) return;
+    this.send(agentResponseCorrectionFrame(original, cut.heardText, eventId));
+    const said = this.transcript.findLast((turn) => turn.role === "agent" && turn.message === original);
+    if (said && said.role === "agent") said.message = cut.heardText;
+    recorder.saveSoon();
+  }
+
+  private speechFailed(error: SpeechError): Promise<void> {
+    this.deps.onError?.(error);
+    return this.end(CloseCode.operational, error.message, {
+      frame: errorFrame(CloseCode.operational, error.errorType, error.message),
+    });
+  }
+
+  private async userTurn(text: string, speech?: HeardSpeech): Promise<void> {
     const recorder = this.requireRecorder();
     const tooLong = recorder.transcriptTooLong();
     if (tooLong) return this.end(CloseCode.policy, tooLong);
     this.armSilence();
     this.turn?.interrupt();
+    // A reply still playing stops too (a typed message in a voice session).
+    if (!speech) this.voice?.interruptPlayback();
     this.transcript.push({ role: "user", message: text });
-    recorder.appendTurn("user", text);
+    if (speech && this.voice)
+      recorder.appendTurn("user", text, {
+        timeInCallSecs: speech.startMs / 1000,
+        fields: this.voice.userFields(speech),
+      });
+    else recorder.appendTurn("user", text);
+    this.heardSpeech = speech;
     // Written with the agent's reply (at the latest SAVE_SOON_MS from now): the model is asked at once.
     recorder.saveSoon();
     // The agent already decided to end the call: the message is recorded, not answered.
@@ -280,7 +369,9 @@ export class ConversationSession {
       tools: this.tools,
       send: (frame) => this.send(frame),
       nextEventId: () => this.nextEventId(),
+      ...(this.voice ? { speech: this.voice.turnSpeech(this.heardSpeech) } : {}),
     };
+    this.heardSpeech = undefined;
     this.turn = new AgentTurn(host);
     this.state = "responding";
     return this.turn;
@@ -306,6 +397,7 @@ export class ConversationSession {
           frame: systemToolResponseFrame(END_CALL_TOOL, outcome.eventId, outcome.call.toolCallId),
         });
       case "failed":
+        if (outcome.error instanceof SpeechError) return this.speechFailed(outcome.error);
         if (!(outcome.error instanceof BrainError)) throw outcome.error;
         return this.end(CloseCode.operational, `The model failed: ${outcome.error.message}`, {
           frame: errorFrame(CloseCode.operational, outcome.error.errorType, outcome.error.message),

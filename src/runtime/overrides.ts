@@ -25,6 +25,9 @@ const VALUE_KINDS: Readonly<Record<string, "string" | "positive number">> = {
   "agent.prompt.prompt": "string",
   "agent.prompt.llm": "string",
   "conversation.max_duration_seconds": "positive number",
+  "asr.user_input_audio_format": "string",
+  "tts.agent_output_audio_format": "string",
+  "tts.voice_id": "string",
 };
 
 const isObject = (value: unknown): value is Json =>
@@ -101,7 +104,7 @@ export function checkOverrides(override: Json | undefined, platformSettings: Jso
  * merged key by key, null leaves a value alone, anything else replaces it. `conversation.text_only`
  * is not merged: text mode is the client's choice or the agent's (see `prepareSession`).
  * TTS and ASR overrides (`tts.*`, `asr.*`) and `turn.soft_timeout_config` land in the merged
- * config too, but have no effect on a text session: nothing reads them until voice arrives.
+ * config too; a voice session reads the formats and `tts.voice_id` (see voice/voice-setup.ts).
  */
 export function applyOverrides(conversationConfig: Json, override: Json | undefined, prefix = ""): Json {
   const merged: Json = { ...conversationConfig };

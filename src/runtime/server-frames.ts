@@ -119,16 +119,39 @@ export function fitCloseReason(reason: string): string {
 /** The first frame of every session: the conversation's id and the audio formats of both directions. */
 export function initiationMetadataFrame(
   conversationId: string,
-  format: AudioFormat = "pcm_16000",
+  output: AudioFormat = "pcm_16000",
+  input: AudioFormat = output,
 ): ServerFrame {
   return {
     type: "conversation_initiation_metadata",
     conversation_initiation_metadata_event: {
       conversation_id: conversationId,
-      agent_output_audio_format: format,
-      user_input_audio_format: format,
+      agent_output_audio_format: output,
+      user_input_audio_format: input,
     },
   };
+}
+
+/** A piece of the agent's speech in the session's output format, with the characters it spells. */
+export function audioFrame(
+  audioBase64: string,
+  eventId: number,
+  alignment?: { chars: string[]; char_start_times_ms: number[]; char_durations_ms: number[] },
+): ServerFrame {
+  return {
+    type: "audio",
+    audio_event: { audio_base_64: audioBase64, event_id: eventId, ...(alignment ? { alignment } : {}) },
+  };
+}
+
+/** The voice activity detector's speech probability (0..1) for the latest user audio. */
+export function vadScoreFrame(score: number): ServerFrame {
+  return { type: "vad_score", vad_score_event: { vad_score: score } };
+}
+
+/** What the user said in their last turn, as speech recognition heard it. */
+export function userTranscriptFrame(text: string, eventId: number): ServerFrame {
+  return { type: "user_transcript", user_transcription_event: { user_transcript: text, event_id: eventId } };
 }
 
 /** The result of the system tool `tool_name` (e.g. `end_call`) called as `toolCallId` in the agent turn `eventId`. */

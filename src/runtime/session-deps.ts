@@ -1,10 +1,12 @@
 import type { AgentConfig } from "../agents/agent-service.js";
+import type { CallRecording } from "../recording/call-recording.js";
 import type { Brain } from "./brain.js";
 import type { Clock } from "./clock.js";
 import type { ConversationWriter } from "./conversation-recorder.js";
 import type { ServerFrame } from "./server-frames.js";
 import type { SessionTimings } from "./session-setup.js";
 import type { WebhookToolRunner } from "./tool-runner.js";
+import type { SpeechProviders } from "./voice-channel.js";
 
 /** How a session talks to its socket: the route implements it over the WebSocket. */
 export interface SessionTransport {
@@ -48,4 +50,11 @@ export interface SessionDeps {
   postCall?: (conversationId: string) => Promise<void>;
   /** Runs webhook tools; `callWebhookTool` unless given (tests inject one). */
   runWebhookTool?: WebhookToolRunner;
+  /** Speech recognition and synthesis of voice sessions; without them the development voice. */
+  speech?: SpeechProviders;
+  /**
+   * Keeps a voice session's recording (when the agent's `privacy.record_voice` is not false): called
+   * after the session's last write and before post-call work; a failure is reported to `onError`.
+   */
+  storeRecording?: (conversationId: string, recording: CallRecording) => Promise<void>;
 }

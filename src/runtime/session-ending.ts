@@ -1,3 +1,4 @@
+import type { CallRecording } from "../recording/call-recording.js";
 import type { ConversationRecorder } from "./conversation-recorder.js";
 import { CloseCode, errorFrame, fitCloseReason, type ServerFrame } from "./server-frames.js";
 import type { SessionDeps } from "./session-deps.js";
@@ -25,12 +26,17 @@ export class SessionEnding {
   metadataSent = false;
   /** The session's record, once it started. */
   recorder: ConversationRecorder | undefined;
+  /** A voice session's recording, to be stored after the last write (none when not recorded). */
+  recording: CallRecording | undefined;
   private lifecycleStarted = false;
   private after: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly conversationId: string,
-    private readonly deps: Pick<SessionDeps, "lifecycle" | "postCall" | "onError" | "transport" | "writer">,
+    private readonly deps: Pick<
+      SessionDeps,
+      "lifecycle" | "postCall" | "onError" | "transport" | "writer" | "storeRecording"
+    >,
     private readonly stop: () => void,
   ) {}
 
@@ -111,6 +117,9 @@ export class SessionEnding {
     const report = (error: unknown) => this.deps.onError?.(error);
     // A conversation deleted during the call has nothing left to analyse or recover.
     const deleted = this.recorder?.deleted === true;
+    const recording = this.recording;
+    if (recording && !deleted && (recording.hasUser || recording.hasAgent))
+      await this.deps.storeRecording?.(this.conversationId, recording).catch(report);
     if (postCall && !deleted && !(await this.runPostCall(postCall))) return;
     if (this.lifecycleStarted) await this.deps.lifecycle?.ended(this.conversationId).catch(report);
   }

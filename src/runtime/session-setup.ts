@@ -13,6 +13,7 @@ import {
   withoutSecretVariables,
 } from "./dynamic-variables.js";
 import { applyOverrides, checkOverrides } from "./overrides.js";
+import { readVoiceSettings, type VoiceSettings } from "./voice/voice-setup.js";
 
 /** Timings of a session, in milliseconds. */
 export interface SessionTimings {
@@ -111,6 +112,8 @@ export interface SessionSetup {
   silenceEndCallTimeoutSecs: number | undefined;
   /** `turn.turn_timeout` (upstream's default 7). */
   turnTimeoutSecs: number;
+  /** The audio formats, voice and turn-taking of a voice session (read for text sessions too, unused). */
+  voice: VoiceSettings;
 }
 
 /** Upstream's error types of the refusals a session start can end with (each closes with 1008). */
@@ -174,6 +177,8 @@ export function prepareSession(
   const temperature = numberAt(config, "agent", "prompt", "temperature");
   const maxTokens = numberAt(config, "agent", "prompt", "max_tokens");
   const silence = numberAt(config, "turn", "silence_end_call_timeout");
+  const voice = readVoiceSettings(config, override, agent.platformSettings);
+  if (typeof voice === "string") return { ok: false, reason: voice, errorType: "override_error" };
   return {
     ok: true,
     setup: {
@@ -194,6 +199,7 @@ export function prepareSession(
       ),
       silenceEndCallTimeoutSecs: silence !== undefined && silence > 0 ? silence : undefined,
       turnTimeoutSecs: positiveNumberAt(config, DEFAULT_TURN_TIMEOUT_SECS, "turn", "turn_timeout"),
+      voice,
     },
   };
 }

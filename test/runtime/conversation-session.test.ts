@@ -8,7 +8,11 @@ import type { ServerFrame } from "../../src/runtime/server-frames.js";
 import { ManualClock } from "./session-harness.js";
 
 const TIMINGS = { pingIntervalMs: 1_000, initiationTimeoutMs: 5_000, greetingDelayMs: 0 };
-const INIT: ClientEvent = { type: "conversation_initiation_client_data", conversation_config_override: {} };
+/** Text only: this suite tests the text path (a session without it is a voice session). */
+const INIT: ClientEvent = {
+  type: "conversation_initiation_client_data",
+  conversation_config_override: { conversation: { text_only: true } },
+};
 
 /** A session over a recording transport and an in-memory writer. */
 function startSession(agent: Partial<AgentConfig["conversationConfig"]> = {}) {

@@ -76,7 +76,8 @@ export const toolCall = (
 export const TIMINGS = { pingIntervalMs: 60_000, initiationTimeoutMs: 5_000, greetingDelayMs: 0 };
 export const INIT: ClientEvent = {
   type: "conversation_initiation_client_data",
-  conversation_config_override: {},
+  // Text only: these suites test the text path (a session without it is a voice session).
+  conversation_config_override: { conversation: { text_only: true } },
 };
 
 type Json = Record<string, unknown>;
@@ -94,7 +95,11 @@ export function startSession(
     writeWaits?: (body: Json) => Promise<void>;
     /** Validates each write with the server's write-path check, as the real service does. */
     validate?: boolean;
-  } & Partial<Pick<SessionDeps, "runWebhookTool" | "postCall" | "lifecycle">> = {},
+    /** The agent's platform settings (default none). */
+    platformSettings?: Json;
+  } & Partial<
+    Pick<SessionDeps, "runWebhookTool" | "postCall" | "lifecycle" | "storeRecording" | "speech">
+  > = {},
 ) {
   const clock = new ManualClock();
   const frames: ServerFrame[] = [];
@@ -138,7 +143,7 @@ export function startSession(
       agentId: "agent_unit",
       name: "Unit",
       conversationConfig: options.conversationConfig ?? {},
-      platformSettings: null,
+      platformSettings: options.platformSettings ?? null,
     },
     brain,
     writer,
@@ -152,6 +157,8 @@ export function startSession(
     ...(options.runWebhookTool ? { runWebhookTool: options.runWebhookTool } : {}),
     ...(options.postCall ? { postCall: options.postCall } : {}),
     ...(options.lifecycle ? { lifecycle: options.lifecycle } : {}),
+    ...(options.storeRecording ? { storeRecording: options.storeRecording } : {}),
+    ...(options.speech ? { speech: options.speech } : {}),
   });
   /** The frames of one type, their payloads. */
   const sent = <T extends ServerFrame["type"]>(type: T) =>

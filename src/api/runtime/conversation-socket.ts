@@ -6,7 +6,10 @@ import type { AnalysisDeps } from "../../analysis/analysis-service.js";
 import { analyseLiveConversation } from "../../analysis/live-analysis.js";
 import type { ApiKeyService } from "../../auth/api-keys.js";
 import type { ConversationService } from "../../conversations/conversation-service.js";
+import type { SpeechToText } from "../../providers/asr/speech-to-text.js";
 import type { ChatModel } from "../../providers/llm/chat-model.js";
+import type { TextToSpeech } from "../../providers/tts/text-to-speech.js";
+import type { CallRecording } from "../../recording/call-recording.js";
 import type { Brain } from "../../runtime/brain.js";
 import { type ClientEvent, parseClientFrame } from "../../runtime/client-frames.js";
 import { type Clock, systemClock } from "../../runtime/clock.js";
@@ -22,7 +25,15 @@ import { ApiError } from "../api-error.js";
 import type { PublicRoutes } from "../public-routes.js";
 import { drainOnClose, type LiveSessions } from "./live-sessions.js";
 import { originRefusal } from "./origin-allowlist.js";
-import { errorSummary, frameErrorReason, isUncounted, MessageRate } from "./socket-limits.js";
+import {
+  AUDIO_REAL_TIME_FACTOR,
+  AudioRate,
+  errorSummary,
+  frameErrorReason,
+  isUncounted,
+  MAX_AUDIO_BYTES_PER_SECOND,
+  MessageRate,
+} from "./socket-limits.js";
 
 /** Where the official clients open a conversation (`${origin}/v1/convai/conversation?agent_id=…`). */
 export const CONVERSATION_SOCKET_PATH = "/v1/convai/conversation";
@@ -75,14 +86,25 @@ export interface LiveSessionOptions {
 export interface ConversationSocketDeps {
   agents: Pick<AgentService, "getAgentConfig">;
   keys: Pick<ApiKeyService, "verify">;
-  /** The one write path: sessions record through it, post-call analysis writes through it. */
-  conversations: Pick<ConversationService, "putConversation" | "changeConversation">;
+  /**
+   * The one write path: sessions record through it, post-call analysis writes through it, and a
+   * voice session's recording is stored through it (`putRecording`, when given).
+   */
+  conversations: Pick<ConversationService, "putConversation" | "changeConversation"> &
+    Partial<Pick<ConversationService, "putRecording">>;
   /** Read by post-call analysis (the conversation as recorded). */
   conversationStore: Pick<ConversationStore, "getConversation">;
   /** The ingest route's analysis settings, for agents that live elsewhere. */
   analysisSettings: AnalysisSettingsStore;
-  /** With an LLM, every session that ends well is analysed (`processing`, then `done`). */
-  ai?: { llm?: ChatModel };
+  /**
+   * With an LLM, every session that ends well is analysed (`processing`, then `done`). Voice
+   * sessions hear and speak with the speech providers; without them, with the development voice.
+   */
+  ai?: {
+    llm?: ChatModel | undefined;
+    speechToText?: SpeechToText | undefined;
+    textToSpeech?: TextToSpeech | undefined;
+  };
   /** This node's limits (default: DEFAULT_LIVE_LIMITS) and its register of live sessions. */
   live?: LiveSessionOptions;
   /** Where signed URLs' signing key and used single-use signatures are kept. */
@@ -132,6 +154,13 @@ export async function conversationSocketRoutes(
   const postCall = llm
     ? (conversationId: string) => analyseLiveConversation(analysisDeps, llm, conversationId, app.log)
     : undefined;
+  // A voice session's recording becomes the conversation's audio (mixed, MP3) after its last write.
+  const putRecording = deps.conversations.putRecording?.bind(deps.conversations);
+  const storeRecording = putRecording
+    ? async (conversationId: string, recording: CallRecording) => {
+        await putRecording(conversationId, recording);
+      }
+    : undefined;
   /** Sockets of this node counted against the cap, from the upgrade until they close. */
   let liveSockets = 0;
   deps.publicRoutes?.add("GET", CONVERSATION_SOCKET_PATH);
@@ -139,7 +168,7 @@ export async function conversationSocketRoutes(
     method: "GET",
     url: CONVERSATION_SOCKET_PATH,
     schema: {
-      summary: "Talk to an agent live (WebSocket, text only)",
+      summary: "Talk to an agent live (WebSocket, voice or text)",
       description:
         "Upgrade to a WebSocket (subprotocol `convai`) and exchange the agent protocol's JSON frames. " +
         "Public agents need no key; agents with `platform_settings.auth.enable_auth` need a signed URL's " +
@@ -184,6 +213,7 @@ export async function conversationSocketRoutes(
       liveSockets += 1;
       const pending: ClientEvent[] = [];
       const rate = new MessageRate(limits.messagesPerMinute, clock);
+      const audioRate = new AudioRate(clock);
       let session: ConversationSession | undefined;
       let refused: string | undefined;
       let closed: { code: number; reason: string } | undefined;
@@ -200,6 +230,14 @@ export async function conversationSocketRoutes(
           ? ({ ok: false, reason: "Invalid message: frames must be JSON text" } as const)
           : parseClientFrame(frameText(data));
         if (!parsed.ok) return refuse(parsed.reason);
+        if (parsed.event.type === "user_audio_chunk") {
+          const bytes = Math.floor((parsed.event.user_audio_chunk.length * 3) / 4);
+          const perSecond = session?.inputBytesPerSecond ?? MAX_AUDIO_BYTES_PER_SECOND;
+          if (!audioRate.admit(bytes, perSecond))
+            return refuse(
+              `Invalid message: audio sent faster than ${AUDIO_REAL_TIME_FACTOR}x real time; stream it as it is captured`,
+            );
+        }
         if (!isUncounted(parsed.event) && !rate.admit()) {
           request.log.info(
             { messagesPerMinute: limits.messagesPerMinute },
@@ -284,6 +322,11 @@ export async function conversationSocketRoutes(
           timings: deps.timings,
           lifecycle: deps.live?.lifecycle,
           postCall,
+          ...(storeRecording ? { storeRecording } : {}),
+          speech: {
+            ...(deps.ai?.speechToText ? { speechToText: deps.ai.speechToText } : {}),
+            ...(deps.ai?.textToSpeech ? { textToSpeech: deps.ai.textToSpeech } : {}),
+          },
           transport: {
             send: (frame) => {
               if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));

@@ -31,6 +31,42 @@ export class MessageRate {
   }
 }
 
+/** How many times real time a client may send audio, averaged over `AUDIO_RATE_WINDOW_SECS`. */
+export const AUDIO_REAL_TIME_FACTOR = 2;
+
+/** The window (seconds) over which a session's audio rate is averaged: a burst this long is allowed. */
+export const AUDIO_RATE_WINDOW_SECS = 3;
+
+/** The audio rate (bytes a second) assumed before a session's format is known: pcm_48000's. */
+export const MAX_AUDIO_BYTES_PER_SECOND = 96_000;
+
+/**
+ * Caps the audio bytes one session sends: a token bucket that fills at `AUDIO_REAL_TIME_FACTOR`
+ * times the format's real-time rate and holds `AUDIO_RATE_WINDOW_SECS` seconds of that, so a
+ * client may catch up after a stall but never stream faster than twice real time for long.
+ */
+export class AudioRate {
+  private tokens: number | undefined;
+  private lastMs = 0;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Counts a chunk of `bytes` at a format of `bytesPerSecond`; false when it is over the cap. */
+  admit(bytes: number, bytesPerSecond: number): boolean {
+    const rate = bytesPerSecond * AUDIO_REAL_TIME_FACTOR;
+    const capacity = rate * AUDIO_RATE_WINDOW_SECS;
+    const now = this.clock.now();
+    this.tokens =
+      this.tokens === undefined
+        ? capacity
+        : Math.min(capacity, this.tokens + ((now - this.lastMs) * rate) / 1000);
+    this.lastMs = now;
+    if (bytes > this.tokens) return false;
+    this.tokens -= bytes;
+    return true;
+  }
+}
+
 /** Frames that don't count against the message rate: keep-alive answers and audio. */
 export function isUncounted(event: ClientEvent): boolean {
   return event.type === "pong" || event.type === "user_audio_chunk";
