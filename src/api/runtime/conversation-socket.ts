@@ -23,6 +23,7 @@ import type { ConversationSignatureStore } from "../../store/conversation-signat
 import type { ConversationStore } from "../../store/store.js";
 import { ApiError } from "../api-error.js";
 import type { PublicRoutes } from "../public-routes.js";
+import { frameSender } from "./frame-batcher.js";
 import { drainOnClose, type LiveSessions } from "./live-sessions.js";
 import { originRefusal } from "./origin-allowlist.js";
 import {
@@ -202,6 +203,8 @@ export async function conversationSocketRoutes(
         if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)
           socket.close(code, fitCloseReason(reason));
       };
+      // Frames of one tick leave in one write (an agent's reply is several at once).
+      const sendFrame = frameSender(socket);
       // Over the cap: accepted, then closed at once; no session starts and nothing is recorded.
       if (liveSockets >= limits.maxSessions) {
         request.log.warn({ maxSessions: limits.maxSessions }, "live session refused: the node is at its cap");
@@ -329,7 +332,7 @@ export async function conversationSocketRoutes(
           },
           transport: {
             send: (frame) => {
-              if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+              if (socket.readyState === socket.OPEN) sendFrame(JSON.stringify(frame));
             },
             close,
           },
