@@ -78,6 +78,13 @@ describe("PlaybackClock", () => {
     expect(clock.interrupt(450).heardText).toBe("I don't");
   });
 
+  it("drops a word cut in the middle with the punctuation attached to it", () => {
+    const clock = new PlaybackClock();
+    clock.schedule(0, 1000, uniformAlignment("You said: [speech 0.9 s]", 40));
+    // 500 ms in: "You said: [spee" has played.
+    expect(clock.interrupt(500).heardText).toBe("You said:");
+  });
+
   it("rejects a bad chunk duration with a clear message", () => {
     expect(() => new PlaybackClock().schedule(0, -1)).toThrow(/finite number/);
   });

@@ -57,7 +57,8 @@ export function heardPrefix(chunks: readonly ScheduledChunk[], playedMs: number,
     offset += chunk.durationMs;
   }
   if (wholeWords && /[\p{L}\p{N}]$/u.test(heard) && /^[\p{L}\p{N}'’]/u.test(next)) {
-    heard = heard.replace(/[\p{L}\p{N}'’-]+$/u, "");
+    // Cut inside a word: the whole word goes, with what is attached to it ("[speech" of "[speech 1 s]").
+    heard = heard.replace(/\S+$/u, "");
   }
   return heard.trim();
 }
