@@ -19,11 +19,14 @@ export const PAGE_WAIT_MS = 10_000;
 
 /** Something the client reported on the page, in order (recorded by page-harness.js). */
 export type PageEvent =
-  | { kind: "connect"; conversationId: string }
+  | { kind: "connect"; conversationId: string /** The page's clock (ms since the epoch). */; at: number }
   | { kind: "message"; role: string; message: string }
   | { kind: "status"; status: string }
+  | { kind: "mode"; mode: string }
+  | { kind: "interruption"; eventId: number }
+  | { kind: "correction"; original: string; corrected: string }
   | { kind: "error"; message: string }
-  | { kind: "disconnect"; reason: string; closeCode?: number; closeReason?: string };
+  | { kind: "disconnect"; at: number; reason: string; closeCode?: number; closeReason?: string };
 
 /** What measureMicLevel on the page found (see page-harness.js). */
 export interface MicLevels {
@@ -40,6 +43,8 @@ export interface MicLevels {
 export interface ClientPageGlobals {
   ElevenLabsClient: { Conversation: typeof Conversation };
   __events: PageEvent[];
+  /** How many `audio` events the client has received (counted, not recorded in `__events`). */
+  __audioChunks: number;
   /** The client callbacks that record into `__events`. */
   __recordingCallbacks(): Partial<Callbacks>;
   /** The session a test started, for later calls. */

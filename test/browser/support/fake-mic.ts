@@ -13,6 +13,8 @@ export const FAKE_MIC_SAMPLE_RATE = 16_000;
 export interface FakeMicSegment {
   hz: number;
   ms: number;
+  /** The tone's amplitude, a fraction of full scale (default 0.5). */
+  level?: number;
 }
 
 /**
@@ -53,9 +55,9 @@ export function encodeFakeMicWav(segments: readonly FakeMicSegment[] = DEFAULT_F
   wav.write("data", 36, "ascii");
   wav.writeUInt32LE(data, 40);
   let offset = 44;
-  segments.forEach(({ hz }, s) => {
+  segments.forEach(({ hz, level = AMPLITUDE }, s) => {
     for (let i = 0; i < (counts[s] ?? 0); i++, offset += 2) {
-      const value = AMPLITUDE * Math.sin((2 * Math.PI * hz * i) / FAKE_MIC_SAMPLE_RATE);
+      const value = level * Math.sin((2 * Math.PI * hz * i) / FAKE_MIC_SAMPLE_RATE);
       wav.writeInt16LE(Math.round(value * 32_767), offset);
     }
   });

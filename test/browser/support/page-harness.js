@@ -2,16 +2,32 @@
 // official client reports into window.__events, and measures the fake microphone.
 
 window.__events = [];
+/** How many `audio` events the client has received (voice sessions). */
+window.__audioChunks = 0;
 
 /** The client callbacks that push each report into window.__events, in order. */
 window.__recordingCallbacks = () => ({
-  onConnect: ({ conversationId }) => window.__events.push({ kind: "connect", conversationId }),
+  onConnect: ({ conversationId }) =>
+    window.__events.push({ kind: "connect", conversationId, at: Date.now() }),
   onMessage: ({ role, message }) => window.__events.push({ kind: "message", role, message }),
   onStatusChange: ({ status }) => window.__events.push({ kind: "status", status }),
+  onModeChange: ({ mode }) => window.__events.push({ kind: "mode", mode }),
+  onAudio: () => {
+    // Counted, not recorded: a voice reply is dozens of chunks.
+    window.__audioChunks += 1;
+  },
+  onInterruption: ({ event_id }) => window.__events.push({ kind: "interruption", eventId: event_id }),
+  onAgentResponseCorrection: (correction) =>
+    window.__events.push({
+      kind: "correction",
+      original: correction.original_agent_response,
+      corrected: correction.corrected_agent_response,
+    }),
   onError: (message) => window.__events.push({ kind: "error", message: String(message) }),
   onDisconnect: (details) =>
     window.__events.push({
       kind: "disconnect",
+      at: Date.now(),
       reason: details.reason,
       closeCode: details.closeCode,
       closeReason: details.closeReason,
