@@ -16,6 +16,7 @@ import { SqliteSyncStateStore } from "./sqlite-sync-state-store.js";
 import { SqliteTagStore } from "./sqlite-tag-store.js";
 import { SqliteTopicStore } from "./sqlite-topic-store.js";
 import { SqliteWebhookStore } from "./sqlite-webhook-store.js";
+import { WalCheckpointer } from "./wal-checkpointer.js";
 
 /** The SQLite file inside the data directory. */
 export const SQLITE_FILE_NAME = "openconvai.sqlite";
@@ -131,6 +132,12 @@ export function openSqliteDatabase(
     db.close();
     throw error;
   }
+  // A serving connection checkpoints in the background (see wal-checkpointer.ts); bulk loads keep
+  // SQLite's own, rarer checkpoints.
+  const checkpointer =
+    workload === "serve" && file !== ":memory:"
+      ? new WalCheckpointer(db, file, (message) => process.emitWarning(message, "SQLiteCheckpoint"))
+      : undefined;
   return {
     kind: "sqlite",
     conversations: new SqliteConversationStore(db),
@@ -147,6 +154,9 @@ export function openSqliteDatabase(
     sipMessages: new SqliteSipMessageStore(db),
     topics: new SqliteTopicStore(db),
     close: async () => {
+      // The checkpointer's connection closes first, so this one is the last: closing it moves
+      // the whole log into the database file.
+      await checkpointer?.stop();
       if (db.open) {
         try {
           db.pragma("optimize");
