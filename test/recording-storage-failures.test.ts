@@ -54,6 +54,18 @@ describe.each(BACKENDS)("putRecording that cannot finish on %s", (backend) => {
     expect(audioFiles("conv_1")).toEqual([]);
   });
 
+  it("a database that refuses the switch leaves none of the recording's blobs", async () => {
+    const refusing = Object.create(t.db.conversations) as Database["conversations"];
+    refusing.setAudio = async () => {
+      throw new Error("database is locked");
+    };
+    const withRefusal = new ConversationService(refusing, t.blobs);
+    await expect(withRefusal.putRecording("conv_1", buildCallRecording())).rejects.toThrow(
+      "database is locked",
+    );
+    expect(audioFiles("conv_1")).toEqual([]);
+  });
+
   it("a failed blob write deletes the blobs already written and leaves the row as it was", async () => {
     const failing: BlobStore = {
       put: (key, body) =>

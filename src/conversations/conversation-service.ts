@@ -182,7 +182,14 @@ export class ConversationService {
     audio: AudioInfo,
     options: { keepOnNotFound?: boolean } = {},
   ): Promise<void> {
-    const switched = await this.store.setAudio(conversationId, audio);
+    let switched: Awaited<ReturnType<ConversationStore["setAudio"]>>;
+    try {
+      switched = await this.store.setAudio(conversationId, audio);
+    } catch (error) {
+      // The row was not switched (the database refused): nothing names the new blobs.
+      if (!options.keepOnNotFound) await this.deleteBlobs(audioBlobKeys(audio)).catch(() => undefined);
+      throw error;
+    }
     if (!switched) {
       // Deleted while the bytes arrived: nothing names them.
       if (!options.keepOnNotFound) await this.deleteBlobs(audioBlobKeys(audio));

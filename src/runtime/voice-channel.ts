@@ -148,7 +148,7 @@ export class VoiceChannel {
   /** Stops everything (the session ended): no more audio out, no transcription goes on. */
   stop(): void {
     this.controller.abort();
-    this.output.stop();
+    this.output.stop(this.host.nowMs());
   }
 
   /** Resolves when the transcriptions started so far are over. */
@@ -175,9 +175,16 @@ export class VoiceChannel {
     this.pendingTranscriptions += 1;
     // One at a time, in order: turns reach the model in the order they were spoken.
     this.transcribing = this.transcribing.then(() =>
-      this.hear(turn, decidedAtMs, signal).finally(() => {
-        this.pendingTranscriptions -= 1;
-      }),
+      this.hear(turn, decidedAtMs, signal)
+        // Whatever goes wrong ends the call as a recognition failure; the queue goes on settling.
+        .catch((error: unknown) =>
+          this.host.failed(
+            new SpeechError("Speech recognition failed.", "asr_transcription_error", { cause: error }),
+          ),
+        )
+        .finally(() => {
+          this.pendingTranscriptions -= 1;
+        }),
     );
   }
 

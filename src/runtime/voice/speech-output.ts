@@ -131,9 +131,13 @@ export class SpeechOutput {
     return { ...cut, fullText: own(cut.fullText), heardText: own(cut.heardText) };
   }
 
-  /** Stops sending without measuring (the session ended). */
-  stop(): void {
+  /**
+   * Stops sending without measuring (the session ended at `nowMs`): audio still queued to play
+   * after the hang-up is cut from the recording, which ends with the call.
+   */
+  stop(nowMs: number): void {
     this.controller.abort();
+    if (this.playback.isPlayingAt(nowMs)) this.options.recording?.cutAgent(nowMs);
   }
 
   private enqueue(sentence: string): void {

@@ -47,6 +47,15 @@ describe("VoiceInput", () => {
     expect(recording.durationMs).toBeCloseTo(3100, -1);
   });
 
+  it("drops audio that runs more than 5 s ahead of the call, so the timeline never drifts", () => {
+    const recording = new CallRecording();
+    const input = new VoiceInput(getAudioFormat("pcm_16000"), 800, recording);
+    // 10 s of audio, all arriving 100 ms into the call: only what fits 5 s ahead is kept.
+    feed(input, signal(10_000, []), getAudioFormat("pcm_16000"), () => 100);
+    expect(recording.durationMs).toBeGreaterThan(5_000);
+    expect(recording.durationMs).toBeLessThan(5_200);
+  });
+
   it("scores every fourth frame and on each change, fewer than one a frame", () => {
     const input = new VoiceInput(getAudioFormat("pcm_16000"), 800);
     const result = feed(input, signal(3200, [[1100, 2210]]), getAudioFormat("pcm_16000"), () => 0);

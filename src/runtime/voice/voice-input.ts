@@ -29,6 +29,8 @@ const POST_ROLL_MS = 200;
 
 /** When arrival runs this far ahead of the sample count, the client paused: the timeline catches up. */
 const RESYNC_MS = 1_000;
+/** How far ahead of the call a client's audio may run (a burst sent faster than real time). */
+const MAX_AHEAD_MS = 5_000;
 
 /** A `vad_score` goes out every this many VAD frames (every 128 ms), and whenever speech starts or stops. */
 const SCORE_EVERY_FRAMES = 4;
@@ -81,6 +83,9 @@ export class VoiceInput {
     const result: VoiceInputResult = { scores: [], started: [], ended: [] };
     if (samples.length === 0) return result;
     let atMs = this.timelineMs();
+    // Audio that runs ahead of the call (a client sending faster than real time) is dropped, so
+    // the timeline, the recording and the turn timings never drift into the future.
+    if (this.originMs !== undefined && atMs - arrivalMs > MAX_AHEAD_MS) return result;
     if (this.originMs === undefined || arrivalMs - atMs > RESYNC_MS) {
       // The detector keeps its own timeline of leftover samples: after a gap it starts afresh.
       if (this.originMs !== undefined) this.vad.reset();
