@@ -23,7 +23,7 @@ import type { ConversationSignatureStore } from "../../store/conversation-signat
 import type { ConversationStore } from "../../store/store.js";
 import { ApiError } from "../api-error.js";
 import type { PublicRoutes } from "../public-routes.js";
-import { frameSender } from "./frame-batcher.js";
+import { frameSender, MAX_QUEUED_BYTES } from "./frame-batcher.js";
 import { drainOnClose, type LiveSessions } from "./live-sessions.js";
 import { originRefusal } from "./origin-allowlist.js";
 import {
@@ -204,7 +204,16 @@ export async function conversationSocketRoutes(
           socket.close(code, fitCloseReason(reason));
       };
       // Frames of one tick leave in one write (an agent's reply is several at once).
-      const sendFrame = frameSender(socket);
+      const sendFrame = frameSender(socket, {
+        maxQueuedBytes: MAX_QUEUED_BYTES,
+        onOverflow: () => {
+          request.log.warn(
+            { maxQueuedBytes: MAX_QUEUED_BYTES },
+            "live session closed: the client stopped reading",
+          );
+          close(CloseCode.policy, "The client is not reading its frames: too much is waiting to be sent.");
+        },
+      });
       // Over the cap: accepted, then closed at once; no session starts and nothing is recorded.
       if (liveSockets >= limits.maxSessions) {
         request.log.warn({ maxSessions: limits.maxSessions }, "live session refused: the node is at its cap");

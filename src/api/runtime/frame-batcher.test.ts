@@ -10,7 +10,7 @@ afterEach(() => {
 });
 
 /** A connected pair: the server's side of the socket and a client collecting what it receives. */
-async function pair(): Promise<{ server: WebSocket; received: string[] }> {
+async function pair(): Promise<{ server: WebSocket; client: WebSocket; received: string[] }> {
   const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
   cleanups.push(() => wss.close());
   await new Promise((resolve) => wss.once("listening", resolve));
@@ -20,7 +20,7 @@ async function pair(): Promise<{ server: WebSocket; received: string[] }> {
   client.on("message", (data) => received.push(data.toString()));
   const server = await new Promise<WebSocket>((resolve) => wss.once("connection", resolve));
   await new Promise((resolve) => client.once("open", resolve));
-  return { server, received };
+  return { server, client, received };
 }
 
 /** Counts the writes that reach the server side's TCP socket. */
@@ -66,5 +66,24 @@ describe("frameSender", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(writes()).toBe(2);
     expect(received).toEqual(["first", "second"]);
+  });
+
+  it("stops sending and says so once a client that does not read has too much waiting", async () => {
+    const { server, client } = await pair();
+    // The client stops reading: what the server sends piles up.
+    (client as unknown as { _socket: Duplex })._socket.pause();
+    let overflows = 0;
+    const send = frameSender(server, { maxQueuedBytes: 4 * 1024 * 1024, onOverflow: () => (overflows += 1) });
+    const frame = "x".repeat(1024 * 1024);
+    let sent = 0;
+    for (let i = 0; i < 64 && overflows === 0; i += 1) {
+      send(frame);
+      sent += 1;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    send(frame);
+    expect(overflows).toBe(1);
+    expect(server.bufferedAmount).toBeLessThan(64 * 1024 * 1024);
+    expect(sent).toBeLessThan(64);
   });
 });
