@@ -173,3 +173,23 @@ export function cpuPressureSeconds(): number {
     return Number.NaN;
   }
 }
+
+/** Samples a process's RSS every 200 ms while a load runs and remembers the highest (bench/voice-sessions.ts). */
+export function rssSampler(pid: number): { highest(): number; stop(): void } {
+  let highest = 0;
+  const sample = () => {
+    try {
+      highest = Math.max(highest, rssMb(pid));
+    } catch {
+      // the process is gone
+    }
+  };
+  const timer = setInterval(sample, 200);
+  return {
+    highest: () => highest,
+    stop: () => {
+      sample();
+      clearInterval(timer);
+    },
+  };
+}

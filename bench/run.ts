@@ -3,10 +3,12 @@
  * each scenario with autocannon against a running server, next to the ceiling (a bare
  * node:http server answering a precomputed body of the same size as GET details) measured in
  * the same run. Results are appended to bench/RESULTS.md and written as JSON. Then the live
- * scenario (bench/live-sessions.ts): concurrent text sessions over the agent WebSocket.
+ * scenario (bench/live-sessions.ts): concurrent text sessions over the agent WebSocket; and the
+ * voice scenario (bench/voice-sessions.ts): concurrent voice sessions streaming audio in real time.
  *
  *   npm run bench -- [--count N] [--backend sqlite|postgres] [--quick] [--scaling] [--seconds S]
- *   npm run bench -- --only stored|live [--sessions N] [--live-seconds S]
+ *   npm run bench -- --only stored|live|voice [--sessions N] [--live-seconds S]
+ *                    [--voice-sessions N] [--voice-seconds S]
  */
 import { execFileSync } from "node:child_process";
 import {
@@ -31,6 +33,8 @@ import { renderLiveMarkdown } from "./live-report.js";
 import { runLiveScenario } from "./live-sessions.js";
 import { measureCeiling, runScenarios, type ScenarioResult } from "./scenarios.js";
 import { startServerProcess } from "./server-process.js";
+import { renderVoiceMarkdown } from "./voice-report.js";
+import { runVoiceScenario } from "./voice-sessions.js";
 
 const SQLITE_FILE_PREFIX = "openconvai.sqlite";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -54,11 +58,15 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     sessions: { type: "string" },
     "live-seconds": { type: "string" },
+    "voice-sessions": { type: "string" },
+    "voice-seconds": { type: "string" },
   },
 });
 
-if (args.only !== undefined && args.only !== "stored" && args.only !== "live")
-  throw new Error(`--only must be "stored" or "live", got "${args.only}"`);
+if (args.only !== undefined && !["stored", "live", "voice"].includes(args.only))
+  throw new Error(`--only must be "stored", "live" or "voice", got "${args.only}"`);
+/** Whether a part of the benchmark runs (all of them without --only). */
+const runs = (part: "stored" | "live" | "voice") => args.only === undefined || args.only === part;
 
 const backend = args.backend === "postgres" ? "postgres" : "sqlite";
 const seed = Number(args.seed);
@@ -284,20 +292,31 @@ async function main(): Promise<void> {
   process.stderr.write("building…\n");
   execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
   const results: RunResult[] = [];
-  if (args.only !== "live") for (const count of counts) results.push(await runAt(count));
-  const live =
-    args.only === "stored"
-      ? undefined
-      : await runLiveScenario({
-          root,
-          outDir,
-          sessions: Number(args.sessions ?? (args.quick ? 50 : 500)),
-          seconds: Number(args["live-seconds"] ?? (args.quick ? 6 : 30)),
-          intervalMs: 2000,
-          setupConcurrency: 50,
-          backend,
-          databaseUrl: args["database-url"] as string,
-        });
+  if (runs("stored")) for (const count of counts) results.push(await runAt(count));
+  const live = !runs("live")
+    ? undefined
+    : await runLiveScenario({
+        root,
+        outDir,
+        sessions: Number(args.sessions ?? (args.quick ? 50 : 500)),
+        seconds: Number(args["live-seconds"] ?? (args.quick ? 6 : 30)),
+        intervalMs: 2000,
+        setupConcurrency: 50,
+        backend,
+        databaseUrl: args["database-url"] as string,
+      });
+  const voice = !runs("voice")
+    ? undefined
+    : await runVoiceScenario({
+        root,
+        outDir,
+        sessions: Number(args["voice-sessions"] ?? (args.quick ? 10 : 100)),
+        seconds: Number(args["voice-seconds"] ?? (args.quick ? 10 : 30)),
+        periodMs: 5000,
+        setupConcurrency: 20,
+        backend,
+        databaseUrl: args["database-url"] as string,
+      });
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const meta = {
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
@@ -308,13 +327,15 @@ async function main(): Promise<void> {
     cores: String(os.cpus().length),
     note: [
       args.note ?? (args.quick ? "quick" : ""),
-      backend === "sqlite" && args.only !== "live" ? `page cache ${args.cache}` : "",
+      backend === "sqlite" && runs("stored") ? `page cache ${args.cache}` : "",
     ]
       .filter(Boolean)
       .join(" · "),
   };
   const markdown =
-    (results.length > 0 ? renderMarkdown(results, meta) : "") + (live ? renderLiveMarkdown(live, meta) : "");
+    (results.length > 0 ? renderMarkdown(results, meta) : "") +
+    (live ? renderLiveMarkdown(live, meta) : "") +
+    (voice ? renderVoiceMarkdown(voice, meta) : "");
   process.stdout.write(markdown);
   const resultsFile = path.join(root, "bench", "RESULTS.md");
   if (!existsSync(resultsFile))
@@ -322,7 +343,7 @@ async function main(): Promise<void> {
   await appendFile(resultsFile, markdown);
   mkdirSync(outDir, { recursive: true });
   const jsonFile = path.join(outDir, `results-${meta.date.replace(/[:]/g, "-")}.json`);
-  writeFileSync(jsonFile, `${JSON.stringify({ meta, results, live }, null, 2)}\n`);
+  writeFileSync(jsonFile, `${JSON.stringify({ meta, results, live, voice }, null, 2)}\n`);
   writeFileSync(path.join(outDir, "latest.json"), readFileSync(jsonFile));
   process.stderr.write(
     `appended to bench/RESULTS.md; JSON in ${path.relative(root, jsonFile)} (${statSync(jsonFile).size} bytes)\n`,
