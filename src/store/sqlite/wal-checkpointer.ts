@@ -82,10 +82,17 @@ export class WalCheckpointer {
     const worker = this.worker;
     if (!worker || this.stopped) return;
     this.stopped = true;
+    // Waited for with the thread referenced: an unreferenced one would let a process whose last
+    // work is this wait exit before it ends (a command's top-level await left unsettled, exit 13).
+    worker.ref();
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
     worker.postMessage("stop");
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 5_000).unref());
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 5_000);
+    });
     await Promise.race([exited, timeout]);
+    clearTimeout(timer);
     await worker.terminate();
     if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
   }
