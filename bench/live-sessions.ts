@@ -21,6 +21,7 @@ import {
   machineBusySeconds,
   peakRssMb,
   rssMb,
+  rssSampler,
   startHelper,
   startLiveServer,
 } from "./live-processes.js";
@@ -121,26 +122,6 @@ async function checkRecorded(
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   return { recorded, problems };
-}
-
-/** Samples a process's RSS while a load runs; remembers the highest and the phase values. */
-function rssSampler(pid: number) {
-  let highest = 0;
-  const sample = () => {
-    try {
-      highest = Math.max(highest, rssMb(pid));
-    } catch {
-      // the process is gone
-    }
-  };
-  const timer = setInterval(sample, 200);
-  return {
-    highest: () => highest,
-    stop: () => {
-      sample();
-      clearInterval(timer);
-    },
-  };
 }
 
 /** A few sessions, a message each, not measured: the processes' code is warm when the load starts. */
