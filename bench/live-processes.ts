@@ -50,6 +50,17 @@ export interface LiveServer extends LiveProcess {
   logFile: string;
 }
 
+/**
+ * The Node flags the installed command runs with: those of the bin's `#!/usr/bin/env -S node …`
+ * line, so the server measured is the one `openconvai serve` starts (and `npm start`, which passes
+ * the same flags).
+ */
+export function binNodeFlags(bin: string): string[] {
+  const first = readFileSync(bin, "utf8").split("\n", 1)[0] ?? "";
+  const match = /^#!\/usr\/bin\/env -S node (.+)$/.exec(first);
+  return match?.[1]?.split(" ").filter(Boolean) ?? [];
+}
+
 /** Starts `openconvai serve` from dist/ on a free port with extra environment; waits until it listens. */
 export async function startLiveServer(options: {
   root: string;
@@ -67,11 +78,13 @@ export async function startLiveServer(options: {
       : []),
     ...(process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
   ];
+  const bin = path.join(options.root, "dist", "cli", "bin.js");
   const child = spawn(
     process.execPath,
     [
+      ...binNodeFlags(bin),
       ...profile,
-      path.join(options.root, "dist", "cli", "bin.js"),
+      bin,
       "serve",
       "--port",
       "0",

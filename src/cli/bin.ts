@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 import { ConfigError } from "../config/config-error.js";
 import { SchemaTooNewError } from "../store/store.js";
 import { exitCodeFor, runProgram, USAGE_EXIT_CODE } from "./program.js";
