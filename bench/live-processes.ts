@@ -81,16 +81,7 @@ export async function startLiveServer(options: {
   const bin = path.join(options.root, "dist", "cli", "bin.js");
   const child = spawn(
     process.execPath,
-    [
-      ...binNodeFlags(bin),
-      ...profile,
-      bin,
-      "serve",
-      "--port",
-      "0",
-      "--data",
-      options.dataDir,
-    ],
+    [...binNodeFlags(bin), ...profile, bin, "serve", "--port", "0", "--data", options.dataDir],
     {
       env: {
         ...process.env,
