@@ -12,6 +12,7 @@ import type { ConversationSignatureStore } from "./conversation-signature-store.
 import type { ConversationFileStore } from "./file-store.js";
 import type { LiveSessionStore } from "./live-session-store.js";
 import type { MessageSearchStore } from "./message-search-store.js";
+import type { NewOutgoingDelivery, OutgoingWebhookStore } from "./outgoing-webhook-store.js";
 import type { SipMessageStore } from "./sip-message-store.js";
 import type { SyncStateStore } from "./sync-state-store.js";
 import type { TagStore } from "./tag-store.js";
@@ -59,12 +60,21 @@ export interface ApiKeyRow {
   revokedAtUnixSecs: number | null;
 }
 
+/**
+ * Outgoing webhook deliveries a conversation write queues in its own transaction (the outbox):
+ * the write and its deliveries are stored together or not at all.
+ */
+export type QueuedDeliveries = readonly NewOutgoingDelivery[];
+
 /** Conversations: the one interface both database backends implement. */
 export interface ConversationStore {
-  /** Writes conversations in one transaction: all of them or none. */
-  upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]>;
+  /** Writes conversations (and `deliveries`) in one transaction: all of them or none. */
+  upsertConversations(
+    records: readonly ConversationRecord[],
+    deliveries?: QueuedDeliveries,
+  ): Promise<UpsertOutcome[]>;
   /** Writes one conversation as upsertConversations does, and says what the row now holds besides it. */
-  putConversation(record: ConversationRecord): Promise<PutOutcome>;
+  putConversation(record: ConversationRecord, deliveries?: QueuedDeliveries): Promise<PutOutcome>;
   /** The stored conversation; undefined if it does not exist. */
   getConversation(conversationId: string): Promise<StoredConversation | undefined>;
   /** The stored document as UTF-8 bytes (the fast path for serving it as is); undefined if it does not exist. */
@@ -83,16 +93,22 @@ export interface ConversationStore {
    * unknown (nothing written). The recording and its speaker tracks are switched together: audio
    * without `tracks` clears the tracks the row had (they are in `replaced`).
    */
-  setAudio(conversationId: string, audio: AudioInfo): Promise<{ replaced: AudioInfo | null } | undefined>;
+  setAudio(
+    conversationId: string,
+    audio: AudioInfo,
+    deliveries?: QueuedDeliveries,
+  ): Promise<{ replaced: AudioInfo | null } | undefined>;
   countConversations(): Promise<number>;
   /**
    * Reads, changes and rewrites one conversation in one transaction (no other writer interleaves);
    * `change` gets the stored JSON and returns the new record, which is returned as written;
-   * undefined (nothing written) if the conversation does not exist.
+   * undefined (nothing written) if the conversation does not exist. `deliveries` are queued in
+   * the same transaction, only when the conversation exists.
    */
   updateConversation(
     conversationId: string,
     change: (json: string) => ConversationRecord,
+    deliveries?: QueuedDeliveries,
   ): Promise<ConversationRecord | undefined>;
   /** Every conversation in conversation_id order, a page at a time (for export and sync). */
   scanConversations(afterId: string | null, limit: number): Promise<ScannedConversation[]>;
@@ -148,6 +164,8 @@ export interface Database {
   readonly conversationSignatures: ConversationSignatureStore;
   /** Live sessions: which node serves which conversation (what a restarted node recovers). */
   readonly liveSessions: LiveSessionStore;
+  /** Outgoing webhooks: the workspace's endpoints and ConvAI settings, the outbox, the delivery log. */
+  readonly outgoingWebhooks: OutgoingWebhookStore;
   close(): Promise<void>;
 }
 

@@ -9,7 +9,9 @@ import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildConversationRecord } from "../../src/domain/conversation-record.js";
 import type { AudioInfo } from "../../src/store/audio-info.js";
+import { postgresRecordingTracksMigration } from "../../src/store/postgres/migration-recording-tracks.js";
 import { postgresMigrations } from "../../src/store/postgres/migrations.js";
+import { sqliteRecordingTracksMigration } from "../../src/store/sqlite/migration-recording-tracks.js";
 import { sqliteMigrations } from "../../src/store/sqlite/migrations.js";
 import { SQLITE_FILE_NAME } from "../../src/store/sqlite/sqlite-database.js";
 import type { Database } from "../../src/store/store.js";
@@ -86,12 +88,19 @@ describe.each(BACKENDS)("speaker tracks in the %s store", (backend) => {
   it("migrates a database from before the tracks, keeping its audio and taking tracks after", async () => {
     await db.conversations.setAudio("c1", UPLOADED);
     await db.close();
-    const latest = backend === "postgres" ? postgresMigrations.length : sqliteMigrations.length;
+    // The schema as it was just before the tracks' migration: later migrations' tables go too.
+    const before =
+      backend === "postgres"
+        ? postgresMigrations.indexOf(postgresRecordingTracksMigration)
+        : sqliteMigrations.indexOf(sqliteRecordingTracksMigration);
     await runSql(backend, storage, [
       ...["user_audio_key", "user_audio_size", "agent_audio_key", "agent_audio_size"].map(
         (column) => `ALTER TABLE conversations DROP COLUMN ${column}`,
       ),
-      `UPDATE schema_version SET version = ${latest - 1}`,
+      ...["outgoing_delivery_attempts", "outgoing_deliveries", "convai_settings", "workspace_webhooks"].map(
+        (table) => `DROP TABLE ${table}`,
+      ),
+      `UPDATE schema_version SET version = ${before}`,
     ]);
 
     db = await storage.open();

@@ -8,6 +8,7 @@ import { postgresLongValuesMigration } from "./migration-long-values.js";
 import { postgresRecordingTracksMigration } from "./migration-recording-tracks.js";
 import { postgresSearchAnalysisMigration } from "./migration-search-analysis.js";
 import { postgresSearchFoldMigration } from "./migration-search-fold.js";
+import { postgresWebhooksOutMigration } from "./migration-webhooks-out.js";
 
 /**
  * Version 1: conversations, facets, search text, API keys.
@@ -100,4 +101,6 @@ export const postgresMigrations: readonly PostgresMigration[] = [
   postgresLiveSessionsMigration,
   // 10: each speaker's track of a live call's recording
   postgresRecordingTracksMigration,
+  // 11: outgoing webhooks (the workspace's endpoints, ConvAI settings, the outbox, the delivery log)
+  postgresWebhooksOutMigration,
 ];

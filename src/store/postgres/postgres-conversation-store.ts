@@ -11,12 +11,14 @@ import {
   type DeletedConversation,
   type ListRow,
   type PutOutcome,
+  type QueuedDeliveries,
   RecordsRefusedError,
   type ScannedConversation,
   type StoredConversation,
   type StoredConversationBytes,
   type UpsertOutcome,
 } from "../store.js";
+import { insertDeliveries } from "./outbox-sql.js";
 import { toPgText } from "./pg-text.js";
 import { inTransaction } from "./pg-transaction.js";
 import { postgresListDialect, postgresScanDialect } from "./postgres-list-dialect.js";
@@ -114,18 +116,35 @@ function refusedRecords(error: unknown): unknown {
 export class PostgresConversationStore implements ConversationStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]> {
-    if (records.length === 0) return [];
+  async upsertConversations(
+    records: readonly ConversationRecord[],
+    deliveries?: QueuedDeliveries,
+  ): Promise<UpsertOutcome[]> {
+    if (records.length === 0) {
+      if (deliveries && deliveries.length > 0) await insertDeliveries(this.pool, deliveries);
+      return [];
+    }
+    // Set once the records are written: an error past it is the outbox's, not the records' fault.
+    let recordsWritten = false;
     try {
-      const written = await inTransaction(this.pool, (client) => this.writeRecords(client, records));
+      const written = await inTransaction(this.pool, async (client) => {
+        const outcomes = await this.writeRecords(client, records);
+        recordsWritten = true;
+        if (deliveries) await insertDeliveries(client, deliveries);
+        return outcomes;
+      });
       return written.map((w) => w.outcome);
     } catch (error) {
-      throw refusedRecords(error);
+      throw recordsWritten ? error : refusedRecords(error);
     }
   }
 
-  async putConversation(record: ConversationRecord): Promise<PutOutcome> {
-    const [written] = await inTransaction(this.pool, (client) => this.writeRecords(client, [record]));
+  async putConversation(record: ConversationRecord, deliveries?: QueuedDeliveries): Promise<PutOutcome> {
+    const [written] = await inTransaction(this.pool, async (client) => {
+      const outcomes = await this.writeRecords(client, [record]);
+      if (deliveries) await insertDeliveries(client, deliveries);
+      return outcomes;
+    });
     if (!written) throw new Error("the upsert returned no row");
     return written;
   }
@@ -133,6 +152,7 @@ export class PostgresConversationStore implements ConversationStore {
   async updateConversation(
     conversationId: string,
     change: (json: string) => ConversationRecord,
+    deliveries?: QueuedDeliveries,
   ): Promise<ConversationRecord | undefined> {
     return inTransaction(this.pool, async (client) => {
       const found = await client.query<{ doc: string }>(
@@ -143,6 +163,7 @@ export class PostgresConversationStore implements ConversationStore {
       if (!row) return undefined;
       const record = change(row.doc);
       await this.writeRecords(client, [record]);
+      if (deliveries) await insertDeliveries(client, deliveries);
       return record;
     });
   }
@@ -286,17 +307,21 @@ export class PostgresConversationStore implements ConversationStore {
   async setAudio(
     conversationId: string,
     audio: AudioInfo,
+    deliveries?: QueuedDeliveries,
   ): Promise<{ replaced: AudioInfo | null } | undefined> {
-    const now = Math.floor(Date.now() / 1000);
+    const params = [toPgText(conversationId), Math.floor(Date.now() / 1000), ...audioValues(audio)];
     // The locked read gives the audio this update replaces, even when writers race: the second
     // waits for the first to commit and then sees its audio.
-    const result = await this.pool.query<AudioDbRow>(SET_AUDIO_SQL, [
-      toPgText(conversationId),
-      now,
-      ...audioValues(audio),
-    ]);
-    const row = result.rows[0];
-    return row ? { replaced: toAudio(row) } : undefined;
+    if (!deliveries || deliveries.length === 0) {
+      const row = (await this.pool.query<AudioDbRow>(SET_AUDIO_SQL, params)).rows[0];
+      return row ? { replaced: toAudio(row) } : undefined;
+    }
+    return inTransaction(this.pool, async (client) => {
+      const row = (await client.query<AudioDbRow>(SET_AUDIO_SQL, params)).rows[0];
+      if (!row) return undefined;
+      await insertDeliveries(client, deliveries);
+      return { replaced: toAudio(row) };
+    });
   }
 
   async countConversations(): Promise<number> {

@@ -9,6 +9,7 @@ import { PostgresConversationFileStore } from "./postgres-file-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
 import { PostgresLiveSessionStore } from "./postgres-live-session-store.js";
 import { PostgresMessageSearchStore } from "./postgres-message-search-store.js";
+import { PostgresOutgoingWebhookStore } from "./postgres-outgoing-webhook-store.js";
 import { PostgresSipMessageStore } from "./postgres-sip-message-store.js";
 import { PostgresSyncStateStore } from "./postgres-sync-state-store.js";
 import { PostgresTagStore } from "./postgres-tag-store.js";
@@ -281,6 +282,7 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     agents: new PostgresAgentStore(pool),
     conversationSignatures: new PostgresConversationSignatureStore(pool),
     liveSessions: new PostgresLiveSessionStore(pool),
+    outgoingWebhooks: new PostgresOutgoingWebhookStore(pool),
     webhooks: new PostgresWebhookStore(pool),
     syncState: new PostgresSyncStateStore(pool),
     tags: new PostgresTagStore(pool),

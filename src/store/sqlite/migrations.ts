@@ -7,6 +7,7 @@ import { sqliteLiveSessionsMigration } from "./migration-live-sessions.js";
 import { sqliteRecordingTracksMigration } from "./migration-recording-tracks.js";
 import { sqliteSearchAnalysisMigration } from "./migration-search-analysis.js";
 import { sqliteSearchFoldMigration } from "./migration-search-fold.js";
+import { sqliteWebhooksOutMigration } from "./migration-webhooks-out.js";
 
 /** Version 1: conversations, facets, full-text search, API keys. */
 const initialSchema = `
@@ -92,4 +93,6 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
   sqliteLiveSessionsMigration,
   // 9: each speaker's track of a live call's recording
   sqliteRecordingTracksMigration,
+  // 10: outgoing webhooks (the workspace's endpoints and ConvAI settings, the outbox, the delivery log)
+  sqliteWebhooksOutMigration,
 ];

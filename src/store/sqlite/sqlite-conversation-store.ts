@@ -10,12 +10,14 @@ import {
   type DeletedConversation,
   type ListRow,
   type PutOutcome,
+  type QueuedDeliveries,
   RecordsRefusedError,
   type ScannedConversation,
   type StoredConversation,
   type StoredConversationBytes,
   type UpsertOutcome,
 } from "../store.js";
+import { SqliteOutbox } from "./outbox-sql.js";
 import { SORT_KEY_SLOTS, sortKeyCandidates } from "./sort-key.js";
 import { sqliteListDialect } from "./sqlite-list-dialect.js";
 import { walkSearchIndex } from "./walk-search-index.js";
@@ -46,8 +48,11 @@ export class SqliteConversationStore implements ConversationStore {
   private readonly statements;
   /** Prepared list statements by SQL text: the shapes repeat, so preparing once pays. */
   private readonly prepared = new Map<string, BetterSqlite3.Statement>();
+  /** Where a write's outgoing webhook deliveries are queued, in the write's transaction. */
+  private readonly outbox: SqliteOutbox;
 
   constructor(private readonly db: BetterSqlite3.Database) {
+    this.outbox = new SqliteOutbox(db);
     this.statements = {
       findExisting: db.prepare(
         `SELECT seq, sort_key, start_time, agent_id, user_id, branch_id, version_id, parent_conversation_id,
@@ -181,26 +186,34 @@ export class SqliteConversationStore implements ConversationStore {
     for (const [key, text] of sorted) this.statements.insertText.run(key, text);
   }
 
-  async upsertConversations(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]> {
+  async upsertConversations(
+    records: readonly ConversationRecord[],
+    deliveries?: QueuedDeliveries,
+  ): Promise<UpsertOutcome[]> {
+    // Set once the records are written: an error past it is the outbox's, not the records' fault.
+    let recordsWritten = false;
     const write = this.db.transaction((batch: readonly ConversationRecord[]) => {
       const now = Math.floor(Date.now() / 1000);
       const texts = new Map<number, string>();
       const outcomes = batch.map((record) => this.writeRecord(record, now, texts).outcome);
       this.writeSearchText(texts);
+      recordsWritten = true;
+      if (deliveries !== undefined && deliveries.length > 0) this.outbox.insertDeliveries(deliveries);
       return outcomes;
     });
     try {
       return write.immediate(records);
     } catch (error) {
-      throw refusedRecords(error);
+      throw recordsWritten ? error : refusedRecords(error);
     }
   }
 
-  async putConversation(record: ConversationRecord): Promise<PutOutcome> {
+  async putConversation(record: ConversationRecord, deliveries?: QueuedDeliveries): Promise<PutOutcome> {
     const write = this.db.transaction(() => {
       const texts = new Map<number, string>();
       const written = this.writeRecord(record, Math.floor(Date.now() / 1000), texts);
       this.writeSearchText(texts);
+      if (deliveries !== undefined && deliveries.length > 0) this.outbox.insertDeliveries(deliveries);
       return written;
     });
     return write.immediate();
@@ -209,6 +222,7 @@ export class SqliteConversationStore implements ConversationStore {
   async updateConversation(
     conversationId: string,
     change: (json: string) => ConversationRecord,
+    deliveries?: QueuedDeliveries,
   ): Promise<ConversationRecord | undefined> {
     return this.db
       .transaction(() => {
@@ -218,6 +232,7 @@ export class SqliteConversationStore implements ConversationStore {
         const texts = new Map<number, string>();
         this.writeRecord(record, Math.floor(Date.now() / 1000), texts);
         this.writeSearchText(texts);
+        if (deliveries !== undefined && deliveries.length > 0) this.outbox.insertDeliveries(deliveries);
         return record;
       })
       .immediate();
@@ -262,6 +277,7 @@ export class SqliteConversationStore implements ConversationStore {
   async setAudio(
     conversationId: string,
     audio: AudioInfo,
+    deliveries?: QueuedDeliveries,
   ): Promise<{ replaced: AudioInfo | null } | undefined> {
     const s = this.statements;
     const now = Math.floor(Date.now() / 1000);
@@ -270,6 +286,7 @@ export class SqliteConversationStore implements ConversationStore {
         const old = s.getAudio.get(conversationId) as AudioDbRow | undefined;
         if (!old) return undefined;
         s.setAudio.run(...audioValues(audio), now, conversationId);
+        if (deliveries !== undefined && deliveries.length > 0) this.outbox.insertDeliveries(deliveries);
         return { replaced: toAudio(old) };
       })
       .immediate();

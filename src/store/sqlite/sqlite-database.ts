@@ -11,6 +11,7 @@ import { SqliteConversationFileStore } from "./sqlite-file-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
 import { SqliteLiveSessionStore } from "./sqlite-live-session-store.js";
 import { SqliteMessageSearchStore } from "./sqlite-message-search-store.js";
+import { SqliteOutgoingWebhookStore } from "./sqlite-outgoing-webhook-store.js";
 import { SqliteSipMessageStore } from "./sqlite-sip-message-store.js";
 import { SqliteSyncStateStore } from "./sqlite-sync-state-store.js";
 import { SqliteTagStore } from "./sqlite-tag-store.js";
@@ -147,6 +148,7 @@ export function openSqliteDatabase(
     agents: new SqliteAgentStore(db),
     conversationSignatures: new SqliteConversationSignatureStore(db),
     liveSessions: new SqliteLiveSessionStore(db),
+    outgoingWebhooks: new SqliteOutgoingWebhookStore(db),
     webhooks: new SqliteWebhookStore(db),
     syncState: new SqliteSyncStateStore(db),
     tags: new SqliteTagStore(db),
