@@ -18,6 +18,10 @@ import { EmbeddingIndexer } from "./search/embedding-indexer.js";
 import { DatabaseOpenError, openDatabase } from "./store/open-database.js";
 import type { Workload } from "./store/sqlite/sqlite-database.js";
 import type { Database } from "./store/store.js";
+import { DeliveryLog } from "./webhooks-out/delivery-log.js";
+import { WebhookDispatcher } from "./webhooks-out/webhook-dispatcher.js";
+import { WebhookPlanner } from "./webhooks-out/webhook-planner.js";
+import { WebhookSettingsService } from "./webhooks-out/webhook-settings-service.js";
 
 /** The parts every command and the server are built from. */
 export interface Services {
@@ -33,7 +37,48 @@ export interface Services {
   ai: ModelProviders;
   /** Embeds conversations in the background; set with an embeddings provider, started by the server only. */
   indexer: EmbeddingIndexer | undefined;
+  /** Outgoing webhooks: what a write queues, their configuration, the delivery log. */
+  webhooksOut: WebhooksOut;
   close(): Promise<void>;
+}
+
+/** The parts of outgoing webhooks every command shares (the sender runs in the server only). */
+export interface WebhooksOut {
+  planner: WebhookPlanner;
+  settings: WebhookSettingsService;
+  deliveries: DeliveryLog;
+  /** Has `wake` called when a write queued deliveries (the server wakes its sender; a command has none). */
+  onQueued(wake: () => void): void;
+}
+
+/** Builds the outgoing-webhook parts on the database. */
+function openWebhooksOut(config: Config, db: Database): WebhooksOut {
+  let wake = () => {};
+  const notify = () => wake();
+  const planner = new WebhookPlanner({
+    store: db.outgoingWebhooks,
+    agents: db.agents,
+    config: config.webhooksOut,
+    notify,
+  });
+  return {
+    planner,
+    settings: new WebhookSettingsService({
+      store: db.outgoingWebhooks,
+      agents: db.agents,
+      config: config.webhooksOut,
+      // A change made here is planned with at once (other nodes see it within the planner's cache time).
+      onChange: () => planner.forget(),
+    }),
+    deliveries: new DeliveryLog({
+      store: db.outgoingWebhooks,
+      retryScheduleMs: config.webhooksOut.retryScheduleMs,
+      notify,
+    }),
+    onQueued: (next) => {
+      wake = next;
+    },
+  };
 }
 
 /**
@@ -74,15 +119,17 @@ export async function openServices(config: Config, workload: Workload = "serve")
     ai.embeddings && config.ai.embeddings
       ? new EmbeddingIndexer(db, ai.embeddings, config.ai.embeddings.indexIntervalMs)
       : undefined;
+  const webhooksOut = openWebhooksOut(config, db);
   return {
     config,
     db,
     blobs,
     keys: new ApiKeyService(db.keys),
-    conversations: new ConversationService(db.conversations, blobs),
+    conversations: new ConversationService(db.conversations, blobs, webhooksOut.planner),
     agents: new AgentService(db.agents),
     ai,
     indexer,
+    webhooksOut,
     close: async () => {
       // A batch in flight finishes before the database it writes to closes.
       await indexer?.stop();
@@ -164,6 +211,7 @@ export async function startServer(
   logger: Logger = createLogger(config),
 ): Promise<RunningServer & { firstStartKey: FirstStartKey | undefined }> {
   const services = await openServices(config);
+  let dispatcher: WebhookDispatcher | undefined;
   try {
     if (config.bootstrapKey && (await services.keys.ensure(config.bootstrapKey, "bootstrap")) === "revoked") {
       throw new ConfigError(
@@ -203,7 +251,24 @@ export async function startServer(
         messagesPerMinute: config.live.messagesPerMinute,
         lifecycle: new LiveSessionRegister(nodeId, services.db.liveSessions),
       },
+      webhooksOut: {
+        settings: services.webhooksOut.settings,
+        deliveries: services.webhooksOut.deliveries,
+        initiationFailures: services.webhooksOut.planner,
+      },
     });
+    // The sender: it first takes back what this node held when it last stopped (a crash mid-attempt).
+    dispatcher = new WebhookDispatcher({
+      store: services.db.outgoingWebhooks,
+      conversations: services.db.conversations,
+      blobs: services.blobs,
+      config: config.webhooksOut,
+      nodeId,
+      logger,
+    });
+    await dispatcher.start();
+    const sender = dispatcher;
+    services.webhooksOut.onQueued(() => sender.notify());
     const address = await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as { port: number }).port;
     services.indexer?.start(logger);
@@ -215,11 +280,15 @@ export async function startServer(
       services,
       firstStartKey,
       stop: async () => {
+        // Sessions end on the record first (their last writes queue webhooks), then the sender
+        // finishes the attempts in flight; what is still queued goes out at the next start.
         await app.close();
+        await sender.stop();
         await services.close();
       },
     };
   } catch (error) {
+    await dispatcher?.stop();
     await services.close();
     throw error;
   }

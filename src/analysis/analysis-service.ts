@@ -1,4 +1,8 @@
-import type { ConversationService, WrittenConversation } from "../conversations/conversation-service.js";
+import type {
+  ConversationService,
+  WriteOptions,
+  WrittenConversation,
+} from "../conversations/conversation-service.js";
 import type { ConversationDoc } from "../domain/conversation.js";
 import { describeIssues, InvalidInputError, NotFoundError } from "../domain/errors.js";
 import type { ChatModel } from "../providers/llm/chat-model.js";
@@ -119,9 +123,10 @@ export async function writeAnalysis(
   deps: AnalysisDeps,
   conversationId: string,
   change: (doc: ConversationDoc) => ConversationDoc,
+  options: WriteOptions = {},
 ): Promise<string> {
   try {
-    return (await deps.conversations.changeConversation(conversationId, change)).json;
+    return (await deps.conversations.changeConversation(conversationId, change, options)).json;
   } catch (error) {
     if (error instanceof InvalidInputError) {
       throw new InvalidAnswerError(`it would make the document invalid (${describeIssues(error.issues)})`);

@@ -1,3 +1,4 @@
+import type { WriteOptions } from "../conversations/conversation-service.js";
 import type { ConversationDoc } from "../domain/conversation.js";
 import { NotFoundError } from "../domain/errors.js";
 import type { ChatModel } from "../providers/llm/chat-model.js";
@@ -32,19 +33,28 @@ export async function analyseLiveConversation(
   llm: ChatModel,
   conversationId: string,
   log?: AnalysisLog,
+  options: { expectAudio?: boolean } = {},
 ): Promise<void> {
   const stored = await deps.conversationStore.getConversation(conversationId);
   if (!stored) return;
+  // The `done` write finishes the live session: it queues the post-call webhooks.
+  const doc = JSON.parse(stored.json) as ConversationDoc;
+  const write: WriteOptions = {
+    finishesLiveSession: {
+      agentId: typeof doc.agent_id === "string" ? doc.agent_id : null,
+      expectAudio: options.expectAudio === true,
+    },
+  };
   let answer: AnalysisAnswer | undefined;
   try {
-    answer = await askForAnalysis(deps, llm, JSON.parse(stored.json) as ConversationDoc, FULL_RUN);
+    answer = await askForAnalysis(deps, llm, doc, FULL_RUN);
   } catch (error) {
     reportFailure(log, conversationId, error);
   }
   try {
     if (answer) {
       try {
-        await writeAnalysis(deps, conversationId, (doc) => finished(doc, answer));
+        await writeAnalysis(deps, conversationId, (current) => finished(current, answer), write);
         return;
       } catch (error) {
         // An answer the document cannot hold is the model's failure too: done without analysis.
@@ -52,7 +62,11 @@ export async function analyseLiveConversation(
         reportFailure(log, conversationId, error);
       }
     }
-    await deps.conversations.changeConversation(conversationId, (doc) => finished(doc, undefined));
+    await deps.conversations.changeConversation(
+      conversationId,
+      (current) => finished(current, undefined),
+      write,
+    );
   } catch (error) {
     // Deleted while it was analysed: nothing is left to finish.
     if (!(error instanceof NotFoundError)) throw error;

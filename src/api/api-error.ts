@@ -7,6 +7,8 @@ export type ApiErrorCode =
   | "webhooks_not_configured"
   | "conversation_not_found"
   | "agent_not_found"
+  | "webhook_not_found"
+  | "webhook_delivery_not_found"
   | "audio_not_found"
   | "tag_not_found"
   | "file_not_found"

@@ -15,10 +15,13 @@ import type { AgentService } from "../agents/agent-service.js";
 import type { ApiKeyService } from "../auth/api-keys.js";
 import type { BlobStore } from "../blobs/blob-store.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
+import type { InitiationFailureReporter } from "../conversations/post-call-webhooks.js";
 import type { SignatureSettings } from "../ingest/webhook-signature.js";
 import type { ModelProviders } from "../providers/model-providers.js";
 import type { Brain } from "../runtime/brain.js";
 import type { Database } from "../store/store.js";
+import type { DeliveryLog } from "../webhooks-out/delivery-log.js";
+import type { WebhookSettingsService } from "../webhooks-out/webhook-settings-service.js";
 import { agentRoutes } from "./agents/agent-routes.js";
 import { analysisRoutes } from "./analysis/analysis-routes.js";
 import { ApiError } from "./api-error.js";
@@ -46,6 +49,9 @@ import { messageSearchRoutes } from "./search/message-search-routes.js";
 import { tagRoutes } from "./tags/tag-routes.js";
 import { topicRoutes } from "./topics/topic-routes.js";
 import { ELEVENLABS_WEBHOOK_PATH, webhookRoutes } from "./webhooks/webhook-routes.js";
+import { convaiSettingsRoutes } from "./webhooks-out/convai-settings-routes.js";
+import { webhookDeliveryRoutes } from "./webhooks-out/delivery-routes.js";
+import { workspaceWebhookRoutes } from "./webhooks-out/workspace-webhook-routes.js";
 
 /** Size limits for request bodies. */
 export interface BodyLimits {
@@ -82,6 +88,12 @@ export interface AppOptions {
   live?: LiveSessionOptions;
   /** The agents' mind in live conversations: the model-backed brain, or (unset) the development agent. */
   brain?: Brain;
+  /** Outgoing webhooks: their configuration, the delivery log, and the reporter of sessions that could not start. */
+  webhooksOut?: {
+    settings: WebhookSettingsService;
+    deliveries: DeliveryLog;
+    initiationFailures: InitiationFailureReporter;
+  };
 }
 
 /** A client's `x-request-id` is used (echoed and logged) only if it is short and plain; else a fresh one. */
@@ -220,6 +232,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }),
   );
   await app.register(async (scope) => agentRoutes(scope, { agents: options.agents }));
+  const webhooksOut = options.webhooksOut;
+  if (webhooksOut) {
+    await app.register(async (scope) => workspaceWebhookRoutes(scope, { settings: webhooksOut.settings }));
+    await app.register(async (scope) => convaiSettingsRoutes(scope, { settings: webhooksOut.settings }));
+    await app.register(async (scope) => webhookDeliveryRoutes(scope, { deliveries: webhooksOut.deliveries }));
+  }
   await app.register(async (scope) =>
     signedUrlRoutes(scope, {
       agents: options.agents,
@@ -236,6 +254,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       signatures: db.conversationSignatures,
       publicRoutes: docsRoutes,
       liveSessions,
+      ...(webhooksOut ? { initiationFailures: webhooksOut.initiationFailures } : {}),
     }),
   );
   await registerApiDocs(app, docsRoutes);

@@ -46,6 +46,8 @@ const NOT_FOUND_CODES: Record<ResourceKind, ApiErrorCode> = {
   topics: "topics_not_found",
   evaluation_criterion: "evaluation_criterion_not_found",
   agent: "agent_not_found",
+  webhook: "webhook_not_found",
+  webhook_delivery: "webhook_delivery_not_found",
 };
 
 /** Where Fastify found a schema error, as FastAPI names it in `loc`. */

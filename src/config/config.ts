@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { type AiConfig, resolveAiConfig } from "./ai-config.js";
 import { ConfigError } from "./config-error.js";
+import { resolveWebhooksOutConfig, type WebhooksOutConfig } from "./webhooks-out-config.js";
 
 /** Everything the server and the commands are configured by. */
 export interface Config {
@@ -29,6 +30,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** Live conversations on the agent WebSocket. */
   live: LiveConfig;
+  /** Outgoing post-call webhooks: retries, timeouts, which addresses may be called, relay mode. */
+  webhooksOut: WebhooksOutConfig;
 }
 
 /** Live conversations: who this node is and how much it takes on. */
@@ -257,6 +260,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
       ),
     },
     ai: resolveAiConfig(env),
+    webhooksOut: resolveWebhooksOutConfig(env),
     publicUrl: parsePublicUrl(pick(undefined, "OPENCONVAI_PUBLIC_URL")),
     live: {
       nodeId: parseNodeId(pick(undefined, "OPENCONVAI_NODE_ID") ?? hostname()),

@@ -6,9 +6,11 @@ import { InvalidInputError, NotFoundError } from "../domain/errors.js";
 import type { AudioFlags } from "../domain/stored-document.js";
 import type { CallRecording } from "../recording/call-recording.js";
 import { type AudioInfo, audioBlobKeys, audioFlagsOf } from "../store/audio-info.js";
+import type { NewOutgoingDelivery } from "../store/outgoing-webhook-store.js";
 import type { ConversationStore, UpsertOutcome } from "../store/store.js";
 import { checkIncomingDocument } from "./document-validator.js";
 import { encodeCallRecording } from "./encode-call-recording.js";
+import type { ConversationRef, PostCallWebhooks } from "./post-call-webhooks.js";
 import { storeRecordingBlobs } from "./recording-blobs.js";
 import type { IssueLocation } from "./validation-issues.js";
 
@@ -47,6 +49,8 @@ export interface PutConversationOptions {
   loc?: IssueLocation;
   /** See `WriteOptions.deferSearchText`. */
   deferSearchText?: boolean;
+  /** See `WriteOptions.finishesLiveSession`. */
+  finishesLiveSession?: WriteOptions["finishesLiveSession"];
 }
 
 /** How a write indexes what it writes. */
@@ -58,7 +62,18 @@ export interface WriteOptions {
    * last write indexes it.
    */
   deferSearchText?: boolean;
+  /**
+   * This write finishes a live session served here (its status is `done` or `failed` and nothing
+   * of the session writes after it): the conversation's post-call webhooks are queued in the same
+   * transaction. `expectAudio`: its recording is (or is about to be) stored, so the audio
+   * webhook is queued too. `agentId`: the conversation's agent, when the caller knows it (else it
+   * is read). `onlyFrom`: queue them only when the stored status is one of these (read first).
+   */
+  finishesLiveSession?: { agentId?: string | null; expectAudio?: boolean; onlyFrom?: readonly string[] };
 }
+
+/** The statuses of a conversation that is over: what post-call webhooks are sent for. */
+const FINISHED_STATUSES = new Set(["done", "failed"]);
 
 /** A record as a write with `options` stores it. */
 function indexedAs(record: ConversationRecord, options: WriteOptions): ConversationRecord {
@@ -73,9 +88,15 @@ function indexedAs(record: ConversationRecord, options: WriteOptions): Conversat
  * one reads it back. It throws domain errors: InvalidInputError (nothing written), NotFoundError.
  */
 export class ConversationService {
+  /**
+   * `webhooks` plans the post-call webhooks a write queues (none are sent without it): those of a
+   * live session's last write, and, in relay mode, those of conversations that arrive finished
+   * from elsewhere (the ingest PUT, import, sync, the webhook receiver) and of their audio.
+   */
   constructor(
     private readonly store: ConversationStore,
     private readonly blobs: BlobStore,
+    private readonly webhooks?: PostCallWebhooks,
   ) {}
 
   /** Validates and upserts one document; throws InvalidInputError, writing nothing, when it is invalid. */
@@ -83,8 +104,10 @@ export class ConversationService {
     const checked = checkIncomingDocument(body, options.conversationId, options.loc);
     if (!checked.ok) throw new InvalidInputError(checked.issues);
     const record = indexedAs(checked.record, options);
+    const deliveries = await this.planPut(record, options);
     // A replace keeps the row's audio: the store says whether there is any, so nothing is read back.
-    const { outcome, audio } = await this.store.putConversation(record);
+    const { outcome, audio } = await this.store.putConversation(record, deliveries);
+    this.queued(deliveries);
     return { outcome, index: record.index, json: record.json, ...audioFlagsOf(audio) };
   }
 
@@ -93,7 +116,53 @@ export class ConversationService {
    * importer builds them in a worker thread, the demo seed checks its documents first).
    */
   async putRecords(records: readonly ConversationRecord[]): Promise<UpsertOutcome[]> {
-    return this.store.upsertConversations(records);
+    let deliveries: NewOutgoingDelivery[] | undefined;
+    if (this.webhooks?.relay) {
+      deliveries = [];
+      for (const record of records) deliveries.push(...(await this.planPut(record, {})));
+    }
+    const outcomes = await this.store.upsertConversations(records, deliveries);
+    this.queued(deliveries);
+    return outcomes;
+  }
+
+  /** The webhooks a put of `record` queues: a live session's last write's, or a relayed finished conversation's. */
+  private async planPut(record: ConversationRecord, options: WriteOptions): Promise<NewOutgoingDelivery[]> {
+    const webhooks = this.webhooks;
+    if (!webhooks) return [];
+    const ref = { conversationId: record.index.conversationId, agentId: record.index.agentId || null };
+    const live = options.finishesLiveSession;
+    if (live) return webhooks.planFinished(ref, "live", { expectAudio: live.expectAudio === true });
+    if (!webhooks.relay || !FINISHED_STATUSES.has(record.index.status)) return [];
+    return webhooks.planFinished(ref, "relay");
+  }
+
+  /** The webhooks of a change that finishes a live session (none for any other change). */
+  private async planChange(conversationId: string, options: WriteOptions): Promise<NewOutgoingDelivery[]> {
+    const live = options.finishesLiveSession;
+    if (!this.webhooks || !live) return [];
+    let agentId = live.agentId;
+    if (agentId === undefined || live.onlyFrom) {
+      const stored = await this.store.getConversation(conversationId);
+      if (!stored) return [];
+      const doc = JSON.parse(stored.json) as ConversationDoc;
+      if (live.onlyFrom && !live.onlyFrom.includes(String(doc.status))) return [];
+      agentId = typeof doc.agent_id === "string" ? doc.agent_id : null;
+    }
+    return this.webhooks.planFinished({ conversationId, agentId }, "live", {
+      expectAudio: live.expectAudio === true,
+    });
+  }
+
+  /** The audio webhooks of audio that arrived from elsewhere (relay mode only). */
+  private async planAudio(conversation: ConversationRef): Promise<NewOutgoingDelivery[]> {
+    if (!this.webhooks?.relay) return [];
+    return this.webhooks.planAudio(conversation, "relay");
+  }
+
+  /** After a write that queued deliveries: the sender sends them now rather than at its next poll. */
+  private queued(deliveries: readonly NewOutgoingDelivery[] | undefined): void {
+    if (deliveries && deliveries.length > 0) this.webhooks?.notify();
   }
 
   /**
@@ -108,12 +177,18 @@ export class ConversationService {
     change: (doc: ConversationDoc) => ConversationDoc,
     options: WriteOptions = {},
   ): Promise<ConversationRecord> {
-    const record = await this.store.updateConversation(conversationId, (json) => {
-      const checked = checkIncomingDocument(change(JSON.parse(json) as ConversationDoc), conversationId);
-      if (!checked.ok) throw new InvalidInputError(checked.issues);
-      return indexedAs(checked.record, options);
-    });
+    const deliveries = await this.planChange(conversationId, options);
+    const record = await this.store.updateConversation(
+      conversationId,
+      (json) => {
+        const checked = checkIncomingDocument(change(JSON.parse(json) as ConversationDoc), conversationId);
+        if (!checked.ok) throw new InvalidInputError(checked.issues);
+        return indexedAs(checked.record, options);
+      },
+      deliveries,
+    );
     if (!record) throw new NotFoundError("conversation", conversationId);
+    this.queued(deliveries);
     return record;
   }
 
@@ -134,7 +209,8 @@ export class ConversationService {
     if (!stored) throw new NotFoundError("conversation", conversationId);
     const key = newAudioBlobKey(conversationId);
     const size = await this.blobs.put(key, body);
-    await this.switchAudio(conversationId, { blobKey: key, contentType, size });
+    const deliveries = await this.planAudio({ conversationId, agentId: agentIdOf(stored.json) });
+    await this.switchAudio(conversationId, { blobKey: key, contentType, size }, { deliveries });
     return { json: stored.json, hasAudio: true };
   }
 
@@ -169,7 +245,12 @@ export class ConversationService {
    * unknown conversation.
    */
   async attachAudio(conversationId: string, audio: AudioInfo): Promise<void> {
-    await this.switchAudio(conversationId, audio, { keepOnNotFound: true });
+    let deliveries: NewOutgoingDelivery[] = [];
+    if (this.webhooks?.relay) {
+      const stored = await this.store.getConversation(conversationId);
+      if (stored) deliveries = await this.planAudio({ conversationId, agentId: agentIdOf(stored.json) });
+    }
+    await this.switchAudio(conversationId, audio, { keepOnNotFound: true, deliveries });
   }
 
   /**
@@ -180,11 +261,11 @@ export class ConversationService {
   private async switchAudio(
     conversationId: string,
     audio: AudioInfo,
-    options: { keepOnNotFound?: boolean } = {},
+    options: { keepOnNotFound?: boolean; deliveries?: readonly NewOutgoingDelivery[] } = {},
   ): Promise<void> {
     let switched: Awaited<ReturnType<ConversationStore["setAudio"]>>;
     try {
-      switched = await this.store.setAudio(conversationId, audio);
+      switched = await this.store.setAudio(conversationId, audio, options.deliveries);
     } catch (error) {
       // The row was not switched (the database refused): nothing names the new blobs.
       if (!options.keepOnNotFound) await this.deleteBlobs(audioBlobKeys(audio)).catch(() => undefined);
@@ -195,6 +276,7 @@ export class ConversationService {
       if (!options.keepOnNotFound) await this.deleteBlobs(audioBlobKeys(audio));
       throw new NotFoundError("conversation", conversationId);
     }
+    this.queued(options.deliveries);
     const { replaced } = switched;
     if (replaced) {
       const kept = new Set(audioBlobKeys(audio));
@@ -217,4 +299,10 @@ export class ConversationService {
     if (deleted.audio) await this.deleteBlobs(audioBlobKeys(deleted.audio));
     await this.deleteBlobs(deleted.fileBlobKeys ?? []);
   }
+}
+
+/** The `agent_id` of a stored document (null when it has none). */
+function agentIdOf(json: string): string | null {
+  const agentId = (JSON.parse(json) as ConversationDoc).agent_id;
+  return typeof agentId === "string" && agentId !== "" ? agentId : null;
 }

@@ -18,7 +18,9 @@ export type ResourceKind =
   | "file"
   | "topics"
   | "evaluation_criterion"
-  | "agent";
+  | "agent"
+  | "webhook"
+  | "webhook_delivery";
 
 /** Something named by id does not exist. */
 export class NotFoundError extends Error {

@@ -1,4 +1,4 @@
-import type { ConversationService } from "../conversations/conversation-service.js";
+import type { ConversationService, WriteOptions } from "../conversations/conversation-service.js";
 import { InvalidInputError, NotFoundError } from "../domain/errors.js";
 import type { BrainUsage } from "./brain.js";
 import type { InitiationClientData } from "./client-frames.js";
@@ -107,6 +107,8 @@ export class ConversationRecorder {
   private readonly completedUsage: ModelUsage = {};
   /** `finish` was called: the next write is the last one. */
   private finished = false;
+  /** The last write finishes the session (`done` or `failed`): it queues the post-call webhooks. */
+  private finishing: WriteOptions["finishesLiveSession"];
   /** The last write is under way: the document is never written again. */
   private sealed = false;
   /** The first write succeeded: later writes change the stored document. */
@@ -185,6 +187,11 @@ export class ConversationRecorder {
     else write();
   }
 
+  /** The conversation's agent. */
+  get agentId(): string {
+    return this.start.agentId;
+  }
+
   /** Whether the conversation was deleted mid-call, so the recorder stopped writing it. */
   get deleted(): boolean {
     return this.stopped;
@@ -200,14 +207,16 @@ export class ConversationRecorder {
     const conversationId = this.start.conversationId;
     // Only the last write indexes the transcript for text search (see WriteOptions.deferSearchText).
     const deferSearchText = !last;
+    const finishesLiveSession = last ? this.finishing : undefined;
     if (!this.created) {
-      await this.writer.putConversation(body, { conversationId, deferSearchText });
+      await this.writer.putConversation(body, { conversationId, deferSearchText, finishesLiveSession });
       this.created = true;
       return;
     }
     try {
       await this.writer.changeConversation(conversationId, (current) => mergeRecorded(current, body), {
         deferSearchText,
+        finishesLiveSession,
       });
     } catch (error) {
       if (error instanceof NotFoundError) {
@@ -218,7 +227,9 @@ export class ConversationRecorder {
         return;
       }
       if (!(last && error instanceof InvalidInputError)) throw error;
-      await this.writer.changeConversation(conversationId, (current) => endRecorded(current, body));
+      await this.writer.changeConversation(conversationId, (current) => endRecorded(current, body), {
+        finishesLiveSession,
+      });
       this.hooks.onError?.(error);
     }
   }
@@ -319,14 +330,20 @@ export class ConversationRecorder {
 
   /**
    * Marks the conversation finished, with why it ended (and the error it ended with): `done`,
-   * `failed`, or `processing` when post-call work will finish it. The next `save` is the last write.
+   * `failed`, or `processing` when post-call work will finish it. The next `save` is the last write;
+   * unless `processing`, it queues the conversation's post-call webhooks (with the audio webhook
+   * when `expectAudio`: a recording is about to be stored).
    */
   finish(
     status: "done" | "failed" | "processing",
     terminationReason: string,
     error?: { code: number; reason: string },
+    options: { expectAudio?: boolean } = {},
   ): void {
     this.doc.status = status;
+    if (status !== "processing") {
+      this.finishing = { agentId: this.start.agentId, expectAudio: options.expectAudio === true };
+    }
     this.metadata.termination_reason = terminationReason;
     if (error) this.metadata.error = error;
     this.finished = true;

@@ -9,6 +9,7 @@ import {
   agentResponseCorrectionFrame,
   CloseCode,
   errorFrame,
+  fitCloseReason,
   initiationMetadataFrame,
   interruptionFrame,
   type ServerFrame,
@@ -238,7 +239,18 @@ export class ConversationSession {
       conversationId: this.conversationId,
       startMs: this.startMs,
     });
-    if (!prepared.ok) return this.end(CloseCode.policy, prepared.reason);
+    if (!prepared.ok) {
+      void this.deps.initiationFailures?.report({
+        agentId: agent.agentId,
+        conversationId: this.conversationId,
+        failureReason: prepared.errorType,
+        metadata: {
+          type: "websocket",
+          body: { close_code: CloseCode.policy, close_reason: fitCloseReason(prepared.reason) },
+        },
+      });
+      return this.end(CloseCode.policy, prepared.reason);
+    }
     const { setup } = prepared;
     this.setup = setup;
     const recorder = new ConversationRecorder(

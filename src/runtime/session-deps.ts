@@ -1,4 +1,5 @@
 import type { AgentConfig } from "../agents/agent-service.js";
+import type { InitiationFailureReporter } from "../conversations/post-call-webhooks.js";
 import type { CallRecording } from "../recording/call-recording.js";
 import type { Brain } from "./brain.js";
 import type { Clock } from "./clock.js";
@@ -45,9 +46,10 @@ export interface SessionDeps {
   /**
    * Post-call work (analysis) for a session that ended well. When given, the session records the
    * conversation `processing` and then calls it; it must leave the conversation `done` (when it
-   * fails, the session marks the conversation `done` itself).
+   * fails, the session marks the conversation `done` itself). Its `done` write finishes the
+   * session: it queues the post-call webhooks (`expectAudio`: the recording was stored).
    */
-  postCall?: (conversationId: string) => Promise<void>;
+  postCall?: (conversationId: string, options: { expectAudio: boolean }) => Promise<void>;
   /** Runs webhook tools; `callWebhookTool` unless given (tests inject one). */
   runWebhookTool?: WebhookToolRunner;
   /** Speech recognition and synthesis of voice sessions; without them the development voice. */
@@ -57,4 +59,6 @@ export interface SessionDeps {
    * after the session's last write and before post-call work; a failure is reported to `onError`.
    */
   storeRecording?: (conversationId: string, recording: CallRecording) => Promise<void>;
+  /** A session refused at its start (a refused override, a missing variable) is told to the `call_initiation_failure` webhooks. */
+  initiationFailures?: InitiationFailureReporter;
 }

@@ -79,9 +79,23 @@ export class SessionEnding {
     this.stop();
     const recorder = this.recorder;
     if (!recorder) return;
-    const postCall = status === "done" ? this.deps.postCall : undefined;
+    const recording = this.recording;
+    const recorded =
+      recording !== undefined &&
+      (recording.hasUser || recording.hasAgent) &&
+      this.deps.storeRecording !== undefined;
+    // A session that ended well stays `processing` while its post-call work runs (the analysis, or
+    // without one the storing of its recording), so that its `done` write, which queues the
+    // post-call webhooks, comes with its audio.
+    const postCall =
+      status === "done"
+        ? (this.deps.postCall ??
+          (recorded
+            ? (_id: string, options: { expectAudio: boolean }) => this.markDone(options.expectAudio)
+            : undefined))
+        : undefined;
     const error = errorCode === undefined ? undefined : { code: errorCode, reason: terminationReason };
-    recorder.finish(postCall ? "processing" : status, terminationReason, error);
+    recorder.finish(postCall ? "processing" : status, terminationReason, error, { expectAudio: recorded });
     const written = recorder.save();
     this.after = this.afterLastWrite(written, postCall);
     await written;
@@ -105,10 +119,7 @@ export class SessionEnding {
     return this.after;
   }
 
-  private async afterLastWrite(
-    written: Promise<void>,
-    postCall: ((id: string) => Promise<void>) | undefined,
-  ): Promise<void> {
+  private async afterLastWrite(written: Promise<void>, postCall: SessionDeps["postCall"]): Promise<void> {
     try {
       await written;
     } catch {
@@ -118,9 +129,17 @@ export class SessionEnding {
     // A conversation deleted during the call has nothing left to analyse or recover.
     const deleted = this.recorder?.deleted === true;
     const recording = this.recording;
-    if (recording && !deleted && (recording.hasUser || recording.hasAgent))
-      await this.deps.storeRecording?.(this.conversationId, recording).catch(report);
-    if (postCall && !deleted && !(await this.runPostCall(postCall))) return;
+    let expectAudio = false;
+    if (recording && !deleted && (recording.hasUser || recording.hasAgent) && this.deps.storeRecording) {
+      expectAudio = await this.deps.storeRecording(this.conversationId, recording).then(
+        () => true,
+        (error: unknown) => {
+          report(error);
+          return false;
+        },
+      );
+    }
+    if (postCall && !deleted && !(await this.runPostCall(postCall, expectAudio))) return;
     if (this.lifecycleStarted) await this.deps.lifecycle?.ended(this.conversationId).catch(report);
   }
 
@@ -129,21 +148,31 @@ export class SessionEnding {
    * `processing`). False when the conversation may still be `processing`: it then stays
    * registered, and recovery at the next start finishes it.
    */
-  private async runPostCall(postCall: (id: string) => Promise<void>): Promise<boolean> {
+  private async runPostCall(
+    postCall: NonNullable<SessionDeps["postCall"]>,
+    expectAudio: boolean,
+  ): Promise<boolean> {
     try {
-      await postCall(this.conversationId);
+      await postCall(this.conversationId, { expectAudio });
       return true;
     } catch (error) {
       this.deps.onError?.(error);
     }
     try {
-      await this.deps.writer.changeConversation(this.conversationId, (current) =>
-        current.status === "processing" ? { ...current, status: "done" } : current,
-      );
+      await this.markDone(expectAudio);
       return true;
     } catch (error) {
       this.deps.onError?.(error);
       return false;
     }
+  }
+
+  /** The `done` write of a conversation recorded `processing`: it queues the post-call webhooks. */
+  private async markDone(expectAudio: boolean): Promise<void> {
+    await this.deps.writer.changeConversation(
+      this.conversationId,
+      (current) => (current.status === "processing" ? { ...current, status: "done" } : current),
+      { finishesLiveSession: { agentId: this.recorder?.agentId ?? null, expectAudio } },
+    );
   }
 }

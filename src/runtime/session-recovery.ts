@@ -69,8 +69,11 @@ export async function recoverLiveSessions(deps: RecoveryDeps): Promise<RecoveryS
   for (const session of sessions) {
     const outcome: { value: Outcome } = { value: "unchanged" };
     try {
-      await deps.conversations.changeConversation(session.conversationId, (doc) =>
-        recoverDocument(doc, outcome),
+      // A conversation recovery finishes gets its post-call webhooks (one already finished had them).
+      await deps.conversations.changeConversation(
+        session.conversationId,
+        (doc) => recoverDocument(doc, outcome),
+        { finishesLiveSession: { onlyFrom: ["initiated", "in-progress", "processing"] } },
       );
       summary[outcome.value] += 1;
     } catch (error) {

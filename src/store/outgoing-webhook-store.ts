@@ -170,14 +170,16 @@ export interface OutgoingWebhookStore {
    * Records one attempt in one transaction: the attempt in the log, the delivery's new state
    * (attempts + 1, the hold released) and the webhook's record (a success resets its failures
    * and sets `lastSuccessAtMs`; a failure counts one more, sets the most recent failure's code
-   * and time, and auto-disables the webhook when `rule` says so). An attempt for a delivery no
-   * longer held by `nodeId` (its hold expired and another node took it) records nothing: false.
+   * and time, and auto-disables the webhook when `rule` says so). A `rule` of null leaves the
+   * webhook's record alone: the attempt failed before anything was sent (the conversation is
+   * gone), which says nothing of the endpoint. An attempt for a delivery no longer held by
+   * `nodeId` (its hold expired and another node took it) records nothing: false.
    */
   recordAttempt(
     nodeId: string,
     attempt: DeliveryAttempt,
     outcome: AttemptOutcome,
-    rule: AutoDisableRule,
+    rule: AutoDisableRule | null,
   ): Promise<boolean>;
   /** Puts a held delivery back to wait until `nextAttemptAtMs` without counting an attempt (its audio is not ready yet). */
   defer(nodeId: string, deliveryId: string, nextAttemptAtMs: number): Promise<void>;
@@ -193,7 +195,8 @@ export interface OutgoingWebhookStore {
   /**
    * Queues deliveries again, due at `nowMs`: each becomes `pending` with `extraAttempts` more
    * attempts than it has made (its log is kept, its id stays). `cancelled` deliveries are not
-   * replayed. Returns how many were queued.
+   * replayed, nor are pending ones a node holds right now (their attempt is under way: replaying
+   * them would send them twice). Returns how many were queued.
    */
   redeliver(
     selection: { deliveryIds: string[] } | { filter: DeliveryFilter },

@@ -16,6 +16,8 @@ import { CONVERSATION_OPERATIONS } from "./conversation-operations.js";
 import { INGEST_OPERATIONS } from "./ingest-operations.js";
 import { ERROR_RESPONSE_SCHEMA, type OperationDoc } from "./response-docs.js";
 import { RUNTIME_OPERATIONS } from "./runtime-operations.js";
+import { WEBHOOK_DELIVERY_OPERATIONS } from "./webhook-delivery-operations.js";
+import { WEBHOOK_OPERATIONS } from "./webhook-operations.js";
 import { wireComponentSchemas } from "./wire-components.js";
 
 /** Where the OpenAPI document is served. */
@@ -30,6 +32,8 @@ const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
   ...CONVERSATION_OPERATIONS,
   ...AGENT_OPERATIONS,
   ...RUNTIME_OPERATIONS,
+  ...WEBHOOK_OPERATIONS,
+  ...WEBHOOK_DELIVERY_OPERATIONS,
 };
 
 /** Only this origin: the page's scripts, styles and the document it loads are all served here. */
@@ -131,6 +135,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: "Ingest", description: "This server's own API: conversations, audio and agent settings in." },
         { name: "Conversations", description: "Upstream's conversations resource, with our extensions." },
         { name: "Agents", description: "Upstream's Agents API: agents' configuration documents." },
+        {
+          name: "Webhooks",
+          description:
+            "Outgoing post-call webhooks: upstream's workspace webhooks and ConvAI settings, and this server's delivery log (docs/webhooks-out.md).",
+        },
         { name: "Server", description: "The server itself." },
       ],
       components: {

@@ -13,7 +13,7 @@ export interface OperationDoc {
   summary: string;
   description?: string;
   /** `Ingest` (our own ingest API), `Conversations` and `Agents` (upstream's, with our extensions) or `Server`. */
-  tag: "Ingest" | "Conversations" | "Agents" | "Server";
+  tag: "Ingest" | "Conversations" | "Agents" | "Webhooks" | "Server";
   /** Who may call it: an API key unless said otherwise. */
   auth?: "none" | "webhook_signature";
   /** The request body, for a route that reads and checks its body in code rather than with a route schema. */

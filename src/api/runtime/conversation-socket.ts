@@ -6,6 +6,7 @@ import type { AnalysisDeps } from "../../analysis/analysis-service.js";
 import { analyseLiveConversation } from "../../analysis/live-analysis.js";
 import type { ApiKeyService } from "../../auth/api-keys.js";
 import type { ConversationService } from "../../conversations/conversation-service.js";
+import type { InitiationFailureReporter } from "../../conversations/post-call-webhooks.js";
 import type { SpeechToText } from "../../providers/asr/speech-to-text.js";
 import type { ChatModel } from "../../providers/llm/chat-model.js";
 import type { TextToSpeech } from "../../providers/tts/text-to-speech.js";
@@ -118,6 +119,8 @@ export interface ConversationSocketDeps {
   publicRoutes?: PublicRoutes;
   /** This node's live sessions, ended on the record when the server stops. */
   liveSessions?: LiveSessions;
+  /** Sessions that could not start are told to the `call_initiation_failure` webhooks. */
+  initiationFailures?: InitiationFailureReporter;
 }
 
 /** Whether an agent requires authenticated sessions (`platform_settings.auth.enable_auth`). */
@@ -153,7 +156,8 @@ export async function conversationSocketRoutes(
   };
   // Without an LLM there is no post-call work: a session that ends well is recorded `done` at once.
   const postCall = llm
-    ? (conversationId: string) => analyseLiveConversation(analysisDeps, llm, conversationId, app.log)
+    ? (conversationId: string, options: { expectAudio: boolean }) =>
+        analyseLiveConversation(analysisDeps, llm, conversationId, app.log, options)
     : undefined;
   // A voice session's recording becomes the conversation's audio (mixed, MP3) after its last write.
   const putRecording = deps.conversations.putRecording?.bind(deps.conversations);
@@ -203,6 +207,17 @@ export async function conversationSocketRoutes(
         if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)
           socket.close(code, fitCloseReason(reason));
       };
+      const queryAgentId = (request.query as Record<string, unknown>).agent_id;
+      /** Closes a connection whose session could not start, and tells the `call_initiation_failure` webhooks. */
+      const refuseStart = (code: number, reason: string, failureReason: string, conversationId?: string) => {
+        close(code, reason);
+        void deps.initiationFailures?.report({
+          agentId: typeof queryAgentId === "string" && queryAgentId !== "" ? queryAgentId : null,
+          conversationId: conversationId ?? null,
+          failureReason,
+          metadata: { type: "websocket", body: { close_code: code, close_reason: fitCloseReason(reason) } },
+        });
+      };
       // Frames of one tick leave in one write (an agent's reply is several at once).
       const sendFrame = frameSender(socket, {
         maxQueuedBytes: MAX_QUEUED_BYTES,
@@ -217,9 +232,10 @@ export async function conversationSocketRoutes(
       // Over the cap: accepted, then closed at once; no session starts and nothing is recorded.
       if (liveSockets >= limits.maxSessions) {
         request.log.warn({ maxSessions: limits.maxSessions }, "live session refused: the node is at its cap");
-        return close(
+        return refuseStart(
           CLOSE_TRY_AGAIN_LATER,
           `Server busy: at most ${limits.maxSessions} live conversations at once here. Try again later.`,
+          "capacity",
         );
       }
       liveSockets += 1;
@@ -286,7 +302,12 @@ export async function conversationSocketRoutes(
             "agent_id is required: connect to /v1/convai/conversation?agent_id=…",
           );
         const agent = await deps.agents.getAgentConfig(agentId);
-        if (!agent) return close(CloseCode.policy, `Agent ${agentId} not found: check the agent_id`);
+        if (!agent)
+          return refuseStart(
+            CloseCode.policy,
+            `Agent ${agentId} not found: check the agent_id`,
+            "agent_not_found",
+          );
         // A signature is checked whenever one is given (a single-use one is spent here, and fixes
         // the conversation id); without one, an agent with enable_auth needs an API key. A
         // connection authenticated by neither must come from an Origin on the agent's allowlist.
@@ -301,9 +322,10 @@ export async function conversationSocketRoutes(
             now: clock.now(),
           });
           if (!check.ok) {
-            return close(
+            return refuseStart(
               CloseCode.policy,
               `Authentication failed: ${check.reason}. Ask your server for a new signed URL (GET /v1/convai/conversation/get-signed-url).`,
+              "auth_failed",
             );
           }
           fixedConversationId = check.conversationId;
@@ -312,14 +334,15 @@ export async function conversationSocketRoutes(
           const key = request.headers["xi-api-key"];
           authenticated = await deps.keys.verify(Array.isArray(key) ? key[0] : key);
           if (!authenticated && requiresAuth(agent.platformSettings))
-            return close(
+            return refuseStart(
               CloseCode.policy,
               "Authentication required: this agent has enable_auth; connect with a signed URL or an xi-api-key header",
+              "auth_failed",
             );
         }
         if (!authenticated && originCheck !== undefined) {
           request.log.info({ agentId }, "live session refused: origin not on the agent's allowlist");
-          return close(CloseCode.policy, originCheck);
+          return refuseStart(CloseCode.policy, originCheck, "origin_not_allowed", fixedConversationId);
         }
         if (closed) return;
         if (refused) return close(CloseCode.policy, refused);
@@ -335,6 +358,7 @@ export async function conversationSocketRoutes(
           lifecycle: deps.live?.lifecycle,
           postCall,
           ...(storeRecording ? { storeRecording } : {}),
+          ...(deps.initiationFailures ? { initiationFailures: deps.initiationFailures } : {}),
           speech: {
             ...(deps.ai?.speechToText ? { speechToText: deps.ai.speechToText } : {}),
             ...(deps.ai?.textToSpeech ? { textToSpeech: deps.ai.textToSpeech } : {}),

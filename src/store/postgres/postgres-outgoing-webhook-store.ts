@@ -338,7 +338,7 @@ export class PostgresOutgoingWebhookStore implements OutgoingWebhookStore {
     nodeId: string,
     attempt: DeliveryAttempt,
     outcome: AttemptOutcome,
-    rule: AutoDisableRule,
+    rule: AutoDisableRule | null,
   ): Promise<boolean> {
     const startedAtMs = toMs(attempt.startedAtMs);
     const updatedAtMs = toMs(attempt.startedAtMs + attempt.latencyMs);
@@ -381,7 +381,7 @@ export class PostgresOutgoingWebhookStore implements OutgoingWebhookStore {
           "UPDATE workspace_webhooks SET consecutive_failures = 0, last_success_at_ms = $2 WHERE webhook_id = $1",
           [webhookId, startedAtMs],
         );
-      } else {
+      } else if (rule) {
         await client.query(WEBHOOK_FAILED_SQL, [
           webhookId,
           attempt.statusCode,
@@ -461,7 +461,8 @@ export class PostgresOutgoingWebhookStore implements OutgoingWebhookStore {
     const result = await this.pool.query(
       `UPDATE outgoing_deliveries SET status = 'pending', next_attempt_at_ms = ${now},
          max_attempts = attempts + ${extra}::int, lease_node = NULL, lease_until_ms = NULL, updated_at_ms = ${now}
-       WHERE ${selected} AND status <> 'cancelled'`,
+       WHERE ${selected} AND status <> 'cancelled'
+         AND NOT (status = 'pending' AND lease_until_ms IS NOT NULL AND lease_until_ms > ${now})`,
       params,
     );
     return result.rowCount ?? 0;

@@ -272,7 +272,8 @@ export class SqliteOutgoingWebhookStore implements OutgoingWebhookStore {
       redeliverOne: db.prepare(
         `UPDATE outgoing_deliveries SET status = 'pending', next_attempt_at_ms = @now,
            max_attempts = attempts + @extraAttempts, lease_node = NULL, lease_until_ms = NULL, updated_at_ms = @now
-         WHERE delivery_id = @deliveryId AND status <> 'cancelled'`,
+         WHERE delivery_id = @deliveryId AND status <> 'cancelled'
+           AND NOT (status = 'pending' AND lease_until_ms IS NOT NULL AND lease_until_ms > @now)`,
       ),
     };
   }
@@ -371,7 +372,7 @@ export class SqliteOutgoingWebhookStore implements OutgoingWebhookStore {
     nodeId: string,
     attempt: DeliveryAttempt,
     outcome: AttemptOutcome,
-    rule: AutoDisableRule,
+    rule: AutoDisableRule | null,
   ): Promise<boolean> {
     const s = this.statements;
     return this.db
@@ -389,7 +390,7 @@ export class SqliteOutgoingWebhookStore implements OutgoingWebhookStore {
         });
         if (outcome.status === "delivered") {
           s.webhookSucceeded.run(attempt.startedAtMs, held.webhook_id);
-        } else {
+        } else if (rule) {
           s.webhookFailed.run({
             webhookId: held.webhook_id,
             statusCode: attempt.statusCode,
@@ -453,11 +454,12 @@ export class SqliteOutgoingWebhookStore implements OutgoingWebhookStore {
     const { where, params } = filterWhere(selection.filter, ["status <> 'cancelled'"]);
     const sql = `UPDATE outgoing_deliveries SET status = 'pending', next_attempt_at_ms = ?,
         max_attempts = attempts + ?, lease_node = NULL, lease_until_ms = NULL, updated_at_ms = ?
-      WHERE seq IN (SELECT seq FROM outgoing_deliveries ${where} ORDER BY seq DESC LIMIT ?)`;
+      WHERE seq IN (SELECT seq FROM outgoing_deliveries ${where} ORDER BY seq DESC LIMIT ?)
+        AND NOT (status = 'pending' AND lease_until_ms IS NOT NULL AND lease_until_ms > ?)`;
     const statement = this.prepare(sql);
     return this.db
       .transaction(
-        () => statement.run(nowMs, extraAttempts, nowMs, ...params, selection.filter.limit).changes,
+        () => statement.run(nowMs, extraAttempts, nowMs, ...params, selection.filter.limit, nowMs).changes,
       )
       .immediate();
   }
