@@ -47,19 +47,24 @@ export interface WebhooksOut {
   planner: WebhookPlanner;
   settings: WebhookSettingsService;
   deliveries: DeliveryLog;
-  /** Has `wake` called when a write queued deliveries (the server wakes its sender; a command has none). */
-  onQueued(wake: () => void): void;
+  /**
+   * The server's part: `wake` is called when a write queued deliveries (its sender), and the
+   * planner's warnings go to `logger` (a command has neither).
+   */
+  attachServer(server: { wake: () => void; logger: Pick<Logger, "warn"> }): void;
 }
 
 /** Builds the outgoing-webhook parts on the database. */
 function openWebhooksOut(config: Config, db: Database): WebhooksOut {
   let wake = () => {};
+  let log: Pick<Logger, "warn"> | undefined;
   const notify = () => wake();
   const planner = new WebhookPlanner({
     store: db.outgoingWebhooks,
     agents: db.agents,
     config: config.webhooksOut,
     notify,
+    logger: { warn: (context, message) => log?.warn(context, message) },
   });
   return {
     planner,
@@ -75,8 +80,9 @@ function openWebhooksOut(config: Config, db: Database): WebhooksOut {
       retryScheduleMs: config.webhooksOut.retryScheduleMs,
       notify,
     }),
-    onQueued: (next) => {
-      wake = next;
+    attachServer: (server) => {
+      wake = server.wake;
+      log = server.logger;
     },
   };
 }
@@ -268,7 +274,7 @@ export async function startServer(
     });
     await dispatcher.start();
     const sender = dispatcher;
-    services.webhooksOut.onQueued(() => sender.notify());
+    services.webhooksOut.attachServer({ wake: () => sender.notify(), logger });
     const address = await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as { port: number }).port;
     services.indexer?.start(logger);

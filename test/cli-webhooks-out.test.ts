@@ -72,7 +72,7 @@ async function seed(db: Database, nowMs: number): Promise<void> {
     d2: [{ status: "failed" }, 404],
     d3: [{ status: "pending", nextAttemptAtMs: nowMs + 30 * 60_000 }, 503],
   };
-  for (const d of await store.claimDue(NODE, nowMs - 60_000, 100, 60_000)) {
+  for (const d of await store.claimDue(NODE, nowMs - 60_000, 100, 60_000, 100)) {
     const [outcome, statusCode] = outcomes[d.deliveryId] ?? [];
     if (!outcome || statusCode === undefined) continue;
     await store.recordAttempt(

@@ -34,6 +34,7 @@ describe("outgoing webhook settings", () => {
   it.each([
     ["OPENCONVAI_WEBHOOK_RETRY_SCHEDULE", "0,soon"],
     ["OPENCONVAI_WEBHOOK_RETRY_SCHEDULE", "0,8d"],
+    ["OPENCONVAI_WEBHOOK_RETRY_SCHEDULE", "10s,1m"],
     ["OPENCONVAI_WEBHOOK_ALLOW_PRIVATE", "maybe"],
     ["OPENCONVAI_WEBHOOK_RETRY_JITTER", "2"],
     ["OPENCONVAI_WEBHOOK_CONCURRENCY", "0"],

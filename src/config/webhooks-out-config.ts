@@ -5,8 +5,8 @@ export interface WebhooksOutConfig {
   /** OPENCONVAI_WEBHOOK_ALLOW_PRIVATE: endpoints on private, loopback and link-local addresses are allowed (default false). */
   allowPrivate: boolean;
   /**
-   * OPENCONVAI_WEBHOOK_RETRY_SCHEDULE: when each attempt is due, from the event (the first) or the
-   * failure before it; default `0,30s,2m,8m,30m,2h,8h,24h` (eight attempts).
+   * OPENCONVAI_WEBHOOK_RETRY_SCHEDULE: one entry per attempt: 0 for the first (made at once), then
+   * the wait after each failure before the next; default `0,30s,2m,8m,30m,2h,8h,24h` (eight attempts).
    */
   retryScheduleMs: number[];
   /** OPENCONVAI_WEBHOOK_RETRY_JITTER: each retry's delay is moved by up to this share of it, either way (default 0.1). */
@@ -37,6 +37,11 @@ function parseSchedule(raw: string): number[] {
   const delays = parts.map(parseDuration);
   if (parts.length === 0 || parts.length > 50 || delays.some((d) => d === undefined || d > 7 * 86_400_000)) {
     throw new ConfigError(`OPENCONVAI_WEBHOOK_RETRY_SCHEDULE must be ${usage}, got "${raw.slice(0, 200)}".`);
+  }
+  if (delays[0] !== 0) {
+    throw new ConfigError(
+      `OPENCONVAI_WEBHOOK_RETRY_SCHEDULE must start with 0: the first attempt is made at once, and the entries after it are the waits before each retry (got "${raw.slice(0, 200)}").`,
+    );
   }
   return delays as number[];
 }

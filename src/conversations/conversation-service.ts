@@ -68,8 +68,14 @@ export interface WriteOptions {
    * transaction. `expectAudio`: its recording is (or is about to be) stored, so the audio
    * webhook is queued too. `agentId`: the conversation's agent, when the caller knows it (else it
    * is read). `onlyFrom`: queue them only when the stored status is one of these (read first).
+   * `expectAudio: "if-stored"`: the audio webhook too when the conversation has audio now (a
+   * recovered session whose recording was stored before the crash).
    */
-  finishesLiveSession?: { agentId?: string | null; expectAudio?: boolean; onlyFrom?: readonly string[] };
+  finishesLiveSession?: {
+    agentId?: string | null;
+    expectAudio?: boolean | "if-stored";
+    onlyFrom?: readonly string[];
+  };
 }
 
 /** The statuses of a conversation that is over: what post-call webhooks are sent for. */
@@ -132,6 +138,7 @@ export class ConversationService {
     if (!webhooks) return [];
     const ref = { conversationId: record.index.conversationId, agentId: record.index.agentId || null };
     const live = options.finishesLiveSession;
+    // A first write that is also the last has no recording stored yet.
     if (live) return webhooks.planFinished(ref, "live", { expectAudio: live.expectAudio === true });
     if (!webhooks.relay || !FINISHED_STATUSES.has(record.index.status)) return [];
     return webhooks.planFinished(ref, "relay");
@@ -142,16 +149,16 @@ export class ConversationService {
     const live = options.finishesLiveSession;
     if (!this.webhooks || !live) return [];
     let agentId = live.agentId;
-    if (agentId === undefined || live.onlyFrom) {
+    let expectAudio = live.expectAudio === true;
+    if (agentId === undefined || live.onlyFrom || live.expectAudio === "if-stored") {
       const stored = await this.store.getConversation(conversationId);
       if (!stored) return [];
       const doc = JSON.parse(stored.json) as ConversationDoc;
       if (live.onlyFrom && !live.onlyFrom.includes(String(doc.status))) return [];
       agentId = typeof doc.agent_id === "string" ? doc.agent_id : null;
+      if (live.expectAudio === "if-stored") expectAudio = stored.audio !== null;
     }
-    return this.webhooks.planFinished({ conversationId, agentId }, "live", {
-      expectAudio: live.expectAudio === true,
-    });
+    return this.webhooks.planFinished({ conversationId, agentId }, "live", { expectAudio });
   }
 
   /** The audio webhooks of audio that arrived from elsewhere (relay mode only). */

@@ -42,7 +42,7 @@ export interface PostCallWebhooks {
 export interface InitiationFailure {
   agentId: string | null;
   conversationId: string | null;
-  /** A short machine-readable reason: `auth_failed`, `override_refused`, `missing_dynamic_variable`, `capacity`, `agent_not_found`, … */
+  /** A short machine-readable reason: `auth_failed`, `origin_not_allowed`, `override_error`, `missing_dynamic_variable`, `capacity`. */
   failureReason: string;
   /** What went with it: `{ type: "websocket", body: { close_code, close_reason } }`. */
   metadata: { type: string; body: Record<string, unknown> };

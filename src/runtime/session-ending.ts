@@ -172,7 +172,14 @@ export class SessionEnding {
     await this.deps.writer.changeConversation(
       this.conversationId,
       (current) => (current.status === "processing" ? { ...current, status: "done" } : current),
-      { finishesLiveSession: { agentId: this.recorder?.agentId ?? null, expectAudio } },
+      // Only a conversation still `processing` is finished here (the analysis may have done it).
+      {
+        finishesLiveSession: {
+          agentId: this.recorder?.agentId ?? null,
+          expectAudio,
+          onlyFrom: ["processing"],
+        },
+      },
     );
   }
 }

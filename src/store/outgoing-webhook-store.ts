@@ -159,13 +159,23 @@ export interface OutgoingWebhookStore {
   /** Queues deliveries in one transaction (the conversation stores queue theirs inside their own write). */
   enqueue(deliveries: readonly NewOutgoingDelivery[]): Promise<void>;
   /**
-   * Claims up to `limit` pending deliveries that are due (`nextAttemptAtMs <= nowMs`), whose
-   * webhook is neither disabled nor auto-disabled, that no node holds (or whose hold expired),
-   * and that have no pending delivery queued before them for the same webhook and conversation;
-   * oldest due first. Each is held for `leaseMs` by `nodeId`: several nodes on one database
-   * never claim the same delivery at once (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+   * Claims, in one transaction, pending deliveries that are due (`nextAttemptAtMs <= nowMs`),
+   * that no node holds (or whose hold expired), and that have no pending delivery queued before
+   * them for the same webhook and conversation: for each webhook that is neither disabled nor
+   * auto-disabled, its `perWebhookLimit` oldest due (then in queue order); of all those, the
+   * `limit` oldest due (then in queue order), returned in that order. One webhook's backlog so
+   * never takes all of `limit`, and deliveries of a disabled webhook (they wait, kept, until it is
+   * enabled) are never read. Each delivery claimed is held for `leaseMs` by `nodeId`: several
+   * nodes on one database never claim the same delivery at once (PostgreSQL: `FOR UPDATE SKIP
+   * LOCKED`).
    */
-  claimDue(nodeId: string, nowMs: number, limit: number, leaseMs: number): Promise<OutgoingDelivery[]>;
+  claimDue(
+    nodeId: string,
+    nowMs: number,
+    limit: number,
+    leaseMs: number,
+    perWebhookLimit: number,
+  ): Promise<OutgoingDelivery[]>;
   /**
    * Records one attempt in one transaction: the attempt in the log, the delivery's new state
    * (attempts + 1, the hold released) and the webhook's record (a success resets its failures

@@ -34,8 +34,11 @@ export interface SendResult extends AttemptResult {
   responseHead: string | null;
 }
 
-/** The headers a delivery sets itself, and those Node manages: a webhook's headers can't replace them. */
-const RESERVED_HEADERS = new Set([
+/**
+ * The headers a delivery sets itself, and those Node manages: a webhook's headers can't replace
+ * them (the sender drops them; the settings service refuses them when a webhook is configured).
+ */
+export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   "content-type",
   "content-length",
   "transfer-encoding",

@@ -159,7 +159,13 @@ export class WebhookDispatcher {
     const room = MAX_HELD - this.tasks.size;
     if (room <= 0) return [];
     const claimedAt = this.now();
-    const claimed = await this.deps.store.claimDue(this.deps.nodeId, claimedAt, room, this.leaseMs);
+    const claimed = await this.deps.store.claimDue(
+      this.deps.nodeId,
+      claimedAt,
+      room,
+      this.leaseMs,
+      this.deps.config.concurrencyPerEndpoint,
+    );
     return claimed.map((delivery) => {
       const task = this.runClaimed(delivery, claimedAt);
       this.tasks.add(task);
@@ -270,7 +276,13 @@ export class WebhookDispatcher {
     }
 
     const attempt = delivery.attempts + 1;
-    const result = await this.signAndSend(delivery, webhook, built.body, attempt);
+    const result = await this.signAndSend(delivery, webhook, built.body, attempt, claimedAt);
+    if (result === "too-late") {
+      // Building and signing took so long that the hold might run out mid-send: another node
+      // could then send it too. It goes back, unsent.
+      await this.putBack(delivery, this.now());
+      return;
+    }
     const outcome = nextOutcome(
       result,
       attempt,
@@ -282,13 +294,17 @@ export class WebhookDispatcher {
     await this.record(delivery, webhook, startedAtMs, result, outcome);
   }
 
-  /** Signs the body with a fresh timestamp, then sends it; a body that can't be read is a failed attempt. */
+  /**
+   * Signs the body with a fresh timestamp, then sends it; a body that can't be read is a failed
+   * attempt. "too-late" (nothing sent) when the hold would not outlast the send any more.
+   */
   private async signAndSend(
     delivery: OutgoingDelivery,
     webhook: WorkspaceWebhook,
     body: RequestBody,
     attempt: number,
-  ): Promise<SendResult> {
+    claimedAt: number,
+  ): Promise<SendResult | "too-late"> {
     const t = Math.floor(this.now() / 1000);
     let signature: string;
     try {
@@ -312,6 +328,8 @@ export class WebhookDispatcher {
       },
       "sending a webhook delivery",
     );
+    if (this.now() - claimedAt > this.leaseMs - this.deps.config.timeoutMs - LEASE_MARGIN_MS)
+      return "too-late";
     return sendWebhook({
       url: webhook.url,
       body,

@@ -29,6 +29,36 @@ const CACHE_MS = 1000;
 /** The most agents whose overrides are held at once (beyond it the cache starts over). */
 const MAX_CACHED_AGENTS = 1000;
 
+/** `call_initiation_failure` reports queued per agent and reason a minute, per node (the rest are dropped and counted). */
+export const FAILURE_REPORTS_PER_MINUTE = 20;
+/** And in all, per node. */
+export const MAX_FAILURE_REPORTS_PER_MINUTE = 200;
+
+/** At most `perKey` events a key and `total` in all in any minute (fixed one-minute windows). */
+class MinuteRate {
+  private windowStart = 0;
+  private total = 0;
+  private readonly counts = new Map<string, number>();
+
+  constructor(
+    private readonly perKey: number,
+    private readonly max: number,
+  ) {}
+
+  admit(key: string, nowMs: number): boolean {
+    if (nowMs - this.windowStart >= 60_000) {
+      this.windowStart = nowMs;
+      this.total = 0;
+      this.counts.clear();
+    }
+    const count = this.counts.get(key) ?? 0;
+    if (count >= this.perKey || this.total >= this.max) return false;
+    this.counts.set(key, count + 1);
+    this.total += 1;
+    return true;
+  }
+}
+
 /** Where the planner reports a failure: pino's shape (a context object first, then a message). */
 export interface PlannerLog {
   warn(context: object, message: string): void;
@@ -123,6 +153,11 @@ interface Plan {
 
 /** Plans post-call deliveries and queues call initiation failures, from the settings in the store. */
 export class WebhookPlanner implements PostCallWebhooks, InitiationFailureReporter {
+  private readonly failureReports = new MinuteRate(
+    FAILURE_REPORTS_PER_MINUTE,
+    MAX_FAILURE_REPORTS_PER_MINUTE,
+  );
+  private droppedReports = 0;
   private readonly now: () => number;
   private workspace: Cached<Workspace> | undefined;
   private readonly agentOverrides = new Map<string, Cached<Record<string, unknown> | undefined>>();
@@ -190,6 +225,17 @@ export class WebhookPlanner implements PostCallWebhooks, InitiationFailureReport
 
   /** Queues a `call_initiation_failure` per webhook when the event is on, then wakes the sender; never throws. */
   async report(failure: InitiationFailure): Promise<void> {
+    // Refusals need no key: without a bound, anyone could fill the outbox and the receiver.
+    if (!this.failureReports.admit(`${failure.agentId ?? ""}\u0000${failure.failureReason}`, this.now())) {
+      this.droppedReports += 1;
+      if (this.droppedReports === 1 || this.droppedReports % 1000 === 0) {
+        this.deps.logger?.warn(
+          { dropped: this.droppedReports, perMinute: FAILURE_REPORTS_PER_MINUTE },
+          "call_initiation_failure webhooks over their rate were not queued",
+        );
+      }
+      return;
+    }
     try {
       const { settings, targets } = await this.plan(failure.agentId);
       if (!settings.events.has("call_initiation_failure") || targets.length === 0) return;

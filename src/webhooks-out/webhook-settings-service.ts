@@ -16,6 +16,7 @@ import type {
   WorkspaceWebhookChange,
 } from "../store/outgoing-webhook-store.js";
 import { checkWebhookUrl } from "./egress-guard.js";
+import { RESERVED_HEADERS } from "./http-sender.js";
 import { agentWebhookOverrides, namedWebhookIds } from "./webhook-planner.js";
 
 /** The post-call events a ConvAI settings document may select (upstream's WebhookEventType). */
@@ -53,22 +54,6 @@ function isHeaderValue(value: string): boolean {
   }
   return true;
 }
-
-/**
- * Headers a delivery sets itself (the sender's list, http-sender.ts): a webhook's own would never
- * be sent, so they are refused here rather than dropped in silence.
- */
-const RESERVED_HEADERS = new Set([
-  "content-type",
-  "content-length",
-  "transfer-encoding",
-  "connection",
-  "host",
-  "elevenlabs-signature",
-  "user-agent",
-  "openconvai-delivery-id",
-  "openconvai-delivery-attempt",
-]);
 
 const HEADERS_SCHEMA = {
   type: ["object", "null"],

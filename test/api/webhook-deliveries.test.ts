@@ -92,7 +92,7 @@ describe.each(BACKENDS)("the webhook delivery log API (%s)", (backend) => {
       [id("d2")]: [{ status: "failed" }, 404],
       [id("d3")]: [{ status: "pending", nextAttemptAtMs: now + HOUR }, 503],
     };
-    for (const d of await store.claimDue(NODE, now, 100, 60_000)) {
+    for (const d of await store.claimDue(NODE, now, 100, 60_000, 100)) {
       const [outcome, statusCode] = outcomes[d.deliveryId] ?? [];
       if (!outcome || statusCode === undefined) continue;
       await store.recordAttempt(

@@ -205,7 +205,7 @@ describe.each(BACKENDS)("workspace webhooks and ConvAI settings API on %s", (bac
         createdAtMs: now,
       },
     ]);
-    const [claimed] = await store().claimDue("test-node", now + 1000, 10, 60_000);
+    const [claimed] = await store().claimDue("test-node", now + 1000, 10, 60_000, 10);
     expect(claimed?.webhookId).toBe(webhookId);
     await store().recordAttempt(
       "test-node",

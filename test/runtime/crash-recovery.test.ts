@@ -1,8 +1,4 @@
-import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { hostname } from "node:os";
-import path from "node:path";
-import type { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { ElevenLabsClient } from "@elevenlabs/elevenlabs-js";
 import pino, { type Logger } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -11,9 +7,9 @@ import { type RunningServer, startServer } from "../../src/main.js";
 import { SERVER_STOPPED_REASON } from "../../src/runtime/conversation-session.js";
 import { RECOVERED_TERMINATION_REASON } from "../../src/runtime/session-recovery.js";
 import { BACKENDS, createTestStorage, type TestStorage } from "../support/backends.js";
+import { type ServerProcess, spawnServer as spawnServerProcess } from "../support/spawn-server.js";
 import { startTextSession } from "./text-session.js";
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const API_KEY = "oc_test_crash_recovery_key";
 
 /** Cleanups of what a test started, run after it whether it passed or not. */
@@ -157,46 +153,9 @@ describe.each(BACKENDS)("recovery at start, node by node (%s)", (backend) => {
   });
 });
 
-/** `openconvai serve` from the sources as a child process. */
-interface ServerProcess {
-  child: ChildProcessByStdio<null, Readable, Readable>;
-  url: string;
-  exited: Promise<void>;
-}
-
-/**
- * Starts `openconvai serve` on the storage as a real process (the development agent answers: no
- * LLM settings reach it) and resolves once it says where it serves.
- */
-async function spawnServer(storage: TestStorage): Promise<ServerProcess> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!/^(OPENCONVAI_|DATABASE_URL$|ELEVENLABS_)/.test(name)) env[name] = value;
-  }
-  Object.assign(env, { OPENCONVAI_BOOTSTRAP_KEY: API_KEY, OPENCONVAI_LOG_FORMAT: "json" });
-  const args = ["serve", "--host", "127.0.0.1", "--port", "0", "--data", storage.dataDir];
-  if (storage.databaseUrl) args.push("--database-url", storage.databaseUrl);
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", ...args], {
-    cwd: REPO,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stdout.resume();
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await exited;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      const serving = /serving the Conversations API on (http:\/\/\S+?) \(/.exec(stderr);
-      if (serving?.[1]) resolve(serving[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`the server exited (${code}) before serving:\n${stderr}`)));
-  });
-  return { child, url, exited };
+/** `openconvai serve` on the storage as a real process (the development agent answers), killed after the test. */
+function spawnServer(storage: TestStorage): Promise<ServerProcess> {
+  return spawnServerProcess(storage, { apiKey: API_KEY, onStarted: (cleanup) => cleanups.push(cleanup) });
 }
 
 describe.each(BACKENDS)("a server killed with SIGKILL mid-session (%s)", (backend) => {

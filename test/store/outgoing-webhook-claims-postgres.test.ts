@@ -7,6 +7,8 @@ import { queryTestDatabase } from "../support/postgres-schema.js";
 /** Far above every time the suites use: every queued delivery is due. */
 const NOW = 10_000_000;
 const RULE = { failures: 1_000, quietMs: 0 };
+/** A per-webhook limit of a claim no test reaches (each webhook may fill the claim). */
+const UNCAPPED = 1_000;
 
 /** An enabled webhook. */
 function webhook(webhookId: string): WorkspaceWebhook {
@@ -94,7 +96,7 @@ describe.skipIf(!POSTGRES_TEST_URL)("outgoing webhook claims across PostgreSQL n
         const mine: string[] = [];
         claimedBy.set(nodeId, mine);
         for (;;) {
-          const batch = await db.outgoingWebhooks.claimDue(nodeId, NOW, 7, 600_000);
+          const batch = await db.outgoingWebhooks.claimDue(nodeId, NOW, 7, 600_000, UNCAPPED);
           if (batch.length === 0) break;
           for (const d of batch) mine.push(d.deliveryId);
         }
@@ -113,7 +115,52 @@ describe.skipIf(!POSTGRES_TEST_URL)("outgoing webhook claims across PostgreSQL n
     const heldBy = new Map(rows.map((r) => [r.delivery_id as string, r.lease_node as string]));
     for (const [nodeId, ids] of claimedBy) for (const id of ids) expect(heldBy.get(id)).toBe(nodeId);
     // Everything is held: nothing is left to claim.
-    expect(await nodeB.outgoingWebhooks.claimDue("node-c", NOW, 100, 600_000)).toEqual([]);
+    expect(await nodeB.outgoingWebhooks.claimDue("node-c", NOW, 100, 600_000, UNCAPPED)).toEqual([]);
+  });
+
+  it("claims every due delivery of several webhooks exactly once when nodes claim capped shares at the same time", async () => {
+    const webhookIds = ["wh_share_1", "wh_share_2", "wh_share_3"];
+    for (const webhookId of webhookIds) await nodeA.outgoingWebhooks.insertWebhook(webhook(webhookId));
+    const queued = Array.from({ length: 150 }, (_, i) =>
+      delivery(`dlv_share_${i}`, webhookIds[i % 3] ?? "", null, 3_000 + (i % 11)),
+    );
+    await nodeA.outgoingWebhooks.enqueue(queued);
+
+    const workers = [
+      { db: nodeA, nodeId: "node-a1" },
+      { db: nodeA, nodeId: "node-a2" },
+      { db: nodeB, nodeId: "node-b1" },
+      { db: nodeB, nodeId: "node-b2" },
+    ];
+    const claimedBy = new Map<string, string[]>();
+    const oversized: string[] = [];
+    await Promise.all(
+      workers.map(async ({ db, nodeId }) => {
+        const mine: string[] = [];
+        claimedBy.set(nodeId, mine);
+        for (;;) {
+          // Each claim reads (and locks) up to two of each webhook and keeps five of those six.
+          const batch = await db.outgoingWebhooks.claimDue(nodeId, NOW, 5, 600_000, 2);
+          if (batch.length === 0) break;
+          const perWebhook = new Map<string, number>();
+          for (const d of batch) perWebhook.set(d.webhookId, (perWebhook.get(d.webhookId) ?? 0) + 1);
+          if (batch.length > 5 || [...perWebhook.values()].some((n) => n > 2)) oversized.push(nodeId);
+          for (const d of batch) mine.push(d.deliveryId);
+          await yieldTurn();
+        }
+      }),
+    );
+
+    expect(oversized).toEqual([]);
+    const all = [...claimedBy.values()].flat();
+    expect(all).toHaveLength(queued.length);
+    expect(new Set(all)).toEqual(new Set(queued.map((d) => d.deliveryId)));
+    const rows = await queryTestDatabase(
+      storage.databaseUrl ?? "",
+      "SELECT delivery_id, lease_node FROM outgoing_deliveries WHERE webhook_id LIKE 'wh_share_%'",
+    );
+    const heldBy = new Map(rows.map((r) => [r.delivery_id as string, r.lease_node as string]));
+    for (const [nodeId, ids] of claimedBy) for (const id of ids) expect(heldBy.get(id)).toBe(nodeId);
   });
 
   it("never lets two nodes hold deliveries of one conversation at once, and sends them in queue order", async () => {
@@ -141,7 +188,7 @@ describe.skipIf(!POSTGRES_TEST_URL)("outgoing webhook claims across PostgreSQL n
     await Promise.all(
       workers.map(async ({ db, nodeId }) => {
         while (delivered < queued.length) {
-          const batch = await db.outgoingWebhooks.claimDue(nodeId, NOW, 3, 600_000);
+          const batch = await db.outgoingWebhooks.claimDue(nodeId, NOW, 3, 600_000, UNCAPPED);
           if (batch.length === 0) {
             await new Promise((resolve) => setTimeout(resolve, 2));
             continue;
@@ -196,10 +243,10 @@ describe.skipIf(!POSTGRES_TEST_URL)("outgoing webhook claims across PostgreSQL n
     await nodeA.outgoingWebhooks.insertWebhook(webhook("wh_expiry"));
     await nodeA.outgoingWebhooks.enqueue([delivery("dlv_expiry", "wh_expiry", "conv_expiry", 5_000)]);
 
-    const [first] = await nodeA.outgoingWebhooks.claimDue("node-a", 5_000, 10, 1_000);
+    const [first] = await nodeA.outgoingWebhooks.claimDue("node-a", 5_000, 10, 1_000, UNCAPPED);
     expect(first?.deliveryId).toBe("dlv_expiry");
-    expect(await nodeB.outgoingWebhooks.claimDue("node-b", 5_999, 10, 1_000)).toEqual([]);
-    const [second] = await nodeB.outgoingWebhooks.claimDue("node-b", 6_000, 10, 1_000);
+    expect(await nodeB.outgoingWebhooks.claimDue("node-b", 5_999, 10, 1_000, UNCAPPED)).toEqual([]);
+    const [second] = await nodeB.outgoingWebhooks.claimDue("node-b", 6_000, 10, 1_000, UNCAPPED);
     expect(second?.deliveryId).toBe("dlv_expiry");
 
     const attempt = {

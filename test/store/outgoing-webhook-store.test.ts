@@ -21,6 +21,8 @@ import { BACKENDS, createTestStorage, type TestStorage } from "../support/backen
 /** A moment in Unix ms past 2^32 (the columns must keep it whole). */
 const T0 = Date.parse("2026-06-01T10:00:00.000Z");
 const LEASE_MS = 30_000;
+/** A per-webhook limit of a claim no test reaches unless it means to (each webhook may fill the claim). */
+const UNCAPPED = 1_000;
 /** An auto-disable rule no test reaches unless it means to. */
 const LENIENT: AutoDisableRule = { failures: 1_000, quietMs: 86_400_000 };
 
@@ -195,7 +197,7 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
         delivery("d_later", { createdAtMs: T0 + 60_000 }),
         delivery("d_other", { webhookId: "wh_2" }),
       ]);
-      const claimed = await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS);
+      const claimed = await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS, UNCAPPED);
       expect(ids(claimed).sort()).toEqual(["d_done", "d_held", "d_other"]);
       expect(
         await db.outgoingWebhooks.recordAttempt(
@@ -216,9 +218,9 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
       expect(await stored("d_other")).toMatchObject({ status: "pending" });
       expect((await db.outgoingWebhooks.getDelivery("d_done"))?.attempts).toHaveLength(1);
       // Cancelled deliveries are never claimed, even once their time comes.
-      expect(ids(await db.outgoingWebhooks.claimDue("node-b", T0 + 10 * LEASE_MS, 10, LEASE_MS))).toEqual([
-        "d_other",
-      ]);
+      expect(
+        ids(await db.outgoingWebhooks.claimDue("node-b", T0 + 10 * LEASE_MS, 10, LEASE_MS, UNCAPPED)),
+      ).toEqual(["d_other"]);
 
       expect(await db.outgoingWebhooks.deleteWebhook("wh_1", T0 + 2_000)).toBe(false);
       expect(await db.outgoingWebhooks.deleteWebhook("wh_none", T0 + 2_000)).toBe(false);
@@ -291,26 +293,28 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
       ]);
 
       // Due means at or before now.
-      const first = await db.outgoingWebhooks.claimDue("node-a", T0 + 300, 3, LEASE_MS);
+      const first = await db.outgoingWebhooks.claimDue("node-a", T0 + 300, 3, LEASE_MS, UNCAPPED);
       expect(ids(first)).toEqual(["d_first", "d_a", "d_b"]);
       expect(first[0]).toMatchObject({ status: "pending", attempts: 0, nextAttemptAtMs: T0 });
-      const second = await db.outgoingWebhooks.claimDue("node-a", T0 + 300, 3, LEASE_MS);
+      const second = await db.outgoingWebhooks.claimDue("node-a", T0 + 300, 3, LEASE_MS, UNCAPPED);
       expect(ids(second)).toEqual(["d_late"]);
       // Held deliveries are not claimed again, by this node or another, while the hold lasts.
-      expect(await db.outgoingWebhooks.claimDue("node-b", T0 + 999, 10, LEASE_MS)).toEqual([]);
-      expect(ids(await db.outgoingWebhooks.claimDue("node-b", T0 + 1_000, 10, LEASE_MS))).toEqual([
+      expect(await db.outgoingWebhooks.claimDue("node-b", T0 + 999, 10, LEASE_MS, UNCAPPED)).toEqual([]);
+      expect(ids(await db.outgoingWebhooks.claimDue("node-b", T0 + 1_000, 10, LEASE_MS, UNCAPPED))).toEqual([
         "d_future",
       ]);
-      expect(await db.outgoingWebhooks.claimDue("node-a", T0 + 1_000, 0, LEASE_MS)).toEqual([]);
+      expect(await db.outgoingWebhooks.claimDue("node-a", T0 + 1_000, 0, LEASE_MS, UNCAPPED)).toEqual([]);
     });
 
     it("lets another node claim a delivery whose hold expired, and then refuses the first node's attempt", async () => {
       await db.outgoingWebhooks.enqueue([delivery("d_1")]);
-      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS))).toEqual(["d_1"]);
-      expect(await db.outgoingWebhooks.claimDue("node-b", T0 + LEASE_MS - 1, 10, LEASE_MS)).toEqual([]);
-      expect(ids(await db.outgoingWebhooks.claimDue("node-b", T0 + LEASE_MS + 1, 10, LEASE_MS))).toEqual([
-        "d_1",
-      ]);
+      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS, UNCAPPED))).toEqual(["d_1"]);
+      expect(await db.outgoingWebhooks.claimDue("node-b", T0 + LEASE_MS - 1, 10, LEASE_MS, UNCAPPED)).toEqual(
+        [],
+      );
+      expect(
+        ids(await db.outgoingWebhooks.claimDue("node-b", T0 + LEASE_MS + 1, 10, LEASE_MS, UNCAPPED)),
+      ).toEqual(["d_1"]);
 
       const late = attempt("d_1", 1, T0 + 1);
       expect(await db.outgoingWebhooks.recordAttempt("node-a", late, { status: "delivered" }, LENIENT)).toBe(
@@ -337,18 +341,92 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
         delivery("d_gone", { webhookId: "wh_never_existed" }),
         delivery("d_on"),
       ]);
-      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS))).toEqual(["d_on"]);
+      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS, UNCAPPED))).toEqual(["d_on"]);
 
       await db.outgoingWebhooks.updateWebhook("wh_off", { isDisabled: false });
       await db.outgoingWebhooks.updateWebhook("wh_auto", { isDisabled: false, isAutoDisabled: false });
-      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0 + 1, 10, LEASE_MS))).toEqual([
+      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0 + 1, 10, LEASE_MS, UNCAPPED))).toEqual([
         "d_off",
         "d_auto",
       ]);
-      expect(await db.outgoingWebhooks.claimDue("node-a", T0 + 10 * LEASE_MS, 10, LEASE_MS)).toEqual(
-        expect.not.arrayContaining([expect.objectContaining({ deliveryId: "d_gone" })]),
-      );
+      expect(
+        await db.outgoingWebhooks.claimDue("node-a", T0 + 10 * LEASE_MS, 10, LEASE_MS, UNCAPPED),
+      ).toEqual(expect.not.arrayContaining([expect.objectContaining({ deliveryId: "d_gone" })]));
       expect(await stored("d_gone")).toMatchObject({ status: "pending", attempts: 0 });
+    });
+
+    it("claims another webhook's delivery past a disabled webhook's backlog, never returning the backlog", async () => {
+      await db.outgoingWebhooks.insertWebhook(webhook("wh_auto", { isAutoDisabled: true }));
+      await db.outgoingWebhooks.insertWebhook(webhook("wh_off", { isDisabled: true }));
+      // The backlogs are older than the one delivery that may go, and far more than a claim takes.
+      const backlog = (webhookId: string, count: number) =>
+        Array.from({ length: count }, (_, i) =>
+          delivery(`d_${webhookId}_${i}`, { webhookId, createdAtMs: T0 - 100_000 + i }),
+        );
+      await db.outgoingWebhooks.enqueue(backlog("wh_auto", 300));
+      await db.outgoingWebhooks.enqueue(backlog("wh_off", 100));
+      await db.outgoingWebhooks.enqueue([delivery("d_live")]);
+
+      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0, 5, LEASE_MS, 5))).toEqual(["d_live"]);
+      const sent = attempt("d_live", 1, T0);
+      expect(await db.outgoingWebhooks.recordAttempt("node-a", sent, { status: "delivered" }, LENIENT)).toBe(
+        true,
+      );
+      // Nothing else is ever claimed for them, however late and however much room there is.
+      expect(
+        await db.outgoingWebhooks.claimDue("node-b", T0 + 10 * LEASE_MS, 1_000, LEASE_MS, 1_000),
+      ).toEqual([]);
+      const waiting = await db.outgoingWebhooks.listDeliveries({ status: "pending", limit: 1_000 });
+      expect(waiting.filter((d) => d.webhookId !== "wh_1")).toHaveLength(400);
+      expect(waiting.every((d) => d.attempts === 0)).toBe(true);
+
+      // Enabled again, the backlog goes oldest first, a claim's per-webhook share at a time.
+      await db.outgoingWebhooks.updateWebhook("wh_auto", { isDisabled: false, isAutoDisabled: false });
+      expect(ids(await db.outgoingWebhooks.claimDue("node-c", T0 + 11 * LEASE_MS, 64, LEASE_MS, 3))).toEqual([
+        "d_wh_auto_0",
+        "d_wh_auto_1",
+        "d_wh_auto_2",
+      ]);
+    });
+
+    it("claims at most the per-webhook limit of each webhook and at most the limit in all, oldest due first", async () => {
+      await db.outgoingWebhooks.insertWebhook(webhook("wh_2"));
+      await db.outgoingWebhooks.insertWebhook(webhook("wh_3"));
+      // Four of each webhook, interleaved in due time: w1_0 < w2_0 < w3_0 < w1_1 < …
+      const webhookIds = ["wh_1", "wh_2", "wh_3"];
+      await db.outgoingWebhooks.enqueue(
+        [0, 1, 2, 3].flatMap((n) =>
+          webhookIds.map((webhookId, w) =>
+            delivery(`d_${webhookId}_${n}`, { webhookId, createdAtMs: T0 + n * 10 + w }),
+          ),
+        ),
+      );
+
+      expect(await db.outgoingWebhooks.claimDue("node-a", T0 + 100, 10, LEASE_MS, 0)).toEqual([]);
+      // Room for all twelve, but two of each webhook.
+      const first = await db.outgoingWebhooks.claimDue("node-a", T0 + 100, 100, LEASE_MS, 2);
+      expect(ids(first)).toEqual(["d_wh_1_0", "d_wh_2_0", "d_wh_3_0", "d_wh_1_1", "d_wh_2_1", "d_wh_3_1"]);
+      // Three of each may go, five in all: the five oldest due of what is left.
+      const second = await db.outgoingWebhooks.claimDue("node-a", T0 + 100, 5, LEASE_MS, 3);
+      expect(ids(second)).toEqual(["d_wh_1_2", "d_wh_2_2", "d_wh_3_2", "d_wh_1_3", "d_wh_2_3"]);
+      // A delivery read but not kept is not held: another node claims it at once.
+      expect(ids(await db.outgoingWebhooks.claimDue("node-b", T0 + 100, 100, LEASE_MS, 100))).toEqual([
+        "d_wh_3_3",
+      ]);
+    });
+
+    it("shares a claim between webhooks: a backlog of older deliveries leaves room for another webhook's", async () => {
+      await db.outgoingWebhooks.insertWebhook(webhook("wh_b"));
+      await db.outgoingWebhooks.enqueue(
+        Array.from({ length: 10 }, (_, i) => delivery(`d_a_${i}`, { createdAtMs: T0 + i })),
+      );
+      await db.outgoingWebhooks.enqueue([delivery("d_b_0", { webhookId: "wh_b", createdAtMs: T0 + 50 })]);
+
+      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0 + 100, 3, LEASE_MS, 2))).toEqual([
+        "d_a_0",
+        "d_a_1",
+        "d_b_0",
+      ]);
     });
 
     it("sends one conversation's deliveries to one webhook in queue order, one at a time", async () => {
@@ -364,7 +442,7 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
 
       // The audio waits for the transcription of its conversation to the same webhook; the other
       // webhook, the other conversation and deliveries of no conversation do not wait.
-      const first = await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS);
+      const first = await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS, UNCAPPED);
       expect(ids(first)).toEqual(["d_text", "d_text_2", "d_other", "d_none_1", "d_none_2"]);
 
       // A failed attempt due again later still keeps the audio waiting, even past its own hold.
@@ -377,11 +455,11 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
           LENIENT,
         ),
       ).toBe(true);
-      expect(await db.outgoingWebhooks.claimDue("node-a", T0 + 2 * LEASE_MS, 10, LEASE_MS)).toEqual(
+      expect(await db.outgoingWebhooks.claimDue("node-a", T0 + 2 * LEASE_MS, 10, LEASE_MS, UNCAPPED)).toEqual(
         expect.not.arrayContaining([expect.objectContaining({ deliveryId: "d_audio" })]),
       );
 
-      const next = await db.outgoingWebhooks.claimDue("node-b", T0 + 5 * LEASE_MS, 10, LEASE_MS);
+      const next = await db.outgoingWebhooks.claimDue("node-b", T0 + 5 * LEASE_MS, 10, LEASE_MS, UNCAPPED);
       expect(ids(next)).toContain("d_text");
       expect(ids(next)).not.toContain("d_audio");
       expect(
@@ -392,7 +470,7 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
           LENIENT,
         ),
       ).toBe(true);
-      const last = await db.outgoingWebhooks.claimDue("node-b", T0 + 5 * LEASE_MS, 10, LEASE_MS);
+      const last = await db.outgoingWebhooks.claimDue("node-b", T0 + 5 * LEASE_MS, 10, LEASE_MS, UNCAPPED);
       expect(ids(last)).toEqual(["d_audio"]);
     });
 
@@ -401,12 +479,12 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
         delivery("d_1", { conversationId: "conv_1", maxAttempts: 1 }),
         delivery("d_2", { conversationId: "conv_1" }),
       ]);
-      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS))).toEqual(["d_1"]);
+      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS, UNCAPPED))).toEqual(["d_1"]);
       const failed = attempt("d_1", 1, T0, { statusCode: null, error: "timeout", responseHead: null });
       expect(await db.outgoingWebhooks.recordAttempt("node-a", failed, { status: "failed" }, LENIENT)).toBe(
         true,
       );
-      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS))).toEqual(["d_2"]);
+      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS, UNCAPPED))).toEqual(["d_2"]);
     });
 
     it("never hands one delivery to two nodes claiming at once", async () => {
@@ -416,14 +494,14 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
           Array.from({ length: 40 }, (_, i) => delivery(`d_${String(i).padStart(2, "0")}`)),
         );
         const claims = await Promise.all([
-          db.outgoingWebhooks.claimDue("node-a", T0, 15, LEASE_MS),
-          second.outgoingWebhooks.claimDue("node-b", T0, 15, LEASE_MS),
-          db.outgoingWebhooks.claimDue("node-c", T0, 15, LEASE_MS),
-          second.outgoingWebhooks.claimDue("node-d", T0, 15, LEASE_MS),
+          db.outgoingWebhooks.claimDue("node-a", T0, 15, LEASE_MS, UNCAPPED),
+          second.outgoingWebhooks.claimDue("node-b", T0, 15, LEASE_MS, UNCAPPED),
+          db.outgoingWebhooks.claimDue("node-c", T0, 15, LEASE_MS, UNCAPPED),
+          second.outgoingWebhooks.claimDue("node-d", T0, 15, LEASE_MS, UNCAPPED),
         ]);
         for (const claim of claims) expect(claim.length).toBeLessThanOrEqual(15);
         // Whatever the claims at once left is claimed after them; no delivery is claimed twice.
-        const rest = await db.outgoingWebhooks.claimDue("node-e", T0, 40, LEASE_MS);
+        const rest = await db.outgoingWebhooks.claimDue("node-e", T0, 40, LEASE_MS, UNCAPPED);
         const claimed = [...claims, rest].flatMap(ids);
         expect(new Set(claimed).size).toBe(claimed.length);
         expect(claimed).toHaveLength(40);
@@ -435,7 +513,7 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
     it("records a delivered attempt: the log, the delivery's state and the webhook's success", async () => {
       await db.outgoingWebhooks.insertWebhook(webhook("wh_3", { consecutiveFailures: 2 }));
       await db.outgoingWebhooks.enqueue([delivery("d_1", { webhookId: "wh_3" })]);
-      await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS);
+      await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS, UNCAPPED);
       const made = attempt("d_1", 1, T0 + 10, {
         url: "https://receiver.example/wh_3",
         responseHead: "thanks ✓",
@@ -468,12 +546,14 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
         ),
       ).toBe(false);
       expect((await db.outgoingWebhooks.getDelivery("d_1"))?.attempts).toHaveLength(1);
-      expect(await db.outgoingWebhooks.claimDue("node-a", T0 + 10 * LEASE_MS, 10, LEASE_MS)).toEqual([]);
+      expect(
+        await db.outgoingWebhooks.claimDue("node-a", T0 + 10 * LEASE_MS, 10, LEASE_MS, UNCAPPED),
+      ).toEqual([]);
     });
 
     it("records failed attempts: retry time, last error, the webhook's count and most recent failure", async () => {
       await db.outgoingWebhooks.enqueue([delivery("d_1", { maxAttempts: 2 })]);
-      await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS);
+      await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS, UNCAPPED);
       const first = attempt("d_1", 1, T0 + 1_500, {
         statusCode: 503,
         error: "HTTP 503",
@@ -495,8 +575,10 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
         isAutoDisabled: false,
       });
       // Not due before its retry time.
-      expect(await db.outgoingWebhooks.claimDue("node-a", T0 + 59_999, 10, LEASE_MS)).toEqual([]);
-      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0 + 60_000, 10, LEASE_MS))).toEqual(["d_1"]);
+      expect(await db.outgoingWebhooks.claimDue("node-a", T0 + 59_999, 10, LEASE_MS, UNCAPPED)).toEqual([]);
+      expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0 + 60_000, 10, LEASE_MS, UNCAPPED))).toEqual([
+        "d_1",
+      ]);
 
       const second = attempt("d_1", 2, T0 + 60_000, {
         statusCode: null,
@@ -520,12 +602,14 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
         mostRecentFailureErrorCode: null,
         mostRecentFailureTimestamp: Math.floor((T0 + 60_000) / 1000),
       });
-      expect(await db.outgoingWebhooks.claimDue("node-a", T0 + 10 * LEASE_MS, 10, LEASE_MS)).toEqual([]);
+      expect(
+        await db.outgoingWebhooks.claimDue("node-a", T0 + 10 * LEASE_MS, 10, LEASE_MS, UNCAPPED),
+      ).toEqual([]);
     });
 
     it("refuses an attempt of a delivery the node does not hold, writing nothing", async () => {
       await db.outgoingWebhooks.enqueue([delivery("d_1"), delivery("d_unclaimed", { createdAtMs: T0 + 1 })]);
-      await db.outgoingWebhooks.claimDue("node-a", T0, 1, LEASE_MS);
+      await db.outgoingWebhooks.claimDue("node-a", T0, 1, LEASE_MS, UNCAPPED);
       const failing = attempt("d_1", 1, T0, { statusCode: 500 });
       const strict: AutoDisableRule = { failures: 1, quietMs: 0 };
       expect(await db.outgoingWebhooks.recordAttempt("node-b", failing, { status: "failed" }, strict)).toBe(
@@ -565,7 +649,9 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
       /** Queues, claims and fails one delivery of `wh_1` at `atMs`. */
       async function fail(deliveryId: string, atMs: number): Promise<void> {
         await db.outgoingWebhooks.enqueue([delivery(deliveryId, { createdAtMs: atMs })]);
-        expect(ids(await db.outgoingWebhooks.claimDue("node-a", atMs, 1, LEASE_MS))).toEqual([deliveryId]);
+        expect(ids(await db.outgoingWebhooks.claimDue("node-a", atMs, 1, LEASE_MS, UNCAPPED))).toEqual([
+          deliveryId,
+        ]);
         const made = attempt(deliveryId, 1, atMs, { statusCode: 500, error: "HTTP 500" });
         expect(await db.outgoingWebhooks.recordAttempt("node-a", made, { status: "failed" }, rule)).toBe(
           true,
@@ -575,7 +661,9 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
       /** Queues, claims and delivers one delivery of `wh_1` at `atMs`. */
       async function succeed(deliveryId: string, atMs: number): Promise<void> {
         await db.outgoingWebhooks.enqueue([delivery(deliveryId, { createdAtMs: atMs })]);
-        expect(ids(await db.outgoingWebhooks.claimDue("node-a", atMs, 1, LEASE_MS))).toEqual([deliveryId]);
+        expect(ids(await db.outgoingWebhooks.claimDue("node-a", atMs, 1, LEASE_MS, UNCAPPED))).toEqual([
+          deliveryId,
+        ]);
         const made = attempt(deliveryId, 1, atMs);
         expect(await db.outgoingWebhooks.recordAttempt("node-a", made, { status: "delivered" }, rule)).toBe(
           true,
@@ -597,16 +685,16 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
         });
 
         await db.outgoingWebhooks.enqueue([delivery("d_waiting", { createdAtMs: T0 + 3_000 })]);
-        expect(await db.outgoingWebhooks.claimDue("node-a", T0 + 3_000, 10, LEASE_MS)).toEqual([]);
+        expect(await db.outgoingWebhooks.claimDue("node-a", T0 + 3_000, 10, LEASE_MS, UNCAPPED)).toEqual([]);
         // Enabled again: the count starts over and the waiting delivery goes.
         await db.outgoingWebhooks.updateWebhook("wh_1", { isDisabled: false, isAutoDisabled: false });
         expect(await db.outgoingWebhooks.getWebhook("wh_1")).toMatchObject({
           consecutiveFailures: 0,
           isAutoDisabled: false,
         });
-        expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0 + 3_000, 10, LEASE_MS))).toEqual([
-          "d_waiting",
-        ]);
+        expect(ids(await db.outgoingWebhooks.claimDue("node-a", T0 + 3_000, 10, LEASE_MS, UNCAPPED))).toEqual(
+          ["d_waiting"],
+        );
       });
 
       it("keeps a webhook enabled while its last success is within the quiet period", async () => {
@@ -650,7 +738,7 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
 
     it("defers a held delivery without counting an attempt, and only for the node holding it", async () => {
       await db.outgoingWebhooks.enqueue([delivery("d_audio", { eventType: "post_call_audio" })]);
-      await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS);
+      await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS, UNCAPPED);
 
       // Another node's defer changes nothing.
       await db.outgoingWebhooks.defer("node-b", "d_audio", T0 + 99_000);
@@ -664,8 +752,8 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
       });
       expect((await db.outgoingWebhooks.getDelivery("d_audio"))?.attempts).toEqual([]);
       // The hold is released: any node claims it once it is due again, well within the old hold.
-      expect(await db.outgoingWebhooks.claimDue("node-b", T0 + 4_999, 10, LEASE_MS)).toEqual([]);
-      expect(ids(await db.outgoingWebhooks.claimDue("node-b", T0 + 5_000, 10, LEASE_MS))).toEqual([
+      expect(await db.outgoingWebhooks.claimDue("node-b", T0 + 4_999, 10, LEASE_MS, UNCAPPED)).toEqual([]);
+      expect(ids(await db.outgoingWebhooks.claimDue("node-b", T0 + 5_000, 10, LEASE_MS, UNCAPPED))).toEqual([
         "d_audio",
       ]);
       await db.outgoingWebhooks.defer("node-b", "d_unknown", T0);
@@ -673,14 +761,17 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
 
     it("releases every hold of a node, and only that node's", async () => {
       await db.outgoingWebhooks.enqueue([delivery("d_1"), delivery("d_2"), delivery("d_3")]);
-      await db.outgoingWebhooks.claimDue("node-a", T0, 2, LEASE_MS);
-      await db.outgoingWebhooks.claimDue("node-b", T0, 2, LEASE_MS);
+      await db.outgoingWebhooks.claimDue("node-a", T0, 2, LEASE_MS, UNCAPPED);
+      await db.outgoingWebhooks.claimDue("node-b", T0, 2, LEASE_MS, UNCAPPED);
 
       expect(await db.outgoingWebhooks.releaseNode("node-a")).toBe(2);
       expect(await db.outgoingWebhooks.releaseNode("node-a")).toBe(0);
       expect(await db.outgoingWebhooks.releaseNode("node-never")).toBe(0);
       // Released ones are claimable at once; node-b's is still held.
-      expect(ids(await db.outgoingWebhooks.claimDue("node-c", T0 + 1, 10, LEASE_MS))).toEqual(["d_1", "d_2"]);
+      expect(ids(await db.outgoingWebhooks.claimDue("node-c", T0 + 1, 10, LEASE_MS, UNCAPPED))).toEqual([
+        "d_1",
+        "d_2",
+      ]);
       expect(await stored("d_3")).toMatchObject({ status: "pending", attempts: 0 });
       expect(
         await db.outgoingWebhooks.recordAttempt(
@@ -715,7 +806,7 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
           }),
         ),
       );
-      await db.outgoingWebhooks.claimDue("node-a", T0 + 3_000, 10, LEASE_MS);
+      await db.outgoingWebhooks.claimDue("node-a", T0 + 3_000, 10, LEASE_MS, UNCAPPED);
       await db.outgoingWebhooks.recordAttempt(
         "node-a",
         attempt("d_2", 1, T0 + 3_000),
@@ -779,7 +870,7 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
       expect(await db.outgoingWebhooks.redeliver({ deliveryIds: [] }, now, 3)).toBe(0);
 
       // Replayed deliveries are claimed like any other.
-      const claimed = ids(await db.outgoingWebhooks.claimDue("node-b", now, 10, LEASE_MS));
+      const claimed = ids(await db.outgoingWebhooks.claimDue("node-b", now, 10, LEASE_MS, UNCAPPED));
       expect(claimed).toContain("d_3");
       expect(claimed).not.toContain("d_cancelled");
     });
@@ -809,12 +900,19 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
       );
     });
 
-    it("replays a held delivery by releasing its hold", async () => {
+    it("leaves a delivery a node holds alone (its attempt is under way), and replays it once the hold expired", async () => {
       // d_1 is held by node-a (claimed in the set-up, no attempt recorded).
       const now = T0 + 4_000;
-      expect(await db.outgoingWebhooks.redeliver({ deliveryIds: ["d_1"] }, now, 2)).toBe(1);
+      expect(await db.outgoingWebhooks.redeliver({ deliveryIds: ["d_1"] }, now, 2)).toBe(0);
+      expect(ids(await db.outgoingWebhooks.claimDue("node-b", now, 10, LEASE_MS, UNCAPPED))).not.toContain(
+        "d_1",
+      );
+      const later = T0 + LEASE_MS + 10_000;
+      expect(await db.outgoingWebhooks.redeliver({ deliveryIds: ["d_1"] }, later, 2)).toBe(1);
       expect(await stored("d_1")).toMatchObject({ status: "pending", attempts: 0, maxAttempts: 2 });
-      expect(ids(await db.outgoingWebhooks.claimDue("node-b", now, 10, LEASE_MS))).toContain("d_1");
+      expect(ids(await db.outgoingWebhooks.claimDue("node-b", later, 10, LEASE_MS, UNCAPPED))).toContain(
+        "d_1",
+      );
     });
   });
 

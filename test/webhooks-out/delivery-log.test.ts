@@ -108,7 +108,7 @@ describe.each(BACKENDS)("the outgoing delivery log on %s", (backend) => {
   async function attempt(
     outcomes: Record<string, { outcome: AttemptOutcome; statusCode: number | null; error: string | null }>,
   ): Promise<void> {
-    const claimed = await store.claimDue(NODE, now, 100, 60_000);
+    const claimed = await store.claimDue(NODE, now, 100, 60_000, 100);
     for (const d of claimed) {
       const planned = outcomes[d.deliveryId];
       if (!planned) continue;
@@ -315,7 +315,7 @@ describe.each(BACKENDS)("the outgoing delivery log on %s", (backend) => {
     });
     expect(d2.attempts.map((a) => a.status_code)).toEqual([404]);
     // Due now: the sender's next claim takes it, with the same id, as its second attempt.
-    const claimed = await store.claimDue(NODE, now, 100, 60_000);
+    const claimed = await store.claimDue(NODE, now, 100, 60_000, 100);
     expect(claimed.find((d) => d.deliveryId === "d2")?.attempts).toBe(1);
     await store.releaseNode(NODE);
 

@@ -1,11 +1,3 @@
-/**
- * Deliveries across processes: a server killed with SIGKILL while deliveries are due sends every
- * one of them after its restart; two nodes on one PostgreSQL send each delivery once.
- */
-import { type ChildProcessByStdio, spawn } from "node:child_process";
-import path from "node:path";
-import type { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { ElevenLabsClient } from "@elevenlabs/elevenlabs-js";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -14,9 +6,9 @@ import { type RunningServer, startServer } from "../../src/main.js";
 import { buildConversation } from "../fixtures/conversations.js";
 import { eventually } from "../runtime/eventually.js";
 import { BACKENDS, createTestStorage, POSTGRES_TEST_URL, type TestStorage } from "../support/backends.js";
+import { type ServerProcess, spawnServer as spawnServerProcess } from "../support/spawn-server.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const API_KEY = "oc_test_webhook_nodes_0123456789abcdef";
 const WEBHOOK_ENV = {
   OPENCONVAI_WEBHOOK_ALLOW_PRIVATE: "true",
@@ -67,46 +59,13 @@ async function ingest(url: string, ids: string[]): Promise<void> {
   }
 }
 
-interface ServerProcess {
-  child: ChildProcessByStdio<null, Readable, Readable>;
-  url: string;
-  exited: Promise<void>;
-}
-
-/** `openconvai serve` from the sources as a child process on the storage. */
-async function spawnServer(storage: TestStorage): Promise<ServerProcess> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!/^(OPENCONVAI_|DATABASE_URL$|ELEVENLABS_)/.test(name)) env[name] = value;
-  }
-  Object.assign(env, WEBHOOK_ENV, {
-    OPENCONVAI_BOOTSTRAP_KEY: API_KEY,
-    OPENCONVAI_LOG_FORMAT: "json",
-    OPENCONVAI_NODE_ID: "node-killed",
+/** `openconvai serve` on the storage as a real process, with the webhook settings; killed after the test. */
+function spawnServer(storage: TestStorage): Promise<ServerProcess> {
+  return spawnServerProcess(storage, {
+    apiKey: API_KEY,
+    env: { ...WEBHOOK_ENV, OPENCONVAI_NODE_ID: "node-killed" },
+    onStarted: (cleanup) => cleanups.push(cleanup),
   });
-  const args = ["serve", "--host", "127.0.0.1", "--port", "0", "--data", storage.dataDir];
-  if (storage.databaseUrl) args.push("--database-url", storage.databaseUrl);
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", ...args], {
-    cwd: REPO,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stdout.resume();
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await exited;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      const serving = /serving the Conversations API on (http:\/\/\S+?) \(/.exec(stderr);
-      if (serving?.[1]) resolve(serving[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`the server exited (${code}) before serving:\n${stderr}`)));
-  });
-  return { child, url, exited };
 }
 
 describe.each(BACKENDS)("a server killed with SIGKILL while deliveries are due (%s)", (backend) => {

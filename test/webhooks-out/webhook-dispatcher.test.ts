@@ -523,8 +523,13 @@ describe.each(BACKENDS)("the webhook dispatcher on %s", (backend) => {
     expect(receiver.inFlight).toBe(2);
     receiver.holding = false;
     receiver.release();
-    // Later arrivals are answered at once; the held two free their slots for the rest.
-    expect(await run).toBe(5);
+    // A claim takes at most concurrencyPerEndpoint of one webhook's deliveries: the rest wait
+    // in the outbox for the next claims.
+    expect(await run).toBe(2);
+    const sender = dispatcher({ concurrencyPerEndpoint: 2 });
+    expect(await sender.runOnce()).toBe(2);
+    expect(await sender.runOnce()).toBe(1);
+    expect(await sender.runOnce()).toBe(0);
     expect(receiver.received).toHaveLength(5);
     expect(receiver.maxInFlight).toBe(2);
   });
@@ -536,8 +541,9 @@ describe.each(BACKENDS)("the webhook dispatcher on %s", (backend) => {
     }
     await db.outgoingWebhooks.enqueue(ids.map((id) => delivery({ conversationId: id })));
     for (let i = 0; i < 11; i++) receiver.answers.push(status(400));
-    // One at a time: the eleventh starts only after the tenth is recorded.
-    await dispatcher({ concurrencyPerEndpoint: 1 }).runOnce();
+    // One at a time: the eleventh is claimed only after the tenth is recorded.
+    const sender = dispatcher({ concurrencyPerEndpoint: 1 });
+    for (let i = 0; i < 11; i++) await sender.runOnce();
 
     expect(receiver.received).toHaveLength(10);
     expect(await db.outgoingWebhooks.getWebhook("wh_1")).toMatchObject({
@@ -574,7 +580,7 @@ describe.each(BACKENDS)("the webhook dispatcher on %s", (backend) => {
   it("polls once started, releases what this node held before, and stops cleanly", async () => {
     await db.outgoingWebhooks.enqueue([delivery()]);
     // A claim left behind by this node's previous run (it crashed mid-attempt).
-    expect(await db.outgoingWebhooks.claimDue("node-a", clock, 10, 3_600_000)).toHaveLength(1);
+    expect(await db.outgoingWebhooks.claimDue("node-a", clock, 10, 3_600_000, 10)).toHaveLength(1);
     const sender = dispatcher();
     await sender.start();
     await waitFor(async () => (await stored("dlv_1")).delivery.status === "delivered", "the first delivery");

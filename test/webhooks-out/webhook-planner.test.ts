@@ -302,6 +302,29 @@ describe.each(BACKENDS)("WebhookPlanner on %s", (backend) => {
     });
   });
 
+  it("bounds failure reports (they need no key): 20 a minute per agent and reason, then dropped and counted in one warning", async () => {
+    await putWebhooks({ post_call_webhook_id: "wh_a", events: ["call_initiation_failure"] });
+    const reporter = planner();
+    const failure = (agentId: string, failureReason = "origin_not_allowed") => ({
+      agentId,
+      conversationId: null,
+      failureReason,
+      metadata: { type: "websocket", body: {} },
+    });
+    for (let i = 0; i < 25; i++) await reporter.report(failure("agent_a"));
+    // Another reason, another agent: each its own allowance.
+    await reporter.report(failure("agent_a", "capacity"));
+    await reporter.report(failure("agent_b"));
+    expect(await db.outgoingWebhooks.listDeliveries({ limit: 100 })).toHaveLength(22);
+    expect(warnings.map((w) => w.message)).toEqual([
+      "call_initiation_failure webhooks over their rate were not queued",
+    ]);
+    // A minute later the allowance is back.
+    nowMs += 60_000;
+    await reporter.report(failure("agent_a"));
+    expect(await db.outgoingWebhooks.listDeliveries({ limit: 100 })).toHaveLength(23);
+  });
+
   it("never throws from report: a store that fails is logged at warn, without the failure's details", async () => {
     await putWebhooks({ post_call_webhook_id: "wh_a", events: ["call_initiation_failure"] });
     const reporter = planner();

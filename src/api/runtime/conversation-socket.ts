@@ -302,12 +302,8 @@ export async function conversationSocketRoutes(
             "agent_id is required: connect to /v1/convai/conversation?agent_id=…",
           );
         const agent = await deps.agents.getAgentConfig(agentId);
-        if (!agent)
-          return refuseStart(
-            CloseCode.policy,
-            `Agent ${agentId} not found: check the agent_id`,
-            "agent_not_found",
-          );
+        // An agent that is not here belongs to no one's webhooks: nothing is reported.
+        if (!agent) return close(CloseCode.policy, `Agent ${agentId} not found: check the agent_id`);
         // A signature is checked whenever one is given (a single-use one is spent here, and fixes
         // the conversation id); without one, an agent with enable_auth needs an API key. A
         // connection authenticated by neither must come from an Origin on the agent's allowlist.

@@ -2,9 +2,10 @@
  * Outgoing webhooks, the same tables as SQLite's: the workspace's webhook endpoints, the ConvAI
  * settings document (one row), the outbox of deliveries and the log of their attempts.
  *
- * The partial indexes cover what the senders ask all the time, over pending deliveries only: the
- * due ones in order (claiming) and whether one queued earlier for the same webhook and
- * conversation is still pending (ordering). The others serve the delivery log's filters, newest
+ * The partial indexes cover what the senders ask all the time, over pending deliveries only: a
+ * webhook's due ones in order (claiming, one enabled webhook at a time, so a disabled webhook's
+ * backlog is never walked) and whether one queued earlier for the same webhook and conversation
+ * is still pending (ordering). The others serve the delivery log's filters, newest
  * first by `seq`, and a node releasing its holds.
  */
 export const postgresWebhooksOutMigration = `
@@ -52,7 +53,8 @@ export const postgresWebhooksOutMigration = `
     last_error TEXT,
     updated_at_ms BIGINT NOT NULL
   );
-  CREATE INDEX outgoing_deliveries_due ON outgoing_deliveries (next_attempt_at_ms, seq) WHERE status = 'pending';
+  CREATE INDEX outgoing_deliveries_due ON outgoing_deliveries (webhook_id, next_attempt_at_ms, seq)
+    WHERE status = 'pending';
   CREATE INDEX outgoing_deliveries_order ON outgoing_deliveries (webhook_id, conversation_id, seq)
     WHERE status = 'pending' AND conversation_id IS NOT NULL;
   CREATE INDEX outgoing_deliveries_status ON outgoing_deliveries (status, seq);

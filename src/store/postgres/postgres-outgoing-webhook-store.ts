@@ -164,28 +164,34 @@ function filterCondition(filter: DeliveryFilter, extra: string[] = []): { where:
   return { where: conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "", params };
 }
 
+/** The webhooks deliveries may go to (a delivery whose webhook is gone never goes). */
+const ENABLED_WEBHOOKS_SQL =
+  "SELECT webhook_id FROM workspace_webhooks WHERE NOT is_disabled AND NOT is_auto_disabled ORDER BY webhook_id";
+
 /**
- * Claims due deliveries: $1 the node, $2 now, $3 how many, $4 the hold's end. `FOR UPDATE SKIP
- * LOCKED` skips rows another node is claiming right now, and a row another node claimed and
- * committed since this statement's snapshot is checked again on its newest version, where its
- * hold excludes it: no delivery is claimed by two nodes at once.
+ * One webhook's deliveries that may go now, oldest due first, locked: $1 the webhook, $2 now, $3
+ * how many. Due, pending, not held, and first in line (no pending delivery of the same
+ * conversation to the same webhook queued before it). `FOR UPDATE SKIP LOCKED` skips rows another
+ * node is claiming right now, and a row another node claimed and committed since this statement's
+ * snapshot is checked again on its newest version, where its hold excludes it: no delivery is
+ * claimed by two nodes at once. The walk starts at the webhook's own oldest due delivery
+ * (outgoing_deliveries_due).
  */
-const CLAIM_SQL = `UPDATE outgoing_deliveries SET lease_node = $1, lease_until_ms = $4
-  WHERE seq IN (
-    SELECT d.seq FROM outgoing_deliveries d JOIN workspace_webhooks w ON w.webhook_id = d.webhook_id
-    WHERE d.status = 'pending' AND d.next_attempt_at_ms <= $2
-      AND NOT w.is_disabled AND NOT w.is_auto_disabled
-      AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= $2)
-      AND NOT EXISTS (
-        SELECT 1 FROM outgoing_deliveries e
-        WHERE e.webhook_id = d.webhook_id AND e.conversation_id = d.conversation_id
-          AND e.status = 'pending' AND e.conversation_id IS NOT NULL AND e.seq < d.seq
-      )
-    ORDER BY d.next_attempt_at_ms, d.seq
-    LIMIT $3
-    FOR UPDATE OF d SKIP LOCKED
-  )
-  RETURNING ${DELIVERY_COLUMNS}`;
+const DUE_OF_WEBHOOK_SQL = `SELECT ${DELIVERY_COLUMNS} FROM outgoing_deliveries d
+  WHERE d.webhook_id = $1 AND d.status = 'pending' AND d.next_attempt_at_ms <= $2
+    AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= $2)
+    AND NOT EXISTS (
+      SELECT 1 FROM outgoing_deliveries e
+      WHERE e.webhook_id = d.webhook_id AND e.conversation_id = d.conversation_id
+        AND e.status = 'pending' AND e.conversation_id IS NOT NULL AND e.seq < d.seq
+    )
+  ORDER BY d.next_attempt_at_ms, d.seq
+  LIMIT $3
+  FOR UPDATE OF d SKIP LOCKED`;
+
+/** Holds the claimed deliveries (their rows are locked by this transaction): $1 the node, $2 the hold's end, $3 their seqs. */
+const HOLD_SQL =
+  "UPDATE outgoing_deliveries SET lease_node = $1, lease_until_ms = $2 WHERE seq = ANY($3::bigint[])";
 
 /**
  * A failed attempt's mark on its webhook: $1 the webhook, $2 the status code, $3 the attempt's
@@ -321,17 +327,33 @@ export class PostgresOutgoingWebhookStore implements OutgoingWebhookStore {
     await insertDeliveries(this.pool, deliveries);
   }
 
-  async claimDue(nodeId: string, nowMs: number, limit: number, leaseMs: number): Promise<OutgoingDelivery[]> {
-    if (limit <= 0) return [];
+  async claimDue(
+    nodeId: string,
+    nowMs: number,
+    limit: number,
+    leaseMs: number,
+    perWebhookLimit: number,
+  ): Promise<OutgoingDelivery[]> {
+    const total = Math.floor(limit);
+    // No webhook can have more kept than the whole claim.
+    const perWebhook = Math.min(total, Math.floor(perWebhookLimit));
+    if (perWebhook <= 0) return [];
     const now = toMs(nowMs);
-    const result = await this.pool.query<DeliveryDbRow>(CLAIM_SQL, [
-      toPgText(nodeId),
-      now,
-      Math.floor(limit),
-      now + toMs(leaseMs),
-    ]);
-    // RETURNING keeps no order: oldest due first, as claimed.
-    return result.rows.map(toDelivery).sort((a, b) => a.nextAttemptAtMs - b.nextAttemptAtMs || a.seq - b.seq);
+    return inTransaction(this.pool, async (client) => {
+      const webhooks = await client.query<{ webhook_id: string }>(ENABLED_WEBHOOKS_SQL);
+      const candidates: OutgoingDelivery[] = [];
+      for (const { webhook_id } of webhooks.rows) {
+        const due = await client.query<DeliveryDbRow>(DUE_OF_WEBHOOK_SQL, [webhook_id, now, perWebhook]);
+        for (const row of due.rows) candidates.push(toDelivery(row));
+      }
+      candidates.sort((a, b) => a.nextAttemptAtMs - b.nextAttemptAtMs || a.seq - b.seq);
+      // Rows locked but not kept are left as they are: their locks go with the commit.
+      const kept = candidates.slice(0, total);
+      if (kept.length > 0) {
+        await client.query(HOLD_SQL, [toPgText(nodeId), now + toMs(leaseMs), kept.map((d) => d.seq)]);
+      }
+      return kept;
+    });
   }
 
   async recordAttempt(

@@ -51,8 +51,10 @@ export const sqliteWebhooksOutMigration = `
     last_error TEXT,
     updated_at_ms INTEGER NOT NULL
   );
-  -- Claiming: the pending deliveries that are due, oldest due first.
-  CREATE INDEX outgoing_deliveries_due ON outgoing_deliveries (status, next_attempt_at_ms, seq);
+  -- Claiming, one webhook at a time: its pending deliveries that are due, oldest due first. Only
+  -- pending rows are in it, and a disabled webhook's backlog is never walked.
+  CREATE INDEX outgoing_deliveries_due ON outgoing_deliveries (webhook_id, next_attempt_at_ms, seq)
+    WHERE status = 'pending';
   -- The ordering check (an earlier pending delivery of the same conversation to the same webhook);
   -- only pending rows are in it, so it stays small however long the log grows.
   CREATE INDEX outgoing_deliveries_order ON outgoing_deliveries (webhook_id, conversation_id, seq)

@@ -215,23 +215,25 @@ export class SqliteOutgoingWebhookStore implements OutgoingWebhookStore {
       putSettings: db.prepare(
         "INSERT INTO convai_settings (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
       ),
-      // Due, pending, its webhook enabled (a delivery whose webhook is gone never goes), not held,
-      // and first in line: no pending delivery of the same conversation to the same webhook queued
-      // before it (deliveries of no conversation have no order to keep).
-      claim: db.prepare(
-        `UPDATE outgoing_deliveries SET lease_node = @nodeId, lease_until_ms = @leaseUntil
-         WHERE seq IN (
-           SELECT d.seq FROM outgoing_deliveries d JOIN workspace_webhooks w ON w.webhook_id = d.webhook_id
-           WHERE d.status = 'pending' AND d.next_attempt_at_ms <= @now
-             AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= @now)
-             AND w.is_disabled = 0 AND w.is_auto_disabled = 0
-             AND (d.conversation_id IS NULL OR NOT EXISTS (
-               SELECT 1 FROM outgoing_deliveries e
-               WHERE e.webhook_id = d.webhook_id AND e.conversation_id = d.conversation_id
-                 AND e.status = 'pending' AND e.seq < d.seq))
-           ORDER BY d.next_attempt_at_ms, d.seq LIMIT @limit)
-         RETURNING ${DELIVERY_COLUMNS}`,
+      // The webhooks deliveries may go to (a delivery whose webhook is gone never goes).
+      enabledWebhooks: db.prepare(
+        "SELECT webhook_id FROM workspace_webhooks WHERE is_disabled = 0 AND is_auto_disabled = 0 ORDER BY webhook_id",
       ),
+      // One webhook's deliveries that may go now, oldest due first: due, pending, not held, and
+      // first in line: no pending delivery of the same conversation to the same webhook queued
+      // before it (deliveries of no conversation have no order to keep). The walk starts at the
+      // webhook's own oldest due delivery (outgoing_deliveries_due).
+      dueOfWebhook: db.prepare(
+        `SELECT ${DELIVERY_COLUMNS} FROM outgoing_deliveries d
+         WHERE d.webhook_id = @webhookId AND d.status = 'pending' AND d.next_attempt_at_ms <= @now
+           AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= @now)
+           AND (d.conversation_id IS NULL OR NOT EXISTS (
+             SELECT 1 FROM outgoing_deliveries e
+             WHERE e.webhook_id = d.webhook_id AND e.conversation_id = d.conversation_id
+               AND e.status = 'pending' AND e.seq < d.seq))
+         ORDER BY d.next_attempt_at_ms, d.seq LIMIT @limit`,
+      ),
+      hold: db.prepare("UPDATE outgoing_deliveries SET lease_node = ?, lease_until_ms = ? WHERE seq = ?"),
       heldBy: db.prepare(
         "SELECT webhook_id FROM outgoing_deliveries WHERE delivery_id = ? AND lease_node = ? AND status = 'pending'",
       ),
@@ -350,22 +352,32 @@ export class SqliteOutgoingWebhookStore implements OutgoingWebhookStore {
     this.db.transaction(() => this.outbox.insertDeliveries(deliveries)).immediate();
   }
 
-  async claimDue(nodeId: string, nowMs: number, limit: number, leaseMs: number): Promise<OutgoingDelivery[]> {
-    if (limit <= 0) return [];
-    const rows = this.db
-      .transaction(
-        () =>
-          this.statements.claim.all({
-            nodeId,
-            leaseUntil: nowMs + leaseMs,
-            now: nowMs,
-            limit,
-          }) as DeliveryDbRow[],
-      )
+  async claimDue(
+    nodeId: string,
+    nowMs: number,
+    limit: number,
+    leaseMs: number,
+    perWebhookLimit: number,
+  ): Promise<OutgoingDelivery[]> {
+    const total = Math.floor(limit);
+    // No webhook can have more kept than the whole claim.
+    const perWebhook = Math.min(total, Math.floor(perWebhookLimit));
+    if (perWebhook <= 0) return [];
+    const s = this.statements;
+    // IMMEDIATE: no other connection claims between the reads and the holds.
+    return this.db
+      .transaction(() => {
+        const candidates: DeliveryDbRow[] = [];
+        for (const { webhook_id } of s.enabledWebhooks.all() as { webhook_id: string }[]) {
+          const due = s.dueOfWebhook.all({ webhookId: webhook_id, now: nowMs, limit: perWebhook });
+          for (const row of due as DeliveryDbRow[]) candidates.push(row);
+        }
+        candidates.sort((a, b) => a.next_attempt_at_ms - b.next_attempt_at_ms || a.seq - b.seq);
+        const kept = candidates.slice(0, total);
+        for (const row of kept) s.hold.run(nodeId, nowMs + leaseMs, row.seq);
+        return kept.map(toDelivery);
+      })
       .immediate();
-    // RETURNING gives the rows in no set order.
-    rows.sort((a, b) => a.next_attempt_at_ms - b.next_attempt_at_ms || a.seq - b.seq);
-    return rows.map(toDelivery);
   }
 
   async recordAttempt(
