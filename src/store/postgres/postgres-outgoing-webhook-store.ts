@@ -1,13 +1,20 @@
 import type pg from "pg";
+import {
+  type AttemptDbRow,
+  DELIVERY_COLUMNS,
+  type DeliveryDbRow,
+  toAttempt,
+  toDelivery,
+  toWebhook,
+  type WebhookDbRow,
+} from "../outgoing-webhook-db-rows.js";
 import type {
   AttemptOutcome,
   AutoDisableRule,
   DeliveryAttempt,
   DeliveryFilter,
-  DeliveryStatus,
   NewOutgoingDelivery,
   OutgoingDelivery,
-  OutgoingEventType,
   OutgoingWebhookStore,
   WorkspaceWebhook,
   WorkspaceWebhookChange,
@@ -16,135 +23,9 @@ import { insertDeliveries } from "./outbox-sql.js";
 import { toPgText } from "./pg-text.js";
 import { inTransaction } from "./pg-transaction.js";
 
-/** A `workspace_webhooks` row as pg returns it (BIGINT as numbers: the pool's type parser). */
-interface WebhookDbRow {
-  webhook_id: string;
-  name: string;
-  url: string;
-  secret: string;
-  auth_type: string;
-  is_disabled: boolean;
-  is_auto_disabled: boolean;
-  retry_enabled: boolean;
-  request_headers: string;
-  events: string;
-  created_at_unix: number | string;
-  most_recent_failure_error_code: number | null;
-  most_recent_failure_timestamp: number | string | null;
-  consecutive_failures: number;
-  last_success_at_ms: number | string | null;
-}
-
-/** An `outgoing_deliveries` row as pg returns it. */
-interface DeliveryDbRow {
-  seq: number | string;
-  delivery_id: string;
-  webhook_id: string;
-  event_type: string;
-  conversation_id: string | null;
-  agent_id: string | null;
-  event_timestamp: number | string;
-  payload: string | null;
-  exclude_transcript: boolean;
-  max_attempts: number;
-  created_at_ms: number | string;
-  status: string;
-  attempts: number;
-  next_attempt_at_ms: number | string;
-  last_status_code: number | null;
-  last_error: string | null;
-  updated_at_ms: number | string;
-}
-
-/** An `outgoing_delivery_attempts` row as pg returns it. */
-interface AttemptDbRow {
-  delivery_id: string;
-  attempt: number;
-  started_at_ms: number | string;
-  url: string;
-  status_code: number | null;
-  error: string | null;
-  latency_ms: number | string;
-  response_head: string | null;
-}
-
-/** The columns a delivery is read from (the hold is the store's business, not the caller's). */
-const DELIVERY_COLUMNS =
-  "seq, delivery_id, webhook_id, event_type, conversation_id, agent_id, event_timestamp, payload, " +
-  "exclude_transcript, max_attempts, created_at_ms, status, attempts, next_attempt_at_ms, last_status_code, " +
-  "last_error, updated_at_ms";
-
-/** A BIGINT as a number, whether or not the pool parses them. */
-function toNumber(value: number | string): number {
-  return typeof value === "number" ? value : Number(value);
-}
-
-/** A nullable BIGINT as a number or null. */
-function toNullableNumber(value: number | string | null): number | null {
-  return value === null ? null : toNumber(value);
-}
-
 /** A millisecond time as a BIGINT can hold it. */
 function toMs(value: number): number {
   return Math.floor(value);
-}
-
-/** Reads a webhook row. */
-function toWebhook(r: WebhookDbRow): WorkspaceWebhook {
-  return {
-    webhookId: r.webhook_id,
-    name: r.name,
-    url: r.url,
-    secret: r.secret,
-    authType: r.auth_type as WorkspaceWebhook["authType"],
-    isDisabled: r.is_disabled,
-    isAutoDisabled: r.is_auto_disabled,
-    retryEnabled: r.retry_enabled,
-    requestHeaders: JSON.parse(r.request_headers) as Record<string, string>,
-    events: JSON.parse(r.events) as string[],
-    createdAtUnix: toNumber(r.created_at_unix),
-    mostRecentFailureErrorCode: r.most_recent_failure_error_code,
-    mostRecentFailureTimestamp: toNullableNumber(r.most_recent_failure_timestamp),
-    consecutiveFailures: r.consecutive_failures,
-    lastSuccessAtMs: toNullableNumber(r.last_success_at_ms),
-  };
-}
-
-/** Reads a delivery row. */
-function toDelivery(r: DeliveryDbRow): OutgoingDelivery {
-  return {
-    seq: toNumber(r.seq),
-    deliveryId: r.delivery_id,
-    webhookId: r.webhook_id,
-    eventType: r.event_type as OutgoingEventType,
-    conversationId: r.conversation_id,
-    agentId: r.agent_id,
-    eventTimestamp: toNumber(r.event_timestamp),
-    payload: r.payload,
-    excludeTranscript: r.exclude_transcript,
-    maxAttempts: r.max_attempts,
-    createdAtMs: toNumber(r.created_at_ms),
-    status: r.status as DeliveryStatus,
-    attempts: r.attempts,
-    nextAttemptAtMs: toNumber(r.next_attempt_at_ms),
-    lastStatusCode: r.last_status_code,
-    lastError: r.last_error,
-    updatedAtMs: toNumber(r.updated_at_ms),
-  };
-}
-
-/** Reads an attempt row. */
-function toAttempt(r: AttemptDbRow): DeliveryAttempt {
-  return {
-    deliveryId: r.delivery_id,
-    attempt: r.attempt,
-    startedAtMs: toNumber(r.started_at_ms),
-    url: r.url,
-    statusCode: r.status_code,
-    error: r.error,
-    latencyMs: toNumber(r.latency_ms),
-    responseHead: r.response_head,
-  };
 }
 
 /** The WHERE clause and parameters of a delivery-log filter (without its limit). */

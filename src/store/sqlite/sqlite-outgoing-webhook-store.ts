@@ -1,96 +1,25 @@
 import type BetterSqlite3 from "better-sqlite3";
+import {
+  type AttemptDbRow,
+  DELIVERY_COLUMNS,
+  type DeliveryDbRow,
+  toAttempt,
+  toDelivery,
+  toWebhook,
+  type WebhookDbRow,
+} from "../outgoing-webhook-db-rows.js";
 import type {
   AttemptOutcome,
   AutoDisableRule,
   DeliveryAttempt,
   DeliveryFilter,
-  DeliveryStatus,
   NewOutgoingDelivery,
   OutgoingDelivery,
-  OutgoingEventType,
   OutgoingWebhookStore,
   WorkspaceWebhook,
   WorkspaceWebhookChange,
 } from "../outgoing-webhook-store.js";
 import { SqliteOutbox } from "./outbox-sql.js";
-
-/** A `workspace_webhooks` row as SQLite returns it. */
-interface WebhookDbRow {
-  webhook_id: string;
-  name: string;
-  url: string;
-  secret: string;
-  auth_type: string;
-  is_disabled: number;
-  is_auto_disabled: number;
-  retry_enabled: number;
-  request_headers: string;
-  events: string;
-  created_at_unix: number;
-  most_recent_failure_error_code: number | null;
-  most_recent_failure_timestamp: number | null;
-  consecutive_failures: number;
-  last_success_at_ms: number | null;
-}
-
-/** An `outgoing_deliveries` row as SQLite returns it (the hold's columns are not read). */
-interface DeliveryDbRow {
-  seq: number;
-  delivery_id: string;
-  webhook_id: string;
-  event_type: string;
-  conversation_id: string | null;
-  agent_id: string | null;
-  event_timestamp: number;
-  payload: string | null;
-  exclude_transcript: number;
-  max_attempts: number;
-  created_at_ms: number;
-  status: string;
-  attempts: number;
-  next_attempt_at_ms: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  updated_at_ms: number;
-}
-
-/** An `outgoing_delivery_attempts` row as SQLite returns it. */
-interface AttemptDbRow {
-  delivery_id: string;
-  attempt: number;
-  started_at_ms: number;
-  url: string;
-  status_code: number | null;
-  error: string | null;
-  latency_ms: number;
-  response_head: string | null;
-}
-
-/** The delivery columns every read of a delivery lists. */
-const DELIVERY_COLUMNS = `seq, delivery_id, webhook_id, event_type, conversation_id, agent_id, event_timestamp,
-  payload, exclude_transcript, max_attempts, created_at_ms, status, attempts, next_attempt_at_ms,
-  last_status_code, last_error, updated_at_ms`;
-
-/** Reads a webhook row. */
-function toWebhook(r: WebhookDbRow): WorkspaceWebhook {
-  return {
-    webhookId: r.webhook_id,
-    name: r.name,
-    url: r.url,
-    secret: r.secret,
-    authType: r.auth_type as WorkspaceWebhook["authType"],
-    isDisabled: r.is_disabled !== 0,
-    isAutoDisabled: r.is_auto_disabled !== 0,
-    retryEnabled: r.retry_enabled !== 0,
-    requestHeaders: JSON.parse(r.request_headers) as Record<string, string>,
-    events: JSON.parse(r.events) as string[],
-    createdAtUnix: r.created_at_unix,
-    mostRecentFailureErrorCode: r.most_recent_failure_error_code,
-    mostRecentFailureTimestamp: r.most_recent_failure_timestamp,
-    consecutiveFailures: r.consecutive_failures,
-    lastSuccessAtMs: r.last_success_at_ms,
-  };
-}
 
 /** A webhook's column values, named as the statements bind them. */
 function webhookParams(w: WorkspaceWebhook) {
@@ -110,43 +39,6 @@ function webhookParams(w: WorkspaceWebhook) {
     mostRecentFailureTimestamp: w.mostRecentFailureTimestamp,
     consecutiveFailures: w.consecutiveFailures,
     lastSuccessAtMs: w.lastSuccessAtMs,
-  };
-}
-
-/** Reads a delivery row. */
-function toDelivery(r: DeliveryDbRow): OutgoingDelivery {
-  return {
-    seq: r.seq,
-    deliveryId: r.delivery_id,
-    webhookId: r.webhook_id,
-    eventType: r.event_type as OutgoingEventType,
-    conversationId: r.conversation_id,
-    agentId: r.agent_id,
-    eventTimestamp: r.event_timestamp,
-    payload: r.payload,
-    excludeTranscript: r.exclude_transcript !== 0,
-    maxAttempts: r.max_attempts,
-    createdAtMs: r.created_at_ms,
-    status: r.status as DeliveryStatus,
-    attempts: r.attempts,
-    nextAttemptAtMs: r.next_attempt_at_ms,
-    lastStatusCode: r.last_status_code,
-    lastError: r.last_error,
-    updatedAtMs: r.updated_at_ms,
-  };
-}
-
-/** Reads an attempt row. */
-function toAttempt(r: AttemptDbRow): DeliveryAttempt {
-  return {
-    deliveryId: r.delivery_id,
-    attempt: r.attempt,
-    startedAtMs: r.started_at_ms,
-    url: r.url,
-    statusCode: r.status_code,
-    error: r.error,
-    latencyMs: r.latency_ms,
-    responseHead: r.response_head,
   };
 }
 
@@ -367,15 +259,15 @@ export class SqliteOutgoingWebhookStore implements OutgoingWebhookStore {
     // IMMEDIATE: no other connection claims between the reads and the holds.
     return this.db
       .transaction(() => {
-        const candidates: DeliveryDbRow[] = [];
+        const candidates: OutgoingDelivery[] = [];
         for (const { webhook_id } of s.enabledWebhooks.all() as { webhook_id: string }[]) {
           const due = s.dueOfWebhook.all({ webhookId: webhook_id, now: nowMs, limit: perWebhook });
-          for (const row of due as DeliveryDbRow[]) candidates.push(row);
+          for (const row of due as DeliveryDbRow[]) candidates.push(toDelivery(row));
         }
-        candidates.sort((a, b) => a.next_attempt_at_ms - b.next_attempt_at_ms || a.seq - b.seq);
+        candidates.sort((a, b) => a.nextAttemptAtMs - b.nextAttemptAtMs || a.seq - b.seq);
         const kept = candidates.slice(0, total);
-        for (const row of kept) s.hold.run(nodeId, nowMs + leaseMs, row.seq);
-        return kept.map(toDelivery);
+        for (const delivery of kept) s.hold.run(nodeId, nowMs + leaseMs, delivery.seq);
+        return kept;
       })
       .immediate();
   }
