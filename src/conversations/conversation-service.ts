@@ -110,7 +110,8 @@ export class ConversationService {
     const checked = checkIncomingDocument(body, options.conversationId, options.loc);
     if (!checked.ok) throw new InvalidInputError(checked.issues);
     const record = indexedAs(checked.record, options);
-    const deliveries = await this.planPut(record, options);
+    // A write that can queue nothing (a live session's turn, relay mode off) does not wait for a plan.
+    const deliveries = this.mayQueue(options) ? await this.planPut(record, options) : undefined;
     // A replace keeps the row's audio: the store says whether there is any, so nothing is read back.
     const { outcome, audio } = await this.store.putConversation(record, deliveries);
     this.queued(deliveries);
@@ -130,6 +131,11 @@ export class ConversationService {
     const outcomes = await this.store.upsertConversations(records, deliveries);
     this.queued(deliveries);
     return outcomes;
+  }
+
+  /** Whether a put with these options may queue webhooks at all. */
+  private mayQueue(options: WriteOptions): boolean {
+    return this.webhooks !== undefined && (options.finishesLiveSession !== undefined || this.webhooks.relay);
   }
 
   /** The webhooks a put of `record` queues: a live session's last write's, or a relayed finished conversation's. */
@@ -184,7 +190,9 @@ export class ConversationService {
     change: (doc: ConversationDoc) => ConversationDoc,
     options: WriteOptions = {},
   ): Promise<ConversationRecord> {
-    const deliveries = await this.planChange(conversationId, options);
+    const deliveries = options.finishesLiveSession
+      ? await this.planChange(conversationId, options)
+      : undefined;
     const record = await this.store.updateConversation(
       conversationId,
       (json) => {
