@@ -7,6 +7,7 @@ import type {
 } from "../src/store/outgoing-webhook-store.js";
 import type { Database } from "../src/store/store.js";
 import { BACKENDS, createTestStorage, type TestStorage } from "./support/backends.js";
+import { testDelivery, testWebhook } from "./support/outgoing-webhooks.js";
 import { type CliResult, runCli } from "./support/run-cli.js";
 
 const HOUR = 3_600_000;
@@ -15,39 +16,12 @@ const RULE = { failures: 10, quietMs: 7 * 24 * HOUR };
 
 /** A webhook row as the store keeps it. */
 function webhook(webhookId: string, nowMs: number): WorkspaceWebhook {
-  return {
-    webhookId,
-    name: webhookId,
-    url: `https://receiver.example/${webhookId}`,
-    secret: `wsec_${webhookId}`,
-    authType: "hmac",
-    isDisabled: false,
-    isAutoDisabled: false,
-    retryEnabled: true,
-    requestHeaders: {},
-    events: [],
-    createdAtUnix: Math.floor(nowMs / 1000) - 86_400,
-    mostRecentFailureErrorCode: null,
-    mostRecentFailureTimestamp: null,
-    consecutiveFailures: 0,
-    lastSuccessAtMs: null,
-  };
+  return testWebhook(webhookId, { createdAtUnix: Math.floor(nowMs / 1000) - 86_400 });
 }
 
 /** A queued transcription delivery, about a conversation of its own. */
 function delivery(deliveryId: string, webhookId: string, createdAtMs: number): NewOutgoingDelivery {
-  return {
-    deliveryId,
-    webhookId,
-    eventType: "post_call_transcription",
-    conversationId: `conv_${deliveryId}`,
-    agentId: "agent_1",
-    eventTimestamp: Math.floor(createdAtMs / 1000),
-    payload: null,
-    excludeTranscript: false,
-    maxAttempts: 4,
-    createdAtMs,
-  };
+  return testDelivery(deliveryId, createdAtMs, { webhookId, maxAttempts: 4 });
 }
 
 /**

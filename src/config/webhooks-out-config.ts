@@ -1,4 +1,5 @@
 import { ConfigError } from "./config-error.js";
+import { readInteger } from "./env-values.js";
 
 /** Outgoing webhooks (post-call webhooks this server sends). */
 export interface WebhooksOutConfig {
@@ -78,12 +79,14 @@ export function resolveWebhooksOutConfig(env: Record<string, string | undefined>
     timeoutMs:
       1000 *
       parseNumber("OPENCONVAI_WEBHOOK_TIMEOUT_SECS", env.OPENCONVAI_WEBHOOK_TIMEOUT_SECS, 15, 0.1, 600),
-    concurrencyPerEndpoint: Math.floor(
-      parseNumber("OPENCONVAI_WEBHOOK_CONCURRENCY", env.OPENCONVAI_WEBHOOK_CONCURRENCY, 4, 1, 256),
+    concurrencyPerEndpoint: readInteger(
+      "OPENCONVAI_WEBHOOK_CONCURRENCY",
+      env.OPENCONVAI_WEBHOOK_CONCURRENCY,
+      4,
+      1,
+      256,
     ),
     relay: parseBoolean("OPENCONVAI_WEBHOOK_RELAY", env.OPENCONVAI_WEBHOOK_RELAY),
-    pollMs: Math.floor(
-      parseNumber("OPENCONVAI_WEBHOOK_POLL_MS", env.OPENCONVAI_WEBHOOK_POLL_MS, 1000, 10, 60_000),
-    ),
+    pollMs: readInteger("OPENCONVAI_WEBHOOK_POLL_MS", env.OPENCONVAI_WEBHOOK_POLL_MS, 1000, 10, 60_000),
   };
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewOutgoingDelivery, WorkspaceWebhook } from "../../src/store/outgoing-webhook-store.js";
 import type { Database } from "../../src/store/store.js";
 import { createTestStorage, POSTGRES_TEST_URL, type TestStorage } from "../support/backends.js";
+import { testDelivery, testWebhook } from "../support/outgoing-webhooks.js";
 import { queryTestDatabase } from "../support/postgres-schema.js";
 
 /** Far above every time the suites use: every queued delivery is due. */
@@ -12,23 +13,7 @@ const UNCAPPED = 1_000;
 
 /** An enabled webhook. */
 function webhook(webhookId: string): WorkspaceWebhook {
-  return {
-    webhookId,
-    name: webhookId,
-    url: `https://receiver.example/${webhookId}`,
-    secret: "wsec_test",
-    authType: "hmac",
-    isDisabled: false,
-    isAutoDisabled: false,
-    retryEnabled: true,
-    requestHeaders: {},
-    events: [],
-    createdAtUnix: 1_700_000_000,
-    mostRecentFailureErrorCode: null,
-    mostRecentFailureTimestamp: null,
-    consecutiveFailures: 0,
-    lastSuccessAtMs: null,
-  };
+  return testWebhook(webhookId, { secret: "wsec_test" });
 }
 
 /** A delivery due at `createdAtMs`. */
@@ -38,18 +23,7 @@ function delivery(
   conversationId: string | null,
   createdAtMs: number,
 ): NewOutgoingDelivery {
-  return {
-    deliveryId,
-    webhookId,
-    eventType: "post_call_transcription",
-    conversationId,
-    agentId: "agent_1",
-    eventTimestamp: Math.floor(createdAtMs / 1000),
-    payload: null,
-    excludeTranscript: false,
-    maxAttempts: 3,
-    createdAtMs,
-  };
+  return testDelivery(deliveryId, createdAtMs, { webhookId, conversationId });
 }
 
 /** Yields to the event loop, so the other workers' queries interleave with this one's. */

@@ -17,6 +17,7 @@ import type {
 import { type Database, RecordsRefusedError } from "../../src/store/store.js";
 import { buildConversation } from "../fixtures/conversations.js";
 import { BACKENDS, createTestStorage, type TestStorage } from "../support/backends.js";
+import { testDelivery, testWebhook } from "../support/outgoing-webhooks.js";
 
 /** A moment in Unix ms past 2^32 (the columns must keep it whole). */
 const T0 = Date.parse("2026-06-01T10:00:00.000Z");
@@ -28,41 +29,12 @@ const LENIENT: AutoDisableRule = { failures: 1_000, quietMs: 86_400_000 };
 
 /** A webhook with plain defaults. */
 function webhook(webhookId: string, change: Partial<WorkspaceWebhook> = {}): WorkspaceWebhook {
-  return {
-    webhookId,
-    name: `hook ${webhookId}`,
-    url: `https://receiver.example/${webhookId}`,
-    secret: `wsec_${webhookId}`,
-    authType: "hmac",
-    isDisabled: false,
-    isAutoDisabled: false,
-    retryEnabled: true,
-    requestHeaders: {},
-    events: [],
-    createdAtUnix: 1_780_000_000,
-    mostRecentFailureErrorCode: null,
-    mostRecentFailureTimestamp: null,
-    consecutiveFailures: 0,
-    lastSuccessAtMs: null,
-    ...change,
-  };
+  return testWebhook(webhookId, { name: `hook ${webhookId}`, createdAtUnix: 1_780_000_000, ...change });
 }
 
 /** A transcription delivery with plain defaults, queued at T0. */
 function delivery(deliveryId: string, change: Partial<NewOutgoingDelivery> = {}): NewOutgoingDelivery {
-  return {
-    deliveryId,
-    webhookId: "wh_1",
-    eventType: "post_call_transcription",
-    conversationId: `conv_${deliveryId}`,
-    agentId: "agent_1",
-    eventTimestamp: Math.floor(T0 / 1000),
-    payload: null,
-    excludeTranscript: false,
-    maxAttempts: 5,
-    createdAtMs: T0,
-    ...change,
-  };
+  return testDelivery(deliveryId, T0, { maxAttempts: 5, ...change });
 }
 
 /** An attempt of a delivery with plain defaults: a 200 at `startedAtMs`. */

@@ -9,6 +9,7 @@ import type {
 import type { Database } from "../../src/store/store.js";
 import { DeliveryLog, parseSince } from "../../src/webhooks-out/delivery-log.js";
 import { BACKENDS, createTestStorage, type TestStorage } from "../support/backends.js";
+import { testDelivery, testWebhook } from "../support/outgoing-webhooks.js";
 
 /** 2026-11-28T12:00:00Z, the test's "now". */
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
@@ -58,39 +59,12 @@ describe("parseSince", () => {
 
 /** A webhook row as the store keeps it. */
 function webhook(webhookId: string): WorkspaceWebhook {
-  return {
-    webhookId,
-    name: webhookId,
-    url: `https://receiver.example/${webhookId}`,
-    secret: `wsec_${webhookId}`,
-    authType: "hmac",
-    isDisabled: false,
-    isAutoDisabled: false,
-    retryEnabled: true,
-    requestHeaders: {},
-    events: [],
-    createdAtUnix: Math.floor(NOW / 1000) - 86_400,
-    mostRecentFailureErrorCode: null,
-    mostRecentFailureTimestamp: null,
-    consecutiveFailures: 0,
-    lastSuccessAtMs: null,
-  };
+  return testWebhook(webhookId, { createdAtUnix: Math.floor(NOW / 1000) - 86_400 });
 }
 
 /** A queued transcription delivery (each its own conversation, so none waits for another). */
 function delivery(deliveryId: string, webhookId: string, createdAtMs: number): NewOutgoingDelivery {
-  return {
-    deliveryId,
-    webhookId,
-    eventType: "post_call_transcription",
-    conversationId: `conv_${deliveryId}`,
-    agentId: "agent_1",
-    eventTimestamp: Math.floor(createdAtMs / 1000),
-    payload: null,
-    excludeTranscript: false,
-    maxAttempts: SCHEDULE.length,
-    createdAtMs,
-  };
+  return testDelivery(deliveryId, createdAtMs, { webhookId, maxAttempts: SCHEDULE.length });
 }
 
 describe.each(BACKENDS)("the outgoing delivery log on %s", (backend) => {

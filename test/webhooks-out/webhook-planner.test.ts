@@ -3,6 +3,7 @@ import type { NewOutgoingDelivery, WorkspaceWebhook } from "../../src/store/outg
 import type { Database } from "../../src/store/store.js";
 import { WebhookPlanner, type WebhookPlannerDeps } from "../../src/webhooks-out/webhook-planner.js";
 import { BACKENDS, createTestStorage, type TestStorage } from "../support/backends.js";
+import { testWebhook } from "../support/outgoing-webhooks.js";
 
 const SCHEDULE = [0, 30_000, 120_000, 480_000];
 const START_MS = 1_750_000_000_500;
@@ -10,24 +11,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A webhook as the store keeps it, with the defaults the API gives a new one. */
 function webhook(webhookId: string, change: Partial<WorkspaceWebhook> = {}): WorkspaceWebhook {
-  return {
-    webhookId,
+  return testWebhook(webhookId, {
     name: `Webhook ${webhookId}`,
     url: `https://example.com/${webhookId}`,
     secret: `wsec_${"0".repeat(64)}`,
-    authType: "hmac",
-    isDisabled: false,
-    isAutoDisabled: false,
-    retryEnabled: true,
-    requestHeaders: {},
-    events: [],
-    createdAtUnix: 1_700_000_000,
-    mostRecentFailureErrorCode: null,
-    mostRecentFailureTimestamp: null,
-    consecutiveFailures: 0,
-    lastSuccessAtMs: null,
     ...change,
-  };
+  });
 }
 
 /** What a delivery is, without what is new each time (its id). */
