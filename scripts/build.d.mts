@@ -10,3 +10,9 @@ export declare function findStaleBuildReason(root: string): string | undefined;
 export declare function writeBuildStamp(root: string, startedAtMs: number): void;
 /** Compiles `root` with tsc, makes the bin executable and stamps the build; false if tsc failed. */
 export declare function buildProject(root: string): boolean;
+
+/** Where the console is built to (relative to the project root). */
+export declare const CONSOLE_OUT: string;
+
+/** Builds the console (console/) with Vite into `outDir` (default dist/console); false if Vite failed. */
+export declare function buildConsole(root: string, outDir?: string): boolean;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run build` (and `prepare`, on install): compiles src/ to dist/, makes the bin executable, and
-// stamps the build so `npm start` (scripts/start.mjs) can tell whether it is current. Plain
+// `npm run build` (and `prepare`, on install): compiles src/ to dist/, builds the console (console/,
+// with Vite) into dist/console/, makes the bin executable, and stamps the build so `npm start`
+// (scripts/start.mjs) can tell whether it is current. Plain
 // JavaScript, so it runs before anything is compiled and costs no loader at start-up.
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -17,6 +18,12 @@ const BUILD_CONFIG = ["tsconfig.json", "tsconfig.build.json"];
 /** What the build writes that `npm start` runs. */
 const BIN = path.join("dist", "cli", "bin.js");
 
+/** The console's sources (besides src/, what a change to means a new build). */
+const CONSOLE_SOURCE = "console";
+
+/** Where the console is built to: what the server serves at `/`. */
+export const CONSOLE_OUT = path.join("dist", "console");
+
 /**
  * Why the build in `root` is out of date, or undefined when it is current: no stamp, no bin, or a
  * file or folder under src/ (unit tests aside) or a tsconfig newer than the stamp. A folder counts
@@ -29,13 +36,23 @@ export function findStaleBuildReason(root) {
   const stamp = path.join(root, BUILD_STAMP);
   if (!existsSync(stamp)) return "no build stamp yet";
   if (!existsSync(path.join(root, BIN))) return `${BIN} is missing`;
+  if (
+    existsSync(path.join(root, CONSOLE_SOURCE)) &&
+    !existsSync(path.join(root, CONSOLE_OUT, "index.html"))
+  ) {
+    return `${CONSOLE_OUT} is missing`;
+  }
   const builtAt = statSync(stamp).mtimeMs;
   for (const file of BUILD_CONFIG) {
     const full = path.join(root, file);
     if (existsSync(full) && statSync(full).mtimeMs > builtAt) return `${file} changed`;
   }
-  const newer = findNewerThan(src, builtAt);
-  return newer === undefined ? undefined : `${path.relative(root, newer)} changed`;
+  for (const dir of [src, path.join(root, CONSOLE_SOURCE)]) {
+    if (!existsSync(dir)) continue;
+    const newer = findNewerThan(dir, builtAt);
+    if (newer !== undefined) return `${path.relative(root, newer)} changed`;
+  }
+  return undefined;
 }
 
 /** The first entry under `dir` (itself included) modified after `timeMs`, skipping unit tests. */
@@ -61,7 +78,31 @@ export function writeBuildStamp(root, startedAtMs) {
   utimesSync(stamp, seconds, seconds);
 }
 
-/** Compiles `root` with tsc, makes the bin executable and stamps the build; false if tsc failed. */
+/**
+ * Builds the console (console/) with Vite into `outDir` (default dist/console); false if Vite
+ * failed. Without console/ (an installed package, which ships it built) there is nothing to do.
+ */
+export function buildConsole(root, outDir = path.join(root, CONSOLE_OUT)) {
+  if (!existsSync(path.join(root, CONSOLE_SOURCE, "index.html"))) return true;
+  // The bin is not among the package's exports; it sits beside its package.json.
+  const vite = path.join(
+    path.dirname(createRequire(import.meta.url).resolve("vite/package.json")),
+    "bin",
+    "vite.js",
+  );
+  const config = path.join(root, CONSOLE_SOURCE, "vite.config.ts");
+  const result = spawnSync(
+    process.execPath,
+    [vite, "build", "--config", config, "--outDir", outDir, "--emptyOutDir", "--logLevel", "warn"],
+    { cwd: root, stdio: "inherit" },
+  );
+  return result.status === 0;
+}
+
+/**
+ * Compiles `root` with tsc, builds the console, makes the bin executable and stamps the build;
+ * false if either build failed.
+ */
 export function buildProject(root) {
   const startedAtMs = Date.now();
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
@@ -70,6 +111,7 @@ export function buildProject(root) {
     stdio: "inherit",
   });
   if (result.status !== 0) return false;
+  if (!buildConsole(root)) return false;
   chmodSync(path.join(root, BIN), 0o755);
   writeBuildStamp(root, startedAtMs);
   return true;

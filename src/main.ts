@@ -248,6 +248,7 @@ export async function startServer(
       tempDir: path.join(config.dataDir, "tmp"),
       requestTimeoutMs: config.requestTimeoutSecs * 1000,
       publicUrl: config.publicUrl,
+      consoleDir: config.consoleDir,
       // With a model configured, agents answer with it; without, the development agent does.
       brain: services.ai.chat
         ? new LlmBrain(services.ai.chat, { modelMap: config.ai.llm?.modelMap })

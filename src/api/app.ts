@@ -25,6 +25,7 @@ import type { WebhookSettingsService } from "../webhooks-out/webhook-settings-se
 import { agentRoutes } from "./agents/agent-routes.js";
 import { analysisRoutes } from "./analysis/analysis-routes.js";
 import { ApiError } from "./api-error.js";
+import { consoleRoutes } from "./console/console-routes.js";
 import { conversationRoutes } from "./conversations/conversation-routes.js";
 import { feedbackRoutes } from "./conversations/feedback-routes.js";
 import { fileRoutes } from "./conversations/file-routes.js";
@@ -88,6 +89,8 @@ export interface AppOptions {
   live?: LiveSessionOptions;
   /** The agents' mind in live conversations: the model-backed brain, or (unset) the development agent. */
   brain?: Brain;
+  /** The built console, served at `/`; unset, no console. */
+  consoleDir?: string;
   /** Outgoing webhooks: their configuration, the delivery log, and the reporter of sessions that could not start. */
   webhooksOut?: {
     settings: WebhookSettingsService;
@@ -258,6 +261,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }),
   );
   await registerApiDocs(app, docsRoutes);
+  if (options.consoleDir !== undefined) {
+    const consoleDir = options.consoleDir;
+    await app.register(async (scope) => consoleRoutes(scope, { consoleDir, publicRoutes: docsRoutes }));
+  }
   return app;
 }
 

@@ -1,8 +1,15 @@
 import { hostname } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { type AiConfig, resolveAiConfig } from "./ai-config.js";
 import { ConfigError } from "./config-error.js";
 import { resolveWebhooksOutConfig, type WebhooksOutConfig } from "./webhooks-out-config.js";
+
+/**
+ * Where `npm run build` puts the console: `dist/console` of this package, found from this module
+ * (src/config/ when run from source, dist/config/ when built; both are two levels under the root).
+ */
+const DEFAULT_CONSOLE_DIR = path.resolve(fileURLToPath(new URL("../../dist/console", import.meta.url)));
 
 /** Everything the server and the commands are configured by. */
 export interface Config {
@@ -32,6 +39,8 @@ export interface Config {
   live: LiveConfig;
   /** Outgoing post-call webhooks: retries, timeouts, which addresses may be called, relay mode. */
   webhooksOut: WebhooksOutConfig;
+  /** OPENCONVAI_CONSOLE_DIR: the built console (default the package's `dist/console`), served at `/`. */
+  consoleDir: string;
 }
 
 /** Live conversations: who this node is and how much it takes on. */
@@ -262,6 +271,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     ai: resolveAiConfig(env),
     webhooksOut: resolveWebhooksOutConfig(env),
     publicUrl: parsePublicUrl(pick(undefined, "OPENCONVAI_PUBLIC_URL")),
+    consoleDir: path.resolve(pick(undefined, "OPENCONVAI_CONSOLE_DIR") ?? DEFAULT_CONSOLE_DIR),
     live: {
       nodeId: parseNodeId(pick(undefined, "OPENCONVAI_NODE_ID") ?? hostname()),
       maxSessions: parseInteger(

@@ -77,7 +77,8 @@ export class OpenAiCompatibleSpeechToText implements SpeechToText {
     deadlines: SpeechCallDeadlines,
   ): Promise<Transcript | RetryableFailure> {
     const form = new FormData();
-    form.append("file", new Blob([wav], { type: "audio/wav" }), "speech.wav");
+    // The WAV is built on an ordinary ArrayBuffer (never a shared one), which is what Blob takes.
+    form.append("file", new Blob([wav as Uint8Array<ArrayBuffer>], { type: "audio/wav" }), "speech.wav");
     form.append("model", this.config.model);
     if (language !== undefined && toIso639(language) !== "") form.append("language", toIso639(language));
     form.append("response_format", "json");
