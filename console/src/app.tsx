@@ -10,6 +10,7 @@ import { AgentEditPage } from "./pages/agent-edit";
 import { AgentsPage } from "./pages/agents";
 import { ConversationPage } from "./pages/conversation";
 import { ConversationsPage } from "./pages/conversations";
+import { MessagesPage } from "./pages/messages";
 import { NotFoundPage } from "./pages/not-found";
 import { OverviewPage } from "./pages/overview";
 import { SignInPage } from "./pages/sign-in";
@@ -79,6 +80,7 @@ export function App() {
           <Route path="/" element={<OverviewPage />} />
           <Route path="/conversations" element={<ConversationsPage />} />
           <Route path="/conversations/:conversationId" element={<ConversationPage />} />
+          <Route path="/messages" element={<MessagesPage />} />
           <Route path="/agents" element={<AgentsPage />} />
           <Route path="/agents/new" element={<AgentEditPage />} />
           <Route path="/agents/:agentId" element={<AgentEditPage />} />

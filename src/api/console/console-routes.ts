@@ -15,6 +15,7 @@ export const CONSOLE_PAGES: readonly string[] = [
   "/",
   "/conversations",
   "/conversations/:conversation_id",
+  "/messages",
   "/agents",
   "/agents/new",
   "/agents/:agent_id",
