@@ -79,6 +79,23 @@ describe("npm start rebuilds only a stale build", () => {
     expect(findStaleBuildReason(root)).toBeUndefined();
   });
 
+  it("builds when the console's source changed, or its build is missing", () => {
+    mkdirSync(at("console", "src"), { recursive: true });
+    mkdirSync(at("dist", "console"), { recursive: true });
+    writeFileSync(at("console", "index.html"), "\n");
+    writeFileSync(at("console", "src", "app.tsx"), "\n");
+    writeFileSync(at("dist", "console", "index.html"), "\n");
+    for (const entry of ["console/index.html", "console/src/app.tsx", "console/src", "console"]) {
+      touch(at(entry), -60_000);
+    }
+    expect(findStaleBuildReason(root)).toBeUndefined();
+    touch(at("console", "src", "app.tsx"), 60_000);
+    expect(findStaleBuildReason(root)).toBe(`${path.join("console", "src", "app.tsx")} changed`);
+    touch(at("console", "src", "app.tsx"), -60_000);
+    rmSync(at("dist", "console", "index.html"));
+    expect(findStaleBuildReason(root)).toBe(`${path.join("dist", "console")} is missing`);
+  });
+
   it("has nothing to build in an installed package (no src/)", () => {
     rmSync(at("src"), { recursive: true });
     rmSync(at(BUILD_STAMP));

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,8 +22,8 @@ interface ServeRun {
 
 const running: ChildProcess[] = [];
 
-function startServe(args: string[]): ServeRun {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+function startServe(args: string[], extraEnv: NodeJS.ProcessEnv = {}): ServeRun {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
   delete env.DATABASE_URL;
   delete env.OPENCONVAI_DATA;
   delete env.OPENCONVAI_BOOTSTRAP_KEY;
@@ -102,6 +102,34 @@ describe("the hints serve prints at start", () => {
     await run.waitFor("curl -H");
     expect(run.stderr()).not.toContain("seed --demo");
     expect(run.stderr()).not.toContain("demo conversations");
+  });
+});
+
+describe("the console's address", () => {
+  it("is printed on every start, and on a first start next to the new key", async () => {
+    const consoleDir = path.join(root, "built-console");
+    mkdirSync(consoleDir, { recursive: true });
+    writeFileSync(path.join(consoleDir, "index.html"), "<!doctype html><title>console</title>");
+    const run = startServe(["--data", path.join(root, "console-first")], {
+      OPENCONVAI_CONSOLE_DIR: consoleDir,
+    });
+    await run.waitFor("curl -H");
+    const printed = run.stderr();
+    const url = /serving the Conversations API on (http:\/\/[^ ]+) /.exec(printed)?.[1];
+    expect(url).toBeDefined();
+    expect(printed).toContain(`The console: ${url}/ (sign in with an API key).`);
+    const key = /only this once; keep it:\n\n {2}(\S+)\n/.exec(printed)?.[1];
+    expect(key).toMatch(/^oc_/);
+    expect(printed).toContain(`Open the console at ${url}/ and sign in with it`);
+  });
+
+  it("says how to build the console when it is not built", async () => {
+    const run = startServe(["--data", path.join(root, "console-missing")], {
+      OPENCONVAI_CONSOLE_DIR: path.join(root, "no-console-here"),
+    });
+    await run.waitFor("curl -H");
+    expect(run.stderr()).toContain("The console is not built");
+    expect(run.stderr()).toContain("npm run build");
   });
 });
 

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { type Command, Option } from "commander";
 import { resolveConfig } from "../config/config.js";
 import { createLogger, startServer } from "../main.js";
@@ -49,13 +51,21 @@ export function registerServeCommand(program: Command): void {
           ? `SQLite at ${config.sqliteFile}; blobs in ${config.dataDir}`
           : `SQLite in ${config.dataDir}`;
     process.stderr.write(`openconvai is serving the Conversations API on ${server.url} (${backend}).\n`);
+    const consoleBuilt = existsSync(path.join(config.consoleDir, "index.html"));
+    process.stderr.write(
+      consoleBuilt
+        ? `The console: ${server.url}/ (sign in with an API key).\n`
+        : `The console is not built (${config.consoleDir} has no index.html): run \`npm run build\`, then start again.\n`,
+    );
     const hints: string[] = [];
     if (server.firstStartKey) {
       const key = server.firstStartKey.secret;
       hints.push(
         "No API key existed, so one was created. It is shown only this once; keep it:\n\n" +
           `  ${key}\n\n` +
-          "Try it:\n\n" +
+          (consoleBuilt
+            ? `Open the console at ${server.url}/ and sign in with it, or try it with curl:\n\n`
+            : "Try it:\n\n") +
           `  curl -H 'xi-api-key: ${key}' '${server.url}/v1/convai/conversations?page_size=5'`,
       );
     }
