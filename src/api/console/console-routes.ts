@@ -31,6 +31,17 @@ export interface ConsoleRouteOptions {
   publicRoutes: PublicRoutes;
 }
 
+/**
+ * Sent with each page: the console is never framed by another site (a key-holding page must not be
+ * overlaid), sends no referrer, and its files are taken as the type they are served as.
+ */
+const PAGE_HEADERS = {
+  "x-frame-options": "DENY",
+  "content-security-policy": "frame-ancestors 'none'",
+  "referrer-policy": "no-referrer",
+  "x-content-type-options": "nosniff",
+} as const;
+
 /** The page answered when the console was not built (an install without `npm run build`). */
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>openconvai</title></head>
@@ -73,7 +84,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRouteO
     },
   });
   const sendIndex = (reply: FastifyReply) =>
-    reply.header("cache-control", "no-cache").sendFile("index.html", consoleDir);
+    reply.headers(PAGE_HEADERS).header("cache-control", "no-cache").sendFile("index.html", consoleDir);
   for (const page of CONSOLE_PAGES) {
     app.get(page, async (_request, reply) => sendIndex(reply));
   }
