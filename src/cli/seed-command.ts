@@ -30,7 +30,10 @@ export function registerSeedCommand(program: Command): void {
     await withServices(flags, async ({ config, db, conversations: service, keys }) => {
       const now = Math.floor(Date.now() / 1000);
       // Tags and topics first: a conversation never refers to one that is not there.
-      const definitions = await loadDemoDefinitions({ tags: db.tags, topics: db.topics }, now);
+      const definitions = await loadDemoDefinitions(
+        { tags: db.tags, topics: db.topics, agents: db.agents },
+        now,
+      );
       const { conversations } = await loadDemoConversations(service, now);
       const created = conversations.filter((c) => c.outcome === "created").length;
       const audioBytes = conversations.reduce((sum, c) => sum + c.audioBytes, 0);

@@ -14,6 +14,8 @@
 import type { ConversationService } from "../conversations/conversation-service.js";
 import { checkIncomingDocument } from "../conversations/document-validator.js";
 import type { ConversationDoc } from "../domain/conversation.js";
+import { foldForSearch } from "../domain/search-fold.js";
+import type { AgentStore } from "../store/agent-store.js";
 import type { UpsertOutcome } from "../store/store.js";
 import type { TagStore } from "../store/tag-store.js";
 import type { TopicStore } from "../store/topic-store.js";
@@ -101,6 +103,8 @@ export interface DemoDefinitionsResult {
   tags: number;
   /** Topics defined, over all demo agents. */
   topics: number;
+  /** Demo agents created (those that were missing), when an agent store was given. */
+  agentsCreated: number;
 }
 
 /**
@@ -109,9 +113,24 @@ export interface DemoDefinitionsResult {
  * are set back to the demo's), and each demo agent's topic definitions are replaced by the same set.
  */
 export async function loadDemoDefinitions(
-  stores: { tags: TagStore; topics: TopicStore },
+  stores: { tags: TagStore; topics: TopicStore; agents?: AgentStore },
   nowUnixSecs: number,
 ): Promise<DemoDefinitionsResult> {
+  let agentsCreated = 0;
+  if (stores.agents) {
+    // The agents the conversations name, so their ids answer (the console lists and filters by
+    // them). One that exists is left as it is: it may have been edited since.
+    for (const [agentId, name] of Object.entries(DEMO.agents)) {
+      if (await stores.agents.getAgent(agentId)) continue;
+      await stores.agents.createAgent({
+        agentId,
+        json: JSON.stringify(demoAgentDocument(name)),
+        searchName: foldForSearch(name),
+        createdAtUnixSecs: nowUnixSecs,
+      });
+      agentsCreated++;
+    }
+  }
   let tagsCreated = 0;
   for (const tag of DEMO.tags) {
     const change = { title: tag.title, description: tag.description };
@@ -137,7 +156,21 @@ export async function loadDemoDefinitions(
     );
     topics += agentTopics.length;
   }
-  return { tagsCreated, tags: DEMO.tags.length, topics };
+  return { tagsCreated, tags: DEMO.tags.length, topics, agentsCreated };
+}
+
+/** A demo agent's document: its name, a greeting and a prompt, in the Agents API's shape. */
+function demoAgentDocument(name: string): Record<string, unknown> {
+  return {
+    name,
+    conversation_config: {
+      agent: {
+        first_message: `Hi, this is ${name}. How can I help?`,
+        language: "en",
+        prompt: { prompt: `You are ${name}, a friendly and concise support agent.` },
+      },
+    },
+  };
 }
 
 /** The demo tags' ids and each demo agent's topic ids (what loadDemoDefinitions defines). */

@@ -34,7 +34,10 @@ export async function startConsoleServer(env: Record<string, string> = {}): Prom
   const server = await startTestServer("sqlite", { OPENCONVAI_CONSOLE_DIR: inject("consoleDir"), ...env });
   const { services } = server.server;
   const now = Math.floor(Date.now() / 1000);
-  await loadDemoDefinitions({ tags: services.db.tags, topics: services.db.topics }, now);
+  await loadDemoDefinitions(
+    { tags: services.db.tags, topics: services.db.topics, agents: services.db.agents },
+    now,
+  );
   const { conversations } = await loadDemoConversations(services.conversations, now);
   const demo = conversations
     .map((c) => c.doc as Record<string, unknown>)
