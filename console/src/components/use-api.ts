@@ -20,6 +20,7 @@ export function useApi<T>(load: (signal: AbortSignal) => Promise<T>, deps: Depen
   // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what `load` depends on.
   const run = useCallback(load, deps);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `generation` is the reload trigger.
   useEffect(() => {
     const controller = new AbortController();
     setLoading(true);
