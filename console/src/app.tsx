@@ -3,8 +3,8 @@
  * own module under pages/; the URL is the state of a view (filters included), so a view can be
  * shared by its address.
  */
-import { useCallback, useEffect, useState } from "react";
-import { NavLink, Route, Routes } from "react-router";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { NavLink, Route, Routes, useLocation } from "react-router";
 import { forgetKey, setUnauthorizedHandler, storedKey } from "./api/client";
 import { AgentEditPage } from "./pages/agent-edit";
 import { AgentsPage } from "./pages/agents";
@@ -25,6 +25,24 @@ const NAV: readonly { to: string; label: string }[] = [
   { to: "/webhooks", label: "Webhooks" },
 ];
 
+/**
+ * Moves focus to the page's content when the path changes (not on the first page, nor when only the
+ * query changes, as filters do), so keyboard and screen-reader users land on the new page rather
+ * than on the link they used.
+ */
+function useFocusOnNavigation(): void {
+  const { pathname } = useLocation();
+  const previous = useRef(pathname);
+  useEffect(() => {
+    if (previous.current === pathname) return;
+    previous.current = pathname;
+    const main = document.getElementById("main");
+    const heading = main?.querySelector("h1");
+    if (heading && !heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    (heading ?? main)?.focus({ preventScroll: false });
+  }, [pathname]);
+}
+
 export function App() {
   const [signedIn, setSignedIn] = useState(() => storedKey() !== null);
   const [expired, setExpired] = useState(false);
@@ -41,6 +59,8 @@ export function App() {
     });
     return () => setUnauthorizedHandler(undefined);
   }, []);
+
+  useFocusOnNavigation();
 
   if (!signedIn) {
     return (

@@ -40,6 +40,10 @@ describe("console sign-in", () => {
     const script = await fetch(`${server.url}${asset}`);
     expect(script.status).toBe(200);
     expect(script.headers.get("cache-control")).toContain("immutable");
+    // The built index.html, reached by its own name, may not be framed either.
+    const index = await fetch(`${server.url}/index.html`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get("x-frame-options")).toBe("DENY");
     const unknown = await fetch(`${server.url}/v1/nothing-here`, {
       headers: { "xi-api-key": server.apiKey },
     });
@@ -55,6 +59,8 @@ describe("console sign-in", () => {
       await page.getByLabel("API key").fill("oc_wrong_key");
       await page.getByRole("button", { name: "Sign in" }).click();
       await expect.poll(() => page.getByRole("alert").textContent()).toContain("not accepted");
+      // A wrong key on the sign-in page is not a session that expired.
+      expect(await page.getByText("no longer accepts").count()).toBe(0);
       await page.getByLabel("API key").fill(server.apiKey);
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByRole("navigation", { name: "Main" }).waitFor();

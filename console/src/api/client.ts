@@ -82,6 +82,11 @@ export interface RequestOptions {
   /** A key to use instead of the stored one (signing in). */
   key?: string;
   signal?: AbortSignal;
+  /**
+   * How long to wait for the answer's headers (default 30 s). The body may take longer: a long
+   * recording downloads for as long as it needs.
+   */
+  timeoutMs?: number;
 }
 
 /** Sends a request with the key; answers the raw Response of a 2xx, throws ApiError otherwise. */
@@ -98,14 +103,23 @@ export async function apiFetch(
     headers["content-type"] = "application/json";
     body = JSON.stringify(options.json);
   }
-  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  // The deadline covers the wait for the headers only; it is lifted once they arrive.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), options.timeoutMs ?? REQUEST_TIMEOUT_MS);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
   let response: Response;
   try {
     response = await fetch(withQuery(path, options.query), { method, headers, body, signal });
   } catch (error) {
-    if ((error as Error).name === "AbortError" && options.signal?.aborted) throw error;
-    throw new ApiError(0, "The server did not answer. Check that openconvai is running, then try again.");
+    if (options.signal?.aborted) throw error;
+    throw new ApiError(
+      0,
+      deadline.signal.aborted
+        ? "The server took too long to answer. Check that openconvai is running and not overloaded, then try again."
+        : "The server did not answer. Check that openconvai is running, then try again.",
+    );
+  } finally {
+    clearTimeout(timer);
   }
   if (!response.ok) {
     const text = await response.text();
@@ -115,7 +129,8 @@ export async function apiFetch(
     } catch {
       // Not JSON: the status says it.
     }
-    if (response.status === 401) onUnauthorized?.();
+    // A key being tried (signing in) is not the session's: its refusal is the sign-in page's to say.
+    if (response.status === 401 && options.key === undefined) onUnauthorized?.();
     throw new ApiError(response.status, errorMessage(parsed, response.status));
   }
   return response;

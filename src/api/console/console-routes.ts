@@ -81,6 +81,8 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRouteO
       // Built assets carry a content hash in their name, so they never change; the rest may.
       const immutable = filePath.includes(`${path.sep}assets${path.sep}`);
       res.setHeader("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+      // Every file, /index.html included, carries the page headers (no framing, above all).
+      for (const [name, value] of Object.entries(PAGE_HEADERS)) res.setHeader(name, value);
     },
   });
   const sendIndex = (reply: FastifyReply) =>
