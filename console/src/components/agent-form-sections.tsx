@@ -75,7 +75,10 @@ export function ToolsEditor({ tools, problems, onChange }: ToolsEditorProps) {
               type="button"
               className="secondary"
               aria-label={`Remove tool ${i + 1}`}
-              onClick={() => onChange(tools.filter((t) => t.key !== tool.key))}
+              onClick={(event) => {
+                keepFocusInSection(event.currentTarget);
+                onChange(tools.filter((t) => t.key !== tool.key));
+              }}
             >
               Remove
             </button>
@@ -162,7 +165,10 @@ export function CriteriaEditor({ criteria, problems, onChange }: CriteriaEditorP
               type="button"
               className="secondary"
               aria-label={`Remove criterion ${i + 1}`}
-              onClick={() => onChange(criteria.filter((c) => c.key !== row.key))}
+              onClick={(event) => {
+                keepFocusInSection(event.currentTarget);
+                onChange(criteria.filter((c) => c.key !== row.key));
+              }}
             >
               Remove
             </button>
@@ -239,7 +245,10 @@ export function DataFieldsEditor({ fields, problems, onChange }: DataFieldsEdito
               type="button"
               className="secondary"
               aria-label={`Remove data field ${i + 1}`}
-              onClick={() => onChange(fields.filter((f) => f.key !== row.key))}
+              onClick={(event) => {
+                keepFocusInSection(event.currentTarget);
+                onChange(fields.filter((f) => f.key !== row.key));
+              }}
             >
               Remove
             </button>
@@ -255,4 +264,16 @@ export function DataFieldsEditor({ fields, problems, onChange }: DataFieldsEdito
       </button>
     </section>
   );
+}
+
+/**
+ * A removed row takes its Remove button with it: focus goes to the section's add button
+ * instead, once the row is gone, so keyboard users stay where they were.
+ */
+function keepFocusInSection(removeButton: HTMLButtonElement): void {
+  const section = removeButton.closest("section");
+  requestAnimationFrame(() => {
+    const buttons = section?.querySelectorAll<HTMLButtonElement>("button:not([aria-label^='Remove'])");
+    buttons?.[buttons.length - 1]?.focus();
+  });
 }

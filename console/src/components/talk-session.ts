@@ -77,6 +77,8 @@ export function useTalkSession(agentId: string): TalkSession {
   const [ending, setEnding] = useState<string | null>(null);
   const conversation = useRef<Conversation | null>(null);
   const mounted = useRef(true);
+  /** End call was pressed: a session still connecting is hung up as soon as it exists. */
+  const cancelled = useRef(false);
 
   useEffect(() => {
     mounted.current = true;
@@ -95,6 +97,7 @@ export function useTalkSession(agentId: string): TalkSession {
   const start = useCallback(
     async (chosen: TalkMode) => {
       if (conversation.current) return;
+      cancelled.current = false;
       setMode(chosen);
       setStatus("connecting");
       setLines([]);
@@ -111,6 +114,10 @@ export function useTalkSession(agentId: string): TalkSession {
         // Loaded when a session starts, so the rest of the console does not carry the client.
         const { Conversation } = await import("@elevenlabs/client");
         if (!mounted.current) return;
+        if (cancelled.current) {
+          setStatus("idle");
+          return;
+        }
         // The call can end before startSession resolves (the agent hangs up at once).
         let ended = false;
         const session = await Conversation.startSession({
@@ -156,8 +163,10 @@ export function useTalkSession(agentId: string): TalkSession {
             setStatus("ended");
           },
         });
-        if (!mounted.current) {
+        if (!mounted.current || cancelled.current) {
+          // Ended while connecting (End call pressed, or the page left): hang up now.
           await session.endSession();
+          if (mounted.current && !ended) setStatus("idle");
           return;
         }
         setConversationId(session.getId());
@@ -185,6 +194,8 @@ export function useTalkSession(agentId: string): TalkSession {
   );
 
   const end = useCallback(async () => {
+    // While connecting there is no session yet: start() hangs up as soon as it has one.
+    cancelled.current = true;
     await conversation.current?.endSession();
   }, []);
 

@@ -82,6 +82,7 @@ function AgentForm({ agentId, stored: initial }: AgentFormProps) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const problemsRef = useRef<HTMLDivElement>(null);
   const deleteRef = useRef<HTMLButtonElement>(null);
+  const deleteOpenerRef = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     if (confirmDelete) deleteRef.current?.focus();
@@ -372,6 +373,7 @@ function AgentForm({ agentId, stored: initial }: AgentFormProps) {
                 type="button"
                 className="secondary"
                 disabled={busy}
+                ref={deleteOpenerRef}
                 onClick={() => setConfirmDelete(true)}
               >
                 Delete agent
@@ -388,7 +390,15 @@ function AgentForm({ agentId, stored: initial }: AgentFormProps) {
             <button ref={deleteRef} type="button" className="danger" disabled={busy} onClick={remove}>
               Delete
             </button>
-            <button type="button" className="secondary" onClick={() => setConfirmDelete(false)}>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => {
+                setConfirmDelete(false);
+                // The confirmation goes away with this button: back to the button that opened it.
+                requestAnimationFrame(() => deleteOpenerRef.current?.focus());
+              }}
+            >
               Cancel
             </button>
           </div>

@@ -4,7 +4,7 @@
  * "Load more" for the next page.
  */
 import "./agents.css";
-import { type FormEvent, useEffect, useId, useState } from "react";
+import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { Link, useLocation, useSearchParams } from "react-router";
 import { api } from "../api/client";
 import { usePageTitle } from "../components/page-title";
@@ -52,10 +52,14 @@ export function AgentsPage() {
     setDraft(search);
   }, [search]);
 
+  // A "Load more" still running belongs to the search it was made for: a new search aborts it.
+  const moreRequest = useRef<AbortController | null>(null);
   useEffect(() => {
+    moreRequest.current?.abort();
     setMore([]);
     setCursor(first.data?.next_cursor ?? null);
   }, [first.data]);
+  useEffect(() => () => moreRequest.current?.abort(), []);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -67,18 +71,24 @@ export function AgentsPage() {
 
   async function loadMore() {
     if (!cursor) return;
+    moreRequest.current?.abort();
+    const request = new AbortController();
+    moreRequest.current = request;
     setLoadingMore(true);
     setMoreError(null);
     try {
       const page = await api<AgentsPage>("GET", "/v1/convai/agents", {
         query: { page_size: PAGE_SIZE, search, cursor },
+        signal: request.signal,
       });
+      if (request.signal.aborted) return;
       setMore((m) => [...m, ...page.agents]);
       setCursor(page.next_cursor);
     } catch (e) {
+      if (request.signal.aborted) return;
       setMoreError(`The next agents did not load: ${e instanceof Error ? e.message : String(e)}. Try again.`);
     } finally {
-      setLoadingMore(false);
+      if (moreRequest.current === request) setLoadingMore(false);
     }
   }
 
