@@ -24,6 +24,7 @@ import type { DeliveryLog } from "../webhooks-out/delivery-log.js";
 import type { WebhookSettingsService } from "../webhooks-out/webhook-settings-service.js";
 import { agentRoutes } from "./agents/agent-routes.js";
 import { analysisRoutes } from "./analysis/analysis-routes.js";
+import { analyticsRoutes } from "./analytics/analytics-routes.js";
 import { ApiError } from "./api-error.js";
 import { consoleRoutes } from "./console/console-routes.js";
 import { conversationRoutes } from "./conversations/conversation-routes.js";
@@ -235,6 +236,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }),
   );
   await app.register(async (scope) => agentRoutes(scope, { agents: options.agents }));
+  await app.register(async (scope) => analyticsRoutes(scope, { stats: db.conversationStats }));
   const webhooksOut = options.webhooksOut;
   if (webhooksOut) {
     await app.register(async (scope) => workspaceWebhookRoutes(scope, { settings: webhooksOut.settings }));

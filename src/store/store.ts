@@ -9,6 +9,7 @@ import type { AgentStore } from "./agent-store.js";
 import type { AnalysisSettingsStore } from "./analysis-settings-store.js";
 import type { AudioInfo } from "./audio-info.js";
 import type { ConversationSignatureStore } from "./conversation-signature-store.js";
+import type { ConversationStatsStore } from "./conversation-stats-store.js";
 import type { ConversationFileStore } from "./file-store.js";
 import type { LiveSessionStore } from "./live-session-store.js";
 import type { MessageSearchStore } from "./message-search-store.js";
@@ -166,6 +167,8 @@ export interface Database {
   readonly liveSessions: LiveSessionStore;
   /** Outgoing webhooks: the workspace's endpoints and ConvAI settings, the outbox, the delivery log. */
   readonly outgoingWebhooks: OutgoingWebhookStore;
+  /** The overview statistics' daily rollups, brought up to date on read. */
+  readonly conversationStats: ConversationStatsStore;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analysisSettingsSchema } from "../../src/analysis/analysis-settings.js";
+import { CONSOLE_PAGES } from "../../src/api/console/console-routes.js";
 import { MAX_SIP_MESSAGES } from "../../src/api/ingest/sip-message-ingest-routes.js";
 import { MAX_TOPICS_PER_AGENT } from "../../src/api/ingest/topic-ingest-routes.js";
 import wireSchemas from "../../src/conversations/wire-schemas.json" with { type: "json" };
@@ -23,9 +24,14 @@ const OWN_ROUTES = [
   "GET /healthz",
 ];
 
-/** The page and the document themselves, which are not API operations. */
+/** The page and the document themselves, and the console's pages and files, which are not API operations. */
 const isDocsRoute = (path: string) =>
-  path === "/openapi.json" || path === "/docs" || path.startsWith("/docs/");
+  path === "/openapi.json" ||
+  path === "/docs" ||
+  path.startsWith("/docs/") ||
+  CONSOLE_PAGES.includes(path) ||
+  path === "/index.html" ||
+  path.startsWith("/assets/");
 
 /**
  * Every route the server registered, as `METHOD /path/{param}`, read from Fastify's route tree

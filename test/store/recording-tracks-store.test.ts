@@ -97,9 +97,21 @@ describe.each(BACKENDS)("speaker tracks in the %s store", (backend) => {
       ...["user_audio_key", "user_audio_size", "agent_audio_key", "agent_audio_size"].map(
         (column) => `ALTER TABLE conversations DROP COLUMN ${column}`,
       ),
-      ...["outgoing_delivery_attempts", "outgoing_deliveries", "convai_settings", "workspace_webhooks"].map(
-        (table) => `DROP TABLE ${table}`,
-      ),
+      ...(backend === "postgres"
+        ? ["DROP FUNCTION stats_mark_dirty_days() CASCADE"]
+        : ["insert", "update", "delete"].map((event) => `DROP TRIGGER conversations_stats_${event}`)),
+      ...[
+        "stats_dirty_days",
+        "stats_daily",
+        "stats_daily_p90",
+        "stats_daily_durations",
+        "stats_daily_evaluations",
+        "stats_daily_tools",
+        "outgoing_delivery_attempts",
+        "outgoing_deliveries",
+        "convai_settings",
+        "workspace_webhooks",
+      ].map((table) => `DROP TABLE ${table}`),
       `UPDATE schema_version SET version = ${before}`,
     ]);
 

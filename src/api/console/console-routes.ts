@@ -60,7 +60,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRouteO
   const index = path.join(consoleDir, "index.html");
   if (!existsSync(index)) {
     for (const page of CONSOLE_PAGES) {
-      app.get(page, async (_request, reply) => {
+      app.get(page, { schema: { hide: true } }, async (_request, reply) => {
         reply.code(503).type("text/html; charset=utf-8").header("cache-control", "no-store");
         return NOT_BUILT_PAGE;
       });
@@ -88,6 +88,6 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRouteO
   const sendIndex = (reply: FastifyReply) =>
     reply.headers(PAGE_HEADERS).header("cache-control", "no-cache").sendFile("index.html", consoleDir);
   for (const page of CONSOLE_PAGES) {
-    app.get(page, async (_request, reply) => sendIndex(reply));
+    app.get(page, { schema: { hide: true } }, async (_request, reply) => sendIndex(reply));
   }
 }

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { postgresAgentsMigration } from "./migration-agents.js";
 import { postgresConversationResourceMigration } from "./migration-conversation-resource.js";
 import { postgresConversationSignaturesMigration } from "./migration-conversation-signatures.js";
+import { postgresConversationStatsMigration } from "./migration-conversation-stats.js";
 import { postgresIngestMigration } from "./migration-ingest.js";
 import { postgresLiveSessionsMigration } from "./migration-live-sessions.js";
 import { postgresLongValuesMigration } from "./migration-long-values.js";
@@ -103,4 +104,6 @@ export const postgresMigrations: readonly PostgresMigration[] = [
   postgresRecordingTracksMigration,
   // 11: outgoing webhooks (the workspace's endpoints, ConvAI settings, the outbox, the delivery log)
   postgresWebhooksOutMigration,
+  // 12: the overview statistics' daily rollups, the dirty days and the triggers that mark them
+  postgresConversationStatsMigration,
 ];

@@ -4,6 +4,7 @@ import { postgresMigrations } from "./migrations.js";
 import { PostgresAgentStore } from "./postgres-agent-store.js";
 import { PostgresAnalysisSettingsStore } from "./postgres-analysis-settings-store.js";
 import { PostgresConversationSignatureStore } from "./postgres-conversation-signature-store.js";
+import { PostgresConversationStatsStore } from "./postgres-conversation-stats-store.js";
 import { PostgresConversationStore } from "./postgres-conversation-store.js";
 import { PostgresConversationFileStore } from "./postgres-file-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
@@ -289,6 +290,7 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     conversationFiles: new PostgresConversationFileStore(pool),
     sipMessages: new PostgresSipMessageStore(pool),
     topics: new PostgresTopicStore(pool),
+    conversationStats: new PostgresConversationStatsStore(pool),
     close: async () => {
       if (closed) return;
       closed = true;

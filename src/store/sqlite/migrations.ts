@@ -2,6 +2,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { sqliteAgentsMigration } from "./migration-agents.js";
 import { sqliteConversationResourceMigration } from "./migration-conversation-resource.js";
 import { sqliteConversationSignaturesMigration } from "./migration-conversation-signatures.js";
+import { sqliteConversationStatsMigration } from "./migration-conversation-stats.js";
 import { sqliteIngestMigration } from "./migration-ingest.js";
 import { sqliteLiveSessionsMigration } from "./migration-live-sessions.js";
 import { sqliteRecordingTracksMigration } from "./migration-recording-tracks.js";
@@ -95,4 +96,6 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
   sqliteRecordingTracksMigration,
   // 10: outgoing webhooks (the workspace's endpoints and ConvAI settings, the outbox, the delivery log)
   sqliteWebhooksOutMigration,
+  // 11: the overview statistics' daily rollups, the dirty days and the triggers that mark them
+  sqliteConversationStatsMigration,
 ];

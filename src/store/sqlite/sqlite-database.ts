@@ -6,6 +6,7 @@ import { sqliteMigrations } from "./migrations.js";
 import { SqliteAgentStore } from "./sqlite-agent-store.js";
 import { SqliteAnalysisSettingsStore } from "./sqlite-analysis-settings-store.js";
 import { SqliteConversationSignatureStore } from "./sqlite-conversation-signature-store.js";
+import { SqliteConversationStatsStore } from "./sqlite-conversation-stats-store.js";
 import { SqliteConversationStore } from "./sqlite-conversation-store.js";
 import { SqliteConversationFileStore } from "./sqlite-file-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
@@ -155,6 +156,7 @@ export function openSqliteDatabase(
     conversationFiles: new SqliteConversationFileStore(db),
     sipMessages: new SqliteSipMessageStore(db),
     topics: new SqliteTopicStore(db),
+    conversationStats: new SqliteConversationStatsStore(db),
     close: async () => {
       // The checkpointer's connection closes first, so this one is the last: closing it moves
       // the whole log into the database file.
