@@ -4,10 +4,11 @@
  * node:http server answering a precomputed body of the same size as GET details) measured in
  * the same run. Results are appended to bench/RESULTS.md and written as JSON. Then the live
  * scenario (bench/live-sessions.ts): concurrent text sessions over the agent WebSocket; and the
- * voice scenario (bench/voice-sessions.ts): concurrent voice sessions streaming audio in real time.
+ * voice scenario (bench/voice-sessions.ts): concurrent voice sessions streaming audio in real time;
+ * and the console scenario (bench/console-load.ts): the first page's time to interactive.
  *
  *   npm run bench -- [--count N] [--backend sqlite|postgres] [--quick] [--scaling] [--seconds S]
- *   npm run bench -- --only stored|live|voice [--sessions N] [--live-seconds S]
+ *   npm run bench -- --only stored|live|voice|console [--sessions N] [--live-seconds S]
  *                    [--voice-sessions N] [--voice-seconds S]
  */
 import { execFileSync } from "node:child_process";
@@ -28,6 +29,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { renderConsoleMarkdown, runConsoleScenario } from "./console-load.js";
 import { generateConversation } from "./generate-conversations.js";
 import { renderLiveMarkdown } from "./live-report.js";
 import { runLiveScenario } from "./live-sessions.js";
@@ -63,10 +65,10 @@ const { values: args } = parseArgs({
   },
 });
 
-if (args.only !== undefined && !["stored", "live", "voice"].includes(args.only))
-  throw new Error(`--only must be "stored", "live" or "voice", got "${args.only}"`);
+if (args.only !== undefined && !["stored", "live", "voice", "console"].includes(args.only))
+  throw new Error(`--only must be "stored", "live", "voice" or "console", got "${args.only}"`);
 /** Whether a part of the benchmark runs (all of them without --only). */
-const runs = (part: "stored" | "live" | "voice") => args.only === undefined || args.only === part;
+const runs = (part: "stored" | "live" | "voice" | "console") => args.only === undefined || args.only === part;
 
 const backend = args.backend === "postgres" ? "postgres" : "sqlite";
 const seed = Number(args.seed);
@@ -317,6 +319,9 @@ async function main(): Promise<void> {
         backend,
         databaseUrl: args["database-url"] as string,
       });
+  const consoleLoad = !runs("console")
+    ? undefined
+    : await runConsoleScenario({ root, runs: args.quick ? 5 : 20 });
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const meta = {
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
@@ -335,7 +340,8 @@ async function main(): Promise<void> {
   const markdown =
     (results.length > 0 ? renderMarkdown(results, meta) : "") +
     (live ? renderLiveMarkdown(live, meta) : "") +
-    (voice ? renderVoiceMarkdown(voice, meta) : "");
+    (voice ? renderVoiceMarkdown(voice, meta) : "") +
+    (consoleLoad ? renderConsoleMarkdown(consoleLoad, meta) : "");
   process.stdout.write(markdown);
   const resultsFile = path.join(root, "bench", "RESULTS.md");
   if (!existsSync(resultsFile))
@@ -343,7 +349,10 @@ async function main(): Promise<void> {
   await appendFile(resultsFile, markdown);
   mkdirSync(outDir, { recursive: true });
   const jsonFile = path.join(outDir, `results-${meta.date.replace(/[:]/g, "-")}.json`);
-  writeFileSync(jsonFile, `${JSON.stringify({ meta, results, live, voice }, null, 2)}\n`);
+  writeFileSync(
+    jsonFile,
+    `${JSON.stringify({ meta, results, live, voice, console: consoleLoad }, null, 2)}\n`,
+  );
   writeFileSync(path.join(outDir, "latest.json"), readFileSync(jsonFile));
   process.stderr.write(
     `appended to bench/RESULTS.md; JSON in ${path.relative(root, jsonFile)} (${statSync(jsonFile).size} bytes)\n`,

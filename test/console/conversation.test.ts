@@ -204,6 +204,15 @@ describe("console conversation page", () => {
 
       await page.getByRole("button", { name: "Remove tag Needs review" }).click();
       await expect.poll(tagIdsOnServer).not.toContain(created.tag_id);
+      // The pressed button is gone: focus goes to the next remove button, or the tag select.
+      await expect
+        .poll(() =>
+          page.evaluate(() => {
+            const el = document.activeElement;
+            return el?.tagName === "SELECT" ? "select" : (el?.getAttribute("aria-label") ?? el?.tagName);
+          }),
+        )
+        .toMatch(/^(select|Remove tag .+)$/);
       expect(await tagIdsOnServer()).toEqual(before);
       await expect.poll(() => page.getByRole("status").filter({ hasText: "Removed" }).count()).toBe(1);
     } finally {
@@ -264,6 +273,12 @@ describe("console conversation page", () => {
       await dialog.getByRole("button", { name: "Delete", exact: true }).click();
       await page.waitForURL(`${server.url}/conversations`);
       expect((await server.fetch(`/v1/convai/conversations/${victim.conversation_id}`)).status).toBe(404);
+      // The list says so, and focus is on its heading (the pressed button went with its page).
+      await page
+        .getByRole("status")
+        .filter({ hasText: `Conversation ${victim.conversation_id} was deleted.` })
+        .waitFor();
+      await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
 
       await page.goto(`${server.url}/conversations/${victim.conversation_id}`);
       await page.getByRole("heading", { level: 1, name: "Conversation not found" }).waitFor();

@@ -196,6 +196,13 @@ describe("console conversations list and message search", () => {
       expect(await page.getByRole("link", { name: "Search in messages" }).getAttribute("href")).toBe(
         `/messages?q=${word}`,
       );
+      // A space typed at the end survives the pause that writes the (trimmed) search to the URL.
+      await box.fill("");
+      await box.pressSequentially("abc ");
+      await expect.poll(() => new URL(page.url()).searchParams.get("search")).toBe("abc");
+      await box.pressSequentially("def");
+      expect(await box.inputValue()).toBe("abc def");
+      await expect.poll(() => new URL(page.url()).searchParams.get("search")).toBe("abc def");
     } finally {
       await context.close();
     }

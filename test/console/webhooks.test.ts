@@ -100,6 +100,8 @@ describe("console webhooks page", () => {
 
     const secretField = page.getByRole("textbox", { name: "Signing secret" });
     await secretField.waitFor();
+    // The one-time secret takes the focus when it appears.
+    await expect.poll(() => secretField.evaluate((el) => el === document.activeElement)).toBe(true);
     secret = await secretField.inputValue();
     expect(secret).toMatch(/^wsec_[0-9a-f]{64}$/);
     await expect
@@ -258,6 +260,13 @@ describe("console webhooks page", () => {
     await page.getByRole("checkbox", { name: "Retry failed deliveries" }).uncheck();
     await page.getByRole("button", { name: "Save webhook" }).click();
     await page.getByText("Webhook “Spare renamed” saved.").waitFor();
+    // Focus the pressed control's place once it is gone: the row's Edit button, or the heading.
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement;
+        return el?.getAttribute("aria-label") ?? el?.textContent ?? "";
+      });
+    await expect.poll(focused).toMatch(/^Edit Spare/);
     const row = endpoints.getByRole("row").filter({ hasText: "Spare renamed" });
     await row.waitFor();
     const stored = (
@@ -277,9 +286,11 @@ describe("console webhooks page", () => {
     await expectAccessible(page, "the webhooks page asking to confirm a deletion");
     await confirm.getByRole("button", { name: "Keep it" }).click();
     expect(await row.count()).toBe(1);
+    await expect.poll(focused).toBe("Edit Spare renamed");
     await page.getByRole("button", { name: "Delete Spare renamed" }).click();
     await confirm.getByRole("button", { name: "Delete webhook" }).click();
     await page.getByText("Webhook “Spare renamed” deleted.").waitFor();
+    await expect.poll(focused).toBe("Endpoints");
     await expect.poll(() => row.count()).toBe(0);
     const remaining = (
       (await (await server.fetch("/v1/workspace/webhooks")).json()) as { webhooks: { name: string }[] }

@@ -3,7 +3,7 @@
  * and creating a new tag that is assigned at once. Uses `/v1/convai/tags` and
  * `/v1/convai/conversations/{id}/tags`.
  */
-import { type FormEvent, useEffect, useId, useState } from "react";
+import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { api } from "../api/client";
 import type { ConversationTag } from "./conversation-doc";
 
@@ -36,6 +36,11 @@ export function ConversationTags({ conversationId, initialTagIds }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState("");
+  // After a remove, the position of the pressed button: focus goes to the next remove button there
+  // (or, none left after it, to the tag select) once the list has rendered again.
+  const [focusRemoval, setFocusRemoval] = useState<number | null>(null);
+  const list = useRef<HTMLUListElement>(null);
+  const select = useRef<HTMLSelectElement>(null);
   const selectId = useId();
   const titleId = useId();
   const path = `/v1/convai/conversations/${encodeURIComponent(conversationId)}/tags`;
@@ -51,6 +56,13 @@ export function ConversationTags({ conversationId, initialTagIds }: Props) {
     });
     return () => controller.abort();
   }, []);
+
+  useEffect(() => {
+    if (focusRemoval === null || busy) return;
+    const buttons = list.current?.querySelectorAll<HTMLButtonElement>("button.tag-remove");
+    (buttons?.[focusRemoval] ?? select.current)?.focus();
+    setFocusRemoval(null);
+  }, [focusRemoval, busy]);
 
   const titleOf = (id: string) => tags.find((t) => t.tag_id === id)?.title ?? id;
   const assignable = tags.filter((t) => !tagIds.includes(t.tag_id));
@@ -100,11 +112,12 @@ export function ConversationTags({ conversationId, initialTagIds }: Props) {
   }
 
   function onRemove(tagId: string) {
+    const index = tagIds.indexOf(tagId);
     void run(async () => {
       const answer = await api<{ tag_ids: string[] }>("DELETE", `${path}/${encodeURIComponent(tagId)}`);
       setTagIds(answer.tag_ids);
       return `Removed ${titleOf(tagId)}.`;
-    });
+    }).then(() => setFocusRemoval(index));
   }
 
   return (
@@ -112,7 +125,7 @@ export function ConversationTags({ conversationId, initialTagIds }: Props) {
       {tagIds.length === 0 ? (
         <p className="muted">No tags.</p>
       ) : (
-        <ul className="tag-list" aria-label="Assigned tags">
+        <ul ref={list} className="tag-list" aria-label="Assigned tags">
           {tagIds.map((id) => (
             <li key={id} className="tag">
               <span>{titleOf(id)}</span>
@@ -132,7 +145,12 @@ export function ConversationTags({ conversationId, initialTagIds }: Props) {
       <form className="tag-form" onSubmit={onAssign}>
         <div className="field">
           <label htmlFor={selectId}>Assign a tag</label>
-          <select id={selectId} value={choice} onChange={(event) => setChoice(event.target.value)}>
+          <select
+            ref={select}
+            id={selectId}
+            value={choice}
+            onChange={(event) => setChoice(event.target.value)}
+          >
             <option value="">{assignable.length === 0 ? "No other tags" : "Choose a tag"}</option>
             {assignable.map((t) => (
               <option key={t.tag_id} value={t.tag_id}>

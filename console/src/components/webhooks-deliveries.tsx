@@ -2,7 +2,8 @@
  * The log of outgoing webhook deliveries (`/v1/workspace/webhooks/deliveries`): filtered by the
  * URL's query (`webhook_id`, `status`, `conversation_id`, and `cursor` for older pages), newest
  * first; a row opens to show every attempt, and "Redeliver" sends a delivery again, after which
- * the log loads again. While a listed delivery is pending the log refreshes itself.
+ * the log loads again. While a listed pending delivery's next attempt is near, the log refreshes
+ * itself every few seconds; one due later wakes the log up when its attempt draws near.
  */
 import { type FormEvent, Fragment, useEffect, useId, useState } from "react";
 import { Link, useSearchParams } from "react-router";
@@ -49,8 +50,29 @@ type DeliveryDetail = Omit<Delivery, "attempts"> & { attempts: Attempt[] };
 
 const STATUSES = ["pending", "delivered", "failed", "cancelled"] as const;
 
-/** How often the log loads again while a listed delivery is pending. */
+/** How often the log loads again while a listed pending delivery's next attempt is near. */
 const PENDING_REFRESH_MS = 2000;
+/** How near (before it is due) a next attempt makes the log refresh every PENDING_REFRESH_MS. */
+const NEAR_ATTEMPT_MS = 60_000;
+/** The longest wait before loading again while a delivery is pending (a timer's limit is ~24 days). */
+const MAX_WAIT_MS = 3_600_000;
+
+/**
+ * How long to wait before loading the log again: PENDING_REFRESH_MS while a pending delivery's next
+ * attempt is due within NEAR_ATTEMPT_MS (or is not known), else until the soonest one comes that
+ * near; null when nothing is pending.
+ */
+function refreshDelay(deliveries: readonly Delivery[], nowMs: number): number | null {
+  let delay: number | null = null;
+  for (const d of deliveries) {
+    if (d.status !== "pending") continue;
+    const untilNear =
+      d.next_attempt_at_unix === undefined ? 0 : d.next_attempt_at_unix * 1000 - nowMs - NEAR_ATTEMPT_MS;
+    const wait = Math.min(MAX_WAIT_MS, Math.max(PENDING_REFRESH_MS, untilNear));
+    delay = delay === null ? wait : Math.min(delay, wait);
+  }
+  return delay;
+}
 
 /** The rows on one page of the log. */
 const PAGE_SIZE = 30;
@@ -100,17 +122,17 @@ export function WebhookDeliveries({ webhooks }: { webhooks: Webhook[] }) {
     [webhookId, status, conversationId, cursor],
   );
 
-  const anyPending = log.data?.deliveries.some((d) => d.status === "pending") ?? false;
   const { reload } = log;
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload is a new function each render; the timer follows the data.
   useEffect(() => {
-    if (!anyPending) return;
+    const delay = refreshDelay(log.data?.deliveries ?? [], Date.now());
+    if (delay === null) return;
     const timer = setTimeout(() => {
       reload();
       setDetailGeneration((g) => g + 1);
-    }, PENDING_REFRESH_MS);
+    }, delay);
     return () => clearTimeout(timer);
-  }, [anyPending, log.data]);
+  }, [log.data]);
 
   /** Changes the filters (the URL's query); a new filter starts from the newest page. */
   function setFilter(name: string, value: string) {
@@ -146,7 +168,7 @@ export function WebhookDeliveries({ webhooks }: { webhooks: Webhook[] }) {
       setMessage(
         answer.redelivered > 0
           ? `Delivery ${delivery.delivery_id} queued again and sent now; the log below follows it.`
-          : `Delivery ${delivery.delivery_id} was not sent again: its webhook was deleted.`,
+          : `Delivery ${delivery.delivery_id} was not queued again: it was cancelled, or an attempt is running now. Refresh the log to see its state.`,
       );
       reload();
       setDetailGeneration((g) => g + 1);

@@ -3,7 +3,7 @@
  * most recent failure, a form that creates one (its signing secret is shown once, with a copy
  * button), and per endpoint: edit, enable or disable, delete (after a confirmation).
  */
-import { type FormEvent, useId, useState } from "react";
+import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { api } from "../api/client";
 import { formatDateTime } from "../format";
 import { ErrorLine } from "./status";
@@ -42,6 +42,19 @@ export function WebhookEndpoints({ webhooks, onChanged }: WebhookEndpointsProps)
   const [editing, setEditing] = useState<string | null>(null);
   const [confirmingDelete, setConfirmingDelete] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const section = useRef<HTMLElement>(null);
+  // Where focus goes once a pressed control has gone: the row's Edit button, or (the row gone too)
+  // the section's heading. Applied after the render that removed the control.
+  const [focusAfter, setFocusAfter] = useState<{ webhookId: string | null } | null>(null);
+  useEffect(() => {
+    if (!focusAfter) return;
+    const root = section.current;
+    const edit = [...(root?.querySelectorAll<HTMLButtonElement>("button[data-edit-id]") ?? [])].find(
+      (b) => b.dataset.editId === focusAfter.webhookId,
+    );
+    (edit ?? root?.querySelector<HTMLElement>("h2"))?.focus();
+    setFocusAfter(null);
+  }, [focusAfter]);
 
   async function run(action: () => Promise<string>) {
     setBusy(true);
@@ -58,7 +71,8 @@ export function WebhookEndpoints({ webhooks, onChanged }: WebhookEndpointsProps)
   }
 
   function toggle(webhook: Webhook) {
-    const enable = webhook.is_disabled;
+    // `is_disabled: false` also clears the server's auto-disable (after repeated failures).
+    const enable = isOff(webhook);
     void run(async () => {
       await api("PATCH", `/v1/workspace/webhooks/${encodeURIComponent(webhook.webhook_id)}`, {
         json: { name: webhook.name, is_disabled: !enable },
@@ -73,6 +87,7 @@ export function WebhookEndpoints({ webhooks, onChanged }: WebhookEndpointsProps)
     void run(async () => {
       await api("DELETE", `/v1/workspace/webhooks/${encodeURIComponent(webhook.webhook_id)}`);
       setConfirmingDelete(null);
+      setFocusAfter({ webhookId: null });
       return `Webhook “${webhook.name}” deleted. Its deliveries not yet sent were cancelled.`;
     });
   }
@@ -80,8 +95,10 @@ export function WebhookEndpoints({ webhooks, onChanged }: WebhookEndpointsProps)
   const editedWebhook = webhooks.find((w) => w.webhook_id === editing);
 
   return (
-    <section aria-labelledby="webhooks-endpoints-heading" className="webhooks-section">
-      <h2 id="webhooks-endpoints-heading">Endpoints</h2>
+    <section ref={section} aria-labelledby="webhooks-endpoints-heading" className="webhooks-section">
+      <h2 id="webhooks-endpoints-heading" tabIndex={-1}>
+        Endpoints
+      </h2>
       <CreateWebhookForm onCreated={onChanged} />
       <div role="status" className="webhooks-status">
         {status}
@@ -138,6 +155,7 @@ export function WebhookEndpoints({ webhooks, onChanged }: WebhookEndpointsProps)
                         type="button"
                         className="secondary"
                         aria-label={`Edit ${w.name}`}
+                        data-edit-id={w.webhook_id}
                         onClick={() => {
                           setConfirmingDelete(null);
                           setEditing(w.webhook_id);
@@ -149,10 +167,10 @@ export function WebhookEndpoints({ webhooks, onChanged }: WebhookEndpointsProps)
                         type="button"
                         className="secondary"
                         disabled={busy}
-                        aria-label={`${w.is_disabled ? "Enable" : "Disable"} ${w.name}`}
+                        aria-label={`${isOff(w) ? "Enable" : "Disable"} ${w.name}`}
                         onClick={() => toggle(w)}
                       >
-                        {w.is_disabled ? "Enable" : "Disable"}
+                        {isOff(w) ? "Enable" : "Disable"}
                       </button>
                       <button
                         type="button"
@@ -173,7 +191,14 @@ export function WebhookEndpoints({ webhooks, onChanged }: WebhookEndpointsProps)
                         <button type="button" className="danger" disabled={busy} onClick={() => remove(w)}>
                           Delete webhook
                         </button>{" "}
-                        <button type="button" className="secondary" onClick={() => setConfirmingDelete(null)}>
+                        <button
+                          type="button"
+                          className="secondary"
+                          onClick={() => {
+                            setConfirmingDelete(null);
+                            setFocusAfter({ webhookId: w.webhook_id });
+                          }}
+                        >
                           Keep it
                         </button>
                       </fieldset>
@@ -191,6 +216,7 @@ export function WebhookEndpoints({ webhooks, onChanged }: WebhookEndpointsProps)
           webhook={editedWebhook}
           onDone={(message) => {
             setEditing(null);
+            setFocusAfter({ webhookId: editedWebhook.webhook_id });
             if (message) {
               setError(null);
               setStatus(message);
@@ -201,6 +227,11 @@ export function WebhookEndpoints({ webhooks, onChanged }: WebhookEndpointsProps)
       )}
     </section>
   );
+}
+
+/** True when the webhook sends nothing: disabled by hand or by the server after repeated failures. */
+function isOff(webhook: Webhook): boolean {
+  return webhook.is_disabled || webhook.is_auto_disabled;
 }
 
 /** Enabled, disabled, or disabled by the server after repeated failures. */
@@ -231,6 +262,12 @@ function CreateWebhookForm({ onCreated }: { onCreated: () => void }) {
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
   const [copied, setCopied] = useState<string | null>(null);
+  const secretInput = useRef<HTMLInputElement>(null);
+  const nameInput = useRef<HTMLInputElement>(null);
+  // The secret is shown once: focus goes to it (selected, its explanation read out) when it appears.
+  useEffect(() => {
+    if (created) secretInput.current?.focus();
+  }, [created]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -274,7 +311,13 @@ function CreateWebhookForm({ onCreated }: { onCreated: () => void }) {
       <form className="toolbar webhooks-create" onSubmit={submit} noValidate aria-label="Create a webhook">
         <div className="field">
           <label htmlFor={`${id}-name`}>Name</label>
-          <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} maxLength={256} />
+          <input
+            id={`${id}-name`}
+            ref={nameInput}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            maxLength={256}
+          />
         </div>
         <div className="field webhooks-url-field">
           <label htmlFor={`${id}-url`}>URL</label>
@@ -295,7 +338,7 @@ function CreateWebhookForm({ onCreated }: { onCreated: () => void }) {
       <ErrorLine error={error} />
       {created && (
         <section className="notice webhooks-secret" aria-label="New webhook created">
-          <p>
+          <p id={`${id}-secret-note`}>
             Webhook “{created.name}” created. Its deliveries are signed with this secret; give it to the
             receiver now. <strong>It will not be shown again.</strong>
           </p>
@@ -303,7 +346,9 @@ function CreateWebhookForm({ onCreated }: { onCreated: () => void }) {
             <label htmlFor={`${id}-secret`}>Signing secret</label>
             <input
               id={`${id}-secret`}
+              ref={secretInput}
               readOnly
+              aria-describedby={`${id}-secret-note`}
               value={created.secret}
               spellCheck={false}
               onFocus={(e) => e.currentTarget.select()}
@@ -311,7 +356,14 @@ function CreateWebhookForm({ onCreated }: { onCreated: () => void }) {
             <button type="button" onClick={() => void copy(created.secret)}>
               Copy secret
             </button>
-            <button type="button" className="secondary" onClick={() => setCreated(null)}>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => {
+                setCreated(null);
+                nameInput.current?.focus();
+              }}
+            >
               I have stored it
             </button>
           </div>
@@ -328,7 +380,7 @@ function CreateWebhookForm({ onCreated }: { onCreated: () => void }) {
 function EditWebhookForm({ webhook, onDone }: { webhook: Webhook; onDone: (message?: string) => void }) {
   const id = useId();
   const [name, setName] = useState(webhook.name);
-  const [enabled, setEnabled] = useState(!webhook.is_disabled);
+  const [enabled, setEnabled] = useState(!isOff(webhook));
   const [retry, setRetry] = useState(webhook.retry_enabled ?? true);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -343,6 +395,8 @@ function EditWebhookForm({ webhook, onDone }: { webhook: Webhook; onDone: (messa
     setError(null);
     try {
       await api("PATCH", `/v1/workspace/webhooks/${encodeURIComponent(webhook.webhook_id)}`, {
+        // `is_disabled: false` also clears an auto-disable; an auto-disabled webhook left unticked
+        // stays off (as disabled by hand: the API has no way to keep the auto-disable alone).
         json: { name: name.trim(), is_disabled: !enabled, retry_enabled: retry },
       });
       onDone(`Webhook “${name.trim()}” saved.`);

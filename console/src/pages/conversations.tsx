@@ -16,7 +16,7 @@ import {
   useRef,
   useState,
 } from "react";
-import { Link, useNavigate, useSearchParams } from "react-router";
+import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import { api } from "../api/client";
 import {
   CALL_SUCCESSFUL_OPTIONS,
@@ -52,6 +52,12 @@ function isTyping(target: EventTarget | null): boolean {
   return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
 }
 
+/** The `notice` another page passed in the navigation's state (e.g. "Conversation … was deleted."). */
+function noticeOf(state: unknown): string | null {
+  const notice = (state as { notice?: unknown } | null)?.notice;
+  return typeof notice === "string" && notice !== "" ? notice : null;
+}
+
 /** Ends a message with a full stop if it has no closing punctuation. */
 function asSentence(text: string): string {
   return /[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
@@ -66,6 +72,20 @@ export function ConversationsPage() {
   const tbody = useRef<HTMLTableSectionElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
   const [activeRow, setActiveRow] = useState(0);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const location = useLocation();
+
+  // A notice from the page that sent us here (a deleted conversation) is announced once, and focus
+  // goes to the heading (the control pressed is gone with its page). Set after the first render so
+  // the status line is in place before its text arrives.
+  const [notice, setNotice] = useState<string | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: read the navigation's notice on arrival only.
+  useEffect(() => {
+    const arrived = noticeOf(location.state);
+    if (!arrived) return;
+    setNotice(arrived);
+    heading.current?.focus();
+  }, []);
 
   // Only the parameters the list understands go to the API (a stray one in the URL would be sent as is).
   const query = useMemo(() => {
@@ -139,9 +159,11 @@ export function ConversationsPage() {
   // The search box applies what is typed after a short pause, or at once on Enter.
   const urlSearch = params.get("search") ?? "";
   const [search, setSearch] = useState(urlSearch);
-  useEffect(() => setSearch(urlSearch), [urlSearch]);
+  // The URL's search replaces the draft only when it says something else than the draft trimmed
+  // (so a space typed at the end survives the draft's own trimmed write to the URL).
+  useEffect(() => setSearch((draft) => (draft.trim() === urlSearch ? draft : urlSearch)), [urlSearch]);
   useEffect(() => {
-    if (search === urlSearch) return;
+    if (search.trim() === urlSearch) return;
     const timer = setTimeout(() => setFilter("search", [search.trim()]), 400);
     return () => clearTimeout(timer);
   }, [search, urlSearch, setFilter]);
@@ -162,13 +184,14 @@ export function ConversationsPage() {
   useEffect(() => setActiveRow(0), [query]);
 
   // The end of the table in view loads the next page. The observer is made again after each page,
-  // so a sentinel still in view (a short page on a tall screen) asks for the next one too.
-  const { hasMore, loading, loadMore, items } = list;
+  // so a sentinel still in view (a short page on a tall screen) asks for the next one too. After a
+  // failed page it waits: "Try again" asks again (else a failing page would be asked for endlessly).
+  const { hasMore, loading, loadMore, items, error } = list;
   // biome-ignore lint/correctness/useExhaustiveDependencies: `items.length` re-arms the observer after a page.
   useEffect(() => {
     const target = sentinel.current;
     // Without IntersectionObserver (an old browser), the "Load more" button pages alone.
-    if (!target || !hasMore || loading || typeof IntersectionObserver === "undefined") return;
+    if (!target || !hasMore || loading || error || typeof IntersectionObserver === "undefined") return;
     const observer = new IntersectionObserver(
       (entries) => {
         if (entries.some((e) => e.isIntersecting)) loadMore();
@@ -177,7 +200,7 @@ export function ConversationsPage() {
     );
     observer.observe(target);
     return () => observer.disconnect();
-  }, [hasMore, loading, loadMore, items.length]);
+  }, [hasMore, loading, error, loadMore, items.length]);
 
   const rowAt = (index: number) =>
     tbody.current?.querySelector<HTMLTableRowElement>(`tr[data-index="${index}"]`);
@@ -223,7 +246,12 @@ export function ConversationsPage() {
 
   return (
     <div className="conversations-page">
-      <h1>Conversations</h1>
+      <h1 ref={heading} tabIndex={-1}>
+        Conversations
+      </h1>
+      <p role="status" className={notice ? "notice" : undefined}>
+        {notice}
+      </p>
       <search className="conversations-filters" aria-label="Filter conversations">
         <div className="toolbar">
           <div className="field conversations-search">

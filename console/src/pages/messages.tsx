@@ -138,12 +138,17 @@ export function MessagesPage() {
   }, [q, fetchPage]);
 
   // Who said each message and when: read once per conversation on the page, after the results show.
+  // A conversation counts as known only once read (a failed read is tried again with the next
+  // results); new results or leaving the page abort the reads under way.
   useEffect(() => {
+    const controller = new AbortController();
     const wanted = [...new Set(results.map((r) => r.conversation_id))].filter((id) => !known.current.has(id));
     for (const id of wanted) {
-      known.current.add(id);
-      api<ConversationDoc>("GET", `/v1/convai/conversations/${encodeURIComponent(id)}`).then(
+      api<ConversationDoc>("GET", `/v1/convai/conversations/${encodeURIComponent(id)}`, {
+        signal: controller.signal,
+      }).then(
         (doc) => {
+          known.current.add(id);
           setFacts((before) => {
             const next = new Map(before);
             (doc.transcript ?? []).forEach((entry, index) => {
@@ -160,6 +165,7 @@ export function MessagesPage() {
         },
       );
     }
+    return () => controller.abort();
   }, [results]);
 
   // The configured agents, the agents of the results (imported conversations may name others),

@@ -30,10 +30,13 @@ export function WebhooksPage() {
         When a conversation ends, the server sends it to the post-call webhook, signed with that webhook's
         secret.
       </p>
-      {list.error ? (
-        <ErrorLine error={`${list.error} Reload the page to try again.`} />
-      ) : list.data === undefined ? (
-        <Loading what="the webhooks" />
+      {/* A failed reload shows its error above the sections and keeps them (and a new webhook's
+          one-time secret) on the page. */}
+      {list.error ? <ErrorLine error={`${list.error} Reload the page to try again.`} /> : null}
+      {list.data === undefined ? (
+        list.error ? null : (
+          <Loading what="the webhooks" />
+        )
       ) : (
         <>
           <WebhookEndpoints webhooks={webhooks} onChanged={list.reload} />
