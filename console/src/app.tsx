@@ -3,19 +3,27 @@
  * own module under pages/; the URL is the state of a view (filters included), so a view can be
  * shared by its address.
  */
-import { useCallback, useEffect, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
 import { NavLink, Route, Routes, useLocation } from "react-router";
 import { forgetKey, setUnauthorizedHandler, storedKey } from "./api/client";
-import { AgentEditPage } from "./pages/agent-edit";
-import { AgentsPage } from "./pages/agents";
-import { ConversationPage } from "./pages/conversation";
-import { ConversationsPage } from "./pages/conversations";
-import { MessagesPage } from "./pages/messages";
+import { Loading } from "./components/status";
 import { NotFoundPage } from "./pages/not-found";
 import { OverviewPage } from "./pages/overview";
 import { SignInPage } from "./pages/sign-in";
-import { TalkPage } from "./pages/talk";
-import { WebhooksPage } from "./pages/webhooks";
+
+// The first page (the overview) and sign-in come with the app; every other page is its own chunk,
+// loaded when it is first opened, so the first page has less to load and parse.
+const ConversationsPage = lazy(() =>
+  import("./pages/conversations").then((m) => ({ default: m.ConversationsPage })),
+);
+const ConversationPage = lazy(() =>
+  import("./pages/conversation").then((m) => ({ default: m.ConversationPage })),
+);
+const MessagesPage = lazy(() => import("./pages/messages").then((m) => ({ default: m.MessagesPage })));
+const AgentsPage = lazy(() => import("./pages/agents").then((m) => ({ default: m.AgentsPage })));
+const AgentEditPage = lazy(() => import("./pages/agent-edit").then((m) => ({ default: m.AgentEditPage })));
+const TalkPage = lazy(() => import("./pages/talk").then((m) => ({ default: m.TalkPage })));
+const WebhooksPage = lazy(() => import("./pages/webhooks").then((m) => ({ default: m.WebhooksPage })));
 
 /** The navigation bar's pages. */
 const NAV: readonly { to: string; label: string }[] = [
@@ -96,18 +104,20 @@ export function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Routes>
-          <Route path="/" element={<OverviewPage />} />
-          <Route path="/conversations" element={<ConversationsPage />} />
-          <Route path="/conversations/:conversationId" element={<ConversationPage />} />
-          <Route path="/messages" element={<MessagesPage />} />
-          <Route path="/agents" element={<AgentsPage />} />
-          <Route path="/agents/new" element={<AgentEditPage />} />
-          <Route path="/agents/:agentId" element={<AgentEditPage />} />
-          <Route path="/agents/:agentId/talk" element={<TalkPage />} />
-          <Route path="/webhooks" element={<WebhooksPage />} />
-          <Route path="*" element={<NotFoundPage />} />
-        </Routes>
+        <Suspense fallback={<Loading what="the page" />}>
+          <Routes>
+            <Route path="/" element={<OverviewPage />} />
+            <Route path="/conversations" element={<ConversationsPage />} />
+            <Route path="/conversations/:conversationId" element={<ConversationPage />} />
+            <Route path="/messages" element={<MessagesPage />} />
+            <Route path="/agents" element={<AgentsPage />} />
+            <Route path="/agents/new" element={<AgentEditPage />} />
+            <Route path="/agents/:agentId" element={<AgentEditPage />} />
+            <Route path="/agents/:agentId/talk" element={<TalkPage />} />
+            <Route path="/webhooks" element={<WebhooksPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Routes>
+        </Suspense>
       </main>
     </>
   );

@@ -16,7 +16,6 @@ export interface ChartColors {
 }
 
 const DARK_QUERY = "(prefers-color-scheme: dark)";
-const REDUCED_MOTION_QUERY = "(prefers-reduced-motion: reduce)";
 
 function subscribeToScheme(onChange: () => void): () => void {
   const query = window.matchMedia(DARK_QUERY);
@@ -41,9 +40,9 @@ export function readChartColors(): ChartColors {
   };
 }
 
-/** chart.js, loaded once for every chart on the page. */
+/** chart.js, loaded once for every chart on the page (the page starts it early, with its data). */
 let chartModule: Promise<typeof import("./overview-chart-setup")> | undefined;
-function loadChartJs() {
+export function loadChartJs() {
   chartModule ??= import("./overview-chart-setup");
   return chartModule;
 }
@@ -75,8 +74,9 @@ export function OverviewChart({ title, summary, build, height, table }: Overview
         const element = canvas.current;
         if (cancelled || !element) return;
         const config = build(readChartColors());
-        const still = window.matchMedia(REDUCED_MOTION_QUERY).matches;
-        config.options = { ...config.options, animation: still ? false : { duration: 300 } };
+        // Drawn once, without animation: five animated charts keep a slow machine's main thread
+        // busy for their whole animation, just when the page should answer.
+        config.options = { ...config.options, animation: false };
         chart = new Chart(element, config);
       },
       () => {

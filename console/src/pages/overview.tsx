@@ -4,9 +4,11 @@
  * and the agent are the URL's query (`?agent_id=&date_from=&date_to=`), so a view can be shared.
  * Figures come from `GET /v1/convai/analytics/overview`; chart.js loads after the first paint.
  */
+import { useEffect } from "react";
 import { useSearchParams } from "react-router";
 import { api } from "../api/client";
 import { OverviewCards } from "../components/overview-cards";
+import { loadChartJs } from "../components/overview-chart";
 import { OverviewCharts } from "../components/overview-charts";
 import { type AgentChoice, daysBefore, OverviewControls } from "../components/overview-controls";
 import type { Overview } from "../components/overview-types";
@@ -44,6 +46,10 @@ function periodProblem(dateFrom: string, dateTo: string): string | null {
 
 export function OverviewPage() {
   usePageTitle("Overview");
+  // The charts' library loads while the numbers do, not after them.
+  useEffect(() => {
+    void loadChartJs();
+  }, []);
   const [params, setParams] = useSearchParams();
   const today = isoDate(new Date());
   const agentId = params.get("agent_id") ?? "";
