@@ -159,14 +159,27 @@ export function ConversationsPage() {
   // The search box applies what is typed after a short pause, or at once on Enter.
   const urlSearch = params.get("search") ?? "";
   const [search, setSearch] = useState(urlSearch);
-  // The URL's search replaces the draft only when it says something else than the draft trimmed
-  // (so a space typed at the end survives the draft's own trimmed write to the URL).
-  useEffect(() => setSearch((draft) => (draft.trim() === urlSearch ? draft : urlSearch)), [urlSearch]);
+  // What the box itself last wrote to the URL. Such a write never replaces the draft: the user may
+  // have typed on since (or ended with a space, which the URL's trimmed value drops). Any other
+  // change of the URL (back, a link, clearing the filters) does.
+  const written = useRef<string | null>(null);
+  const applySearch = useCallback(
+    (text: string) => {
+      written.current = text.trim();
+      setFilter("search", [text.trim()]);
+    },
+    [setFilter],
+  );
+  useEffect(() => {
+    if (urlSearch === written.current) return;
+    written.current = null;
+    setSearch(urlSearch);
+  }, [urlSearch]);
   useEffect(() => {
     if (search.trim() === urlSearch) return;
-    const timer = setTimeout(() => setFilter("search", [search.trim()]), 400);
+    const timer = setTimeout(() => applySearch(search), 400);
     return () => clearTimeout(timer);
-  }, [search, urlSearch, setFilter]);
+  }, [search, urlSearch, applySearch]);
 
   // "/" anywhere but in a field goes to the search box.
   useEffect(() => {
@@ -267,7 +280,7 @@ export function ConversationsPage() {
               onKeyDown={(e) => {
                 if (e.key === "Enter") {
                   e.preventDefault();
-                  setFilter("search", [search.trim()]);
+                  applySearch(search);
                 }
               }}
             />
