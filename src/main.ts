@@ -196,6 +196,16 @@ function logDevelopmentModes(ai: ModelProviders, logger: Logger): void {
     logger.info(`live conversations: development voice is on; not configured: ${missing.join("; ")}`);
 }
 
+/**
+ * A piece of background work the server runs besides requests (retention, trace pushes, …): started
+ * once the server listens, stopped (its round in flight finished) before the database closes. Work
+ * that must run once across the nodes takes a job lock each round (`Database.jobLocks`).
+ */
+export interface BackgroundJob {
+  start(): void;
+  stop(): Promise<void>;
+}
+
 /** A listening server and how to stop it. */
 export interface RunningServer {
   /** The HTTP app, as src/api/ builds it (so only src/api/ names the web framework). */
@@ -218,6 +228,8 @@ export async function startServer(
 ): Promise<RunningServer & { firstStartKey: FirstStartKey | undefined }> {
   const services = await openServices(config);
   let dispatcher: WebhookDispatcher | undefined;
+  // Each one is added here, started after listen, and stopped in reverse order at shutdown.
+  const backgroundJobs: BackgroundJob[] = [];
   try {
     if (config.bootstrapKey && (await services.keys.ensure(config.bootstrapKey, "bootstrap")) === "revoked") {
       throw new ConfigError(
@@ -279,6 +291,7 @@ export async function startServer(
     const address = await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as { port: number }).port;
     services.indexer?.start(logger);
+    for (const job of backgroundJobs) job.start();
     logDevelopmentModes(services.ai, logger);
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     return {
@@ -290,6 +303,7 @@ export async function startServer(
         // Sessions end on the record first (their last writes queue webhooks), then the sender
         // finishes the attempts in flight; what is still queued goes out at the next start.
         await app.close();
+        for (const job of [...backgroundJobs].reverse()) await job.stop();
         await sender.stop();
         await services.close();
       },

@@ -11,6 +11,7 @@ import type { AudioInfo } from "./audio-info.js";
 import type { ConversationSignatureStore } from "./conversation-signature-store.js";
 import type { ConversationStatsStore } from "./conversation-stats-store.js";
 import type { ConversationFileStore } from "./file-store.js";
+import type { JobLocks } from "./job-locks.js";
 import type { LiveSessionStore } from "./live-session-store.js";
 import type { MessageSearchStore } from "./message-search-store.js";
 import type { NewOutgoingDelivery, OutgoingWebhookStore } from "./outgoing-webhook-store.js";
@@ -169,6 +170,8 @@ export interface Database {
   readonly outgoingWebhooks: OutgoingWebhookStore;
   /** The overview statistics' daily rollups, brought up to date on read. */
   readonly conversationStats: ConversationStatsStore;
+  /** Background work that runs once across the nodes on this database (see job-locks.ts). */
+  readonly jobLocks: JobLocks;
   close(): Promise<void>;
 }
 

@@ -7,6 +7,7 @@ import { PostgresConversationSignatureStore } from "./postgres-conversation-sign
 import { PostgresConversationStatsStore } from "./postgres-conversation-stats-store.js";
 import { PostgresConversationStore } from "./postgres-conversation-store.js";
 import { PostgresConversationFileStore } from "./postgres-file-store.js";
+import { PostgresJobLocks } from "./postgres-job-locks.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
 import { PostgresLiveSessionStore } from "./postgres-live-session-store.js";
 import { PostgresMessageSearchStore } from "./postgres-message-search-store.js";
@@ -291,6 +292,7 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     sipMessages: new PostgresSipMessageStore(pool),
     topics: new PostgresTopicStore(pool),
     conversationStats: new PostgresConversationStatsStore(pool),
+    jobLocks: new PostgresJobLocks(pool),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -9,6 +9,7 @@ import { SqliteConversationSignatureStore } from "./sqlite-conversation-signatur
 import { SqliteConversationStatsStore } from "./sqlite-conversation-stats-store.js";
 import { SqliteConversationStore } from "./sqlite-conversation-store.js";
 import { SqliteConversationFileStore } from "./sqlite-file-store.js";
+import { SqliteJobLocks } from "./sqlite-job-locks.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
 import { SqliteLiveSessionStore } from "./sqlite-live-session-store.js";
 import { SqliteMessageSearchStore } from "./sqlite-message-search-store.js";
@@ -157,6 +158,7 @@ export function openSqliteDatabase(
     sipMessages: new SqliteSipMessageStore(db),
     topics: new SqliteTopicStore(db),
     conversationStats: new SqliteConversationStatsStore(db),
+    jobLocks: new SqliteJobLocks(),
     close: async () => {
       // The checkpointer's connection closes first, so this one is the last: closing it moves
       // the whole log into the database file.
