@@ -149,6 +149,13 @@ module.exports = {
       "prom-client",
       "prom-client is imported only in src/telemetry/. Elsewhere, record through what src/telemetry/ exports.",
     ),
+    onlyIn(
+      "otlp-exporter-only-in-telemetry",
+      "src/telemetry/",
+      "@opentelemetry/exporter-trace-otlp-proto",
+      "The OTLP trace exporter is imported only in src/telemetry/ (the trace push). Elsewhere, queue traces " +
+        "through the database (src/store/trace-push-store.ts) and let src/telemetry/ send them.",
+    ),
     {
       name: "opentelemetry-only-in-trace-and-telemetry",
       severity: "error",

@@ -3,21 +3,30 @@ import pino, { type DestinationStream, type Logger } from "pino";
 import { prettyFactory } from "pino-pretty";
 import { AgentService } from "./agents/agent-service.js";
 import { buildApp } from "./api/app.js";
+import { LiveSessions } from "./api/runtime/live-sessions.js";
 import { ApiKeyService } from "./auth/api-keys.js";
 import type { BlobStore } from "./blobs/blob-store.js";
-import { FsBlobStore } from "./blobs/fs/fs-blob-store.js";
+import { fsBlobDir, openBlobStore } from "./blobs/open-blob-store.js";
 import type { Config } from "./config/config.js";
 import { ConfigError } from "./config/config-error.js";
 import { ensureWritableDir } from "./config/ensure-writable-dir.js";
+import { metricsEnabled } from "./config/metrics-config.js";
 import { ConversationService } from "./conversations/conversation-service.js";
 import { createModelProviders, type ModelProviders } from "./providers/model-providers.js";
+import { createRetentionJob } from "./retention/retention-job.js";
 import { LiveSessionRegister } from "./runtime/live-session-register.js";
 import { LlmBrain } from "./runtime/llm-brain.js";
+import type { SessionLifecycle } from "./runtime/session-deps.js";
+import { SessionHeartbeats } from "./runtime/session-heartbeats.js";
 import { recoverLiveSessions } from "./runtime/session-recovery.js";
 import { EmbeddingIndexer } from "./search/embedding-indexer.js";
+import type { DatabaseObserver } from "./store/database-observer.js";
 import { DatabaseOpenError, openDatabase } from "./store/open-database.js";
 import type { Workload } from "./store/sqlite/sqlite-database.js";
 import type { Database } from "./store/store.js";
+import { ServerMetrics } from "./telemetry/metrics.js";
+import { type MetricsListener, startMetricsListener } from "./telemetry/metrics-listener.js";
+import { setUpTracePush } from "./telemetry/trace-push.js";
 import { DeliveryLog } from "./webhooks-out/delivery-log.js";
 import { WebhookDispatcher } from "./webhooks-out/webhook-dispatcher.js";
 import { WebhookPlanner } from "./webhooks-out/webhook-planner.js";
@@ -92,10 +101,15 @@ function openWebhooksOut(config: Config, db: Database): WebhooksOut {
  * directory of a sqlite: URL's file can be written, and opens the database; a failure of either
  * is a ConfigError: one line naming the setting and the fix.
  */
-async function openStorage(config: Config, workload: Workload): Promise<Database> {
+async function openStorage(
+  config: Config,
+  workload: Workload,
+  server = false,
+  observer?: DatabaseObserver,
+): Promise<Database> {
   const dataSetting = { setting: "--data / OPENCONVAI_DATA", instead: "pass --data a writable directory" };
   ensureWritableDir(config.dataDir, dataSetting);
-  ensureWritableDir(path.join(config.dataDir, "blobs"), dataSetting);
+  if (config.blobs.kind === "fs") ensureWritableDir(fsBlobDir(config.dataDir), dataSetting);
   ensureWritableDir(path.join(config.dataDir, "tmp"), dataSetting);
   if (config.sqliteFile) {
     ensureWritableDir(path.dirname(config.sqliteFile), {
@@ -109,6 +123,8 @@ async function openStorage(config: Config, workload: Workload): Promise<Database
       databaseUrl: config.databaseUrl,
       sqliteFile: config.sqliteFile,
       workload,
+      serverLock: server,
+      ...(observer ? { observer } : {}),
     });
   } catch (error) {
     if (error instanceof DatabaseOpenError) throw new ConfigError(error.message);
@@ -116,10 +132,24 @@ async function openStorage(config: Config, workload: Workload): Promise<Database
   }
 }
 
-/** Opens the database (running migrations) and the blob store, and builds the parts on them. */
-export async function openServices(config: Config, workload: Workload = "serve"): Promise<Services> {
-  const db = await openStorage(config, workload);
-  const blobs = new FsBlobStore(path.join(config.dataDir, "blobs"));
+/** What the server's metrics observe of the storage (src/telemetry/metrics.ts implements it). */
+export interface StorageTelemetry {
+  database: DatabaseObserver;
+  observeBlobs(blobs: BlobStore): BlobStore;
+}
+
+/**
+ * Opens the database (running migrations) and the blob store, and builds the parts on them. The
+ * server passes `server: true`: on SQLite it holds the one-server lock (commands never take it).
+ */
+export async function openServices(
+  config: Config,
+  workload: Workload = "serve",
+  options: { server?: boolean; telemetry?: StorageTelemetry } = {},
+): Promise<Services> {
+  const db = await openStorage(config, workload, options.server, options.telemetry?.database);
+  const openedBlobs = openBlobStore(config.blobs, config.dataDir);
+  const blobs = options.telemetry ? options.telemetry.observeBlobs(openedBlobs) : openedBlobs;
   const ai = createModelProviders(config.ai);
   const indexer =
     ai.embeddings && config.ai.embeddings
@@ -140,9 +170,13 @@ export async function openServices(config: Config, workload: Workload = "serve")
       // A batch in flight finishes before the database it writes to closes.
       await indexer?.stop();
       await db.close();
+      await blobs.close?.();
     },
   };
 }
+
+/** How long a log line may wait in the buffer of stdout's asynchronous writes. */
+const LOG_FLUSH_INTERVAL_MS = 1000;
 
 /** Where the logger writes: stdout, or a stream a test hands in. */
 export type LogOutput = NodeJS.WritableStream & { isTTY?: boolean };
@@ -157,7 +191,15 @@ function choosePrettyLogs(config: Pick<Config, "logFormat">, output: LogOutput):
  * (OPENCONVAI_LOG_FORMAT forces either).
  */
 export function createLogger(config: Config, output: LogOutput = process.stdout): Logger {
-  const options = { level: config.logLevel, redact: ['req.headers["xi-api-key"]', 'headers["xi-api-key"]'] };
+  const options = {
+    level: config.logLevel,
+    redact: [
+      'req.headers["xi-api-key"]',
+      'headers["xi-api-key"]',
+      "req.headers.authorization",
+      "headers.authorization",
+    ],
+  };
   if (choosePrettyLogs(config, output)) {
     // Formatted in-process and written at once: a person is reading, and nothing is left in a
     // buffer or a worker thread at exit.
@@ -170,9 +212,19 @@ export function createLogger(config: Config, output: LogOutput = process.stdout)
     return pino(options, destination);
   }
   // Buffered, asynchronous writes: a log line per request must not cost a system call each.
-  // pino flushes the buffer when the process exits.
-  const destination =
-    output === process.stdout ? pino.destination({ dest: 1, sync: false, minLength: 4096 }) : output;
+  // pino flushes the buffer when the process exits, and a timer flushes it every second, so a
+  // quiet server's last lines never wait in the buffer for the next 4 KiB.
+  if (output !== process.stdout) return pino(options, output);
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const timer = setInterval(() => {
+    try {
+      destination.flush();
+    } catch {
+      // Closed at exit: nothing is left to flush.
+      clearInterval(timer);
+    }
+  }, LOG_FLUSH_INTERVAL_MS);
+  timer.unref();
   return pino(options, destination);
 }
 
@@ -212,7 +264,20 @@ export interface RunningServer {
   app: Awaited<ReturnType<typeof buildApp>>;
   url: string;
   services: Services;
-  /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
+  /** Where OPENCONVAI_METRICS_PORT's listener serves `/metrics`, when it is set. */
+  metricsUrl?: string;
+  /**
+   * The first step of a graceful stop (SIGTERM): new sessions and requests are refused (503,
+   * `/readyz` too) while live sessions go on, until they have all ended, `graceMs` (default
+   * OPENCONVAI_SHUTDOWN_GRACE_SECS) passed or `cut` resolved. Resolves with how many are still
+   * live; `stop` ends those.
+   */
+  drain(options?: { graceMs?: number; cut?: Promise<unknown> }): Promise<number>;
+  /**
+   * Stops accepting connections, ends the live sessions (1001, recorded) and lets in-flight
+   * requests and their writes finish, sends the webhooks that are due (bounded), then closes the
+   * database.
+   */
   stop(): Promise<void>;
 }
 
@@ -221,13 +286,24 @@ export interface FirstStartKey {
   secret: string;
 }
 
+/** The node's register of live sessions, counted in the metrics when they are on. */
+function countLiveSessions(metrics: ServerMetrics | undefined, register: SessionLifecycle): SessionLifecycle {
+  return metrics ? metrics.countSessions(register) : register;
+}
+
 /** Starts the API server for a configuration. */
 export async function startServer(
   config: Config,
   logger: Logger = createLogger(config),
 ): Promise<RunningServer & { firstStartKey: FirstStartKey | undefined }> {
-  const services = await openServices(config);
+  // Metrics are collected only when they are served (a token, a port, or both).
+  const metrics = metricsEnabled(config.metrics) ? new ServerMetrics() : undefined;
+  const services = await openServices(config, "serve", {
+    server: true,
+    ...(metrics ? { telemetry: metrics } : {}),
+  });
   let dispatcher: WebhookDispatcher | undefined;
+  let metricsListener: MetricsListener | undefined;
   // Each one is added here, started after listen, and stopped in reverse order at shutdown.
   const backgroundJobs: BackgroundJob[] = [];
   try {
@@ -242,6 +318,9 @@ export async function startServer(
       const created = await services.keys.create("first-start");
       firstStartKey = { secret: created.secret };
     }
+    // Before recovery, whose finishing writes are queued for the collector too.
+    const tracePush = await setUpTracePush(config.otlp, services.db, logger);
+    if (tracePush) backgroundJobs.push(tracePush);
     // Before the node serves anything: the sessions it left registered when it last stopped (a
     // crash, SIGKILL) are none of them live now. Other nodes' sessions are theirs to recover.
     const { nodeId } = config.live;
@@ -251,6 +330,20 @@ export async function startServer(
       conversations: services.conversations,
       logger,
     });
+    // This node's sessions' heartbeat, and other nodes' sessions recovered once their heartbeat stops.
+    backgroundJobs.push(
+      new SessionHeartbeats({
+        nodeId,
+        liveSessions: services.db.liveSessions,
+        conversations: services.conversations,
+        jobLocks: services.db.jobLocks,
+        logger,
+        ...config.live.heartbeat,
+      }),
+    );
+    // Expired conversations (OPENCONVAI_RETENTION_DAYS, agents' privacy settings) deleted in rounds.
+    backgroundJobs.push(createRetentionJob(config.retention, services, logger));
+    const liveSessions = new LiveSessions();
     const app = await buildApp({
       ...services,
       limits: config.limits,
@@ -268,13 +361,18 @@ export async function startServer(
       live: {
         maxSessions: config.live.maxSessions,
         messagesPerMinute: config.live.messagesPerMinute,
-        lifecycle: new LiveSessionRegister(nodeId, services.db.liveSessions),
+        lifecycle: countLiveSessions(metrics, new LiveSessionRegister(nodeId, services.db.liveSessions)),
+        ...(metrics ? { turnStages: metrics.turnStages } : {}),
+        sessions: liveSessions,
       },
       webhooksOut: {
         settings: services.webhooksOut.settings,
         deliveries: services.webhooksOut.deliveries,
         initiationFailures: services.webhooksOut.planner,
       },
+      ...(metrics
+        ? { metrics: { requests: metrics, exposition: metrics, token: config.metrics.token } }
+        : {}),
     });
     // The sender: it first takes back what this node held when it last stopped (a crash mid-attempt).
     dispatcher = new WebhookDispatcher({
@@ -284,31 +382,45 @@ export async function startServer(
       config: config.webhooksOut,
       nodeId,
       logger,
+      ...(metrics ? { attempts: metrics.webhookAttemptObserver } : {}),
     });
+    metrics?.watchOutbox(services.db.outgoingWebhooks);
     await dispatcher.start();
     const sender = dispatcher;
     services.webhooksOut.attachServer({ wake: () => sender.notify(), logger });
+    if (metrics && config.metrics.port !== undefined)
+      metricsListener = await startMetricsListener(metrics, config.metrics.host, config.metrics.port);
     const address = await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as { port: number }).port;
     services.indexer?.start(logger);
     for (const job of backgroundJobs) job.start();
     logDevelopmentModes(services.ai, logger);
+    if (metricsListener) logger.info(`metrics: served without a key at ${metricsListener.url}/metrics`);
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     return {
       app,
       url: address.startsWith("http") ? `http://${host}:${port}` : address,
       services,
       firstStartKey,
+      ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
+      drain: async ({ graceMs = config.live.shutdownGraceSecs * 1000, cut } = {}) => {
+        liveSessions.startDraining();
+        return liveSessions.waitForSessions(graceMs, cut);
+      },
       stop: async () => {
         // Sessions end on the record first (their last writes queue webhooks), then the sender
-        // finishes the attempts in flight; what is still queued goes out at the next start.
+        // sends what is due (bounded) and finishes the attempts in flight; what is still queued
+        // goes out at the next start or from another node.
         await app.close();
         for (const job of [...backgroundJobs].reverse()) await job.stop();
+        await sender.flush();
         await sender.stop();
+        await metricsListener?.close();
         await services.close();
       },
     };
   } catch (error) {
+    await metricsListener?.close();
     await dispatcher?.stop();
     await services.close();
     throw error;

@@ -112,6 +112,7 @@ describe.each(BACKENDS)("backup store methods (%s)", (backend) => {
       get: async () => undefined,
       size: async () => undefined,
       delete: async () => {},
+      checkReachable: async () => {},
     });
     for (const id of ["conv_2", "conv_1"]) await service.putConversation(buildConversation({ id }));
     for (const id of ["conv_2", "conv_1"]) await db.sipMessages.replaceSipMessages(id, ['{"n":1}']);

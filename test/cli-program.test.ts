@@ -72,6 +72,7 @@ describe.each(BACKENDS)("the command line run in the test process on %s", (backe
       "seed",
       "keys",
       "webhooks",
+      "blobs",
     ]);
   });
 

@@ -73,6 +73,7 @@ describe.each(BACKENDS)("putRecording that cannot finish on %s", (backend) => {
       get: (key, range) => t.blobs.get(key, range),
       size: (key) => t.blobs.size(key),
       delete: (key) => t.blobs.delete(key),
+      checkReachable: () => t.blobs.checkReachable(),
     };
     const withFailingBlobs = new ConversationService(t.db.conversations, failing);
     // The mix is written first, then the user's track fails.

@@ -33,10 +33,14 @@ import { fileRoutes } from "./conversations/file-routes.js";
 import { resolveRoutes } from "./conversations/resolve-routes.js";
 import { sipMessageRoutes } from "./conversations/sip-message-routes.js";
 import { handleClientError, handleError, handleNoRoute, handleRouterError } from "./error-handler.js";
+import { readinessRoutes } from "./health/readiness-routes.js";
+import { refuseWhileStopping } from "./health/stopping-guard.js";
 import { ingestRoutes } from "./ingest/ingest-routes.js";
 import { sipMessageIngestRoutes } from "./ingest/sip-message-ingest-routes.js";
 import { topicIngestRoutes } from "./ingest/topic-ingest-routes.js";
 import { useJsonBodyParser } from "./json-body.js";
+import { type MetricsExposition, metricsRoutes } from "./metrics/metrics-routes.js";
+import { type RequestMetrics, useRequestMetrics } from "./metrics/request-metrics.js";
 import { registerApiDocs, registerOpenApi } from "./openapi/api-docs.js";
 import { FINITE_KEYWORD } from "./path-params.js";
 import { PublicRoutes } from "./public-routes.js";
@@ -92,6 +96,8 @@ export interface AppOptions {
   brain?: Brain;
   /** The built console, served at `/`; unset, no console. */
   consoleDir?: string;
+  /** Prometheus metrics: every request is recorded; with a token, `GET /metrics` serves them (else no route). */
+  metrics?: { requests: RequestMetrics; exposition: MetricsExposition; token: string | undefined };
   /** Outgoing webhooks: their configuration, the delivery log, and the reporter of sessions that could not start. */
   webhooksOut?: {
     settings: WebhookSettingsService;
@@ -157,9 +163,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
   closeUnusedConnectionsOnClose(app);
+  // Before any route: each route gets its own recorder.
+  if (options.metrics) useRequestMetrics(app, options.metrics.requests);
   // Before any route, so that every route is in the OpenAPI document.
   await registerOpenApi(app);
-  const liveSessions = new LiveSessions();
+  // The node's live sessions, which also say when it is stopping (SIGTERM): main.ts drains them.
+  const liveSessions = options.live?.sessions ?? new LiveSessions();
   await app.register(websocket, conversationSocketPluginOptions(liveSessions));
   // The OpenAPI document and its page hold no data: they are served without an API key (by route).
   const docsRoutes = new PublicRoutes();
@@ -167,6 +176,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook("onRequest", async (request, reply) => {
     // Set first, so every answer carries it, errors included (the SDK reads it as requestId).
     reply.header("x-request-id", request.id);
+    const refused = refuseWhileStopping(liveSessions.stopping, request, reply);
+    if (refused) return refused;
     if (request.url === "/healthz") return;
     if (docsRoutes.has(request.method, request.routeOptions.url)) return;
     // The webhook receiver authenticates each delivery by its signature instead of an API key.
@@ -194,6 +205,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const conversationStore = db.conversations;
   app.get("/healthz", async () => ({ status: "ok" }));
+  await app.register(async (scope) =>
+    readinessRoutes(scope, { db, blobs, stopping: () => liveSessions.stopping, publicRoutes: docsRoutes }),
+  );
   await app.register(async (scope) => conversationRoutes(scope, { conversationStore, conversations, blobs }));
   await app.register(async (scope) => ingestRoutes(scope, { conversations, limits }));
   await app.register(async (scope) => feedbackRoutes(scope, { conversations }));
@@ -262,6 +276,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(webhooksOut ? { initiationFailures: webhooksOut.initiationFailures } : {}),
     }),
   );
+  const metrics = options.metrics;
+  if (metrics?.token !== undefined) {
+    const token = metrics.token;
+    await app.register(async (scope) =>
+      metricsRoutes(scope, { exposition: metrics.exposition, token, publicRoutes: docsRoutes }),
+    );
+  }
   await registerApiDocs(app, docsRoutes);
   if (options.consoleDir !== undefined) {
     const consoleDir = options.consoleDir;

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerBlobsCommand } from "./blobs-command.js";
 import { registerExportCommand } from "./export-command.js";
 import { registerImportCommand } from "./import-command.js";
 import { registerKeysCommand } from "./keys-command.js";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerSeedCommand(program);
   registerKeysCommand(program);
   registerWebhooksCommand(program);
+  registerBlobsCommand(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { type Command, Option } from "commander";
+import { describeBlobLocation } from "../config/blob-config.js";
 import { resolveConfig } from "../config/config.js";
 import { createLogger, startServer } from "../main.js";
 import { suggestCommand, withStorageOptions } from "./cli-context.js";
@@ -22,7 +23,17 @@ function describeListenError(error: unknown, host: string, port: number): string
   }
 }
 
-/** `openconvai serve`: runs the API until SIGTERM or SIGINT, then shuts down gracefully. */
+/**
+ * What `server.stop()` is budgeted after the grace period: up to 5 s for the ended sessions' last
+ * writes and up to 5 s sending the webhooks that are due (the attempts then in flight and the
+ * database closing usually add a few seconds).
+ */
+export const STOP_BUDGET_MS = 10_000;
+
+/** Past the budget, how long a stop may still take before the process exits 1 regardless. */
+export const STOP_HARD_MARGIN_MS = 10_000;
+
+/** `openconvai serve`: runs the API until SIGTERM or SIGINT, then drains and shuts down gracefully. */
 export function registerServeCommand(program: Command): void {
   withStorageOptions(
     program
@@ -44,12 +55,15 @@ export function registerServeCommand(program: Command): void {
       process.stderr.write(`openconvai: ${line}\n`);
       process.exit(2);
     }
+    const blobsAt = describeBlobLocation(config.blobs, config.dataDir);
     const backend =
       server.services.db.kind === "postgres"
-        ? `PostgreSQL; blobs in ${config.dataDir}`
+        ? `PostgreSQL; blobs in ${blobsAt}`
         : config.sqliteFile
-          ? `SQLite at ${config.sqliteFile}; blobs in ${config.dataDir}`
-          : `SQLite in ${config.dataDir}`;
+          ? `SQLite at ${config.sqliteFile}; blobs in ${blobsAt}`
+          : config.blobs.kind === "s3"
+            ? `SQLite in ${config.dataDir}; blobs in ${blobsAt}`
+            : `SQLite in ${config.dataDir}`;
     process.stderr.write(`openconvai is serving the Conversations API on ${server.url} (${backend}).\n`);
     const consoleBuilt = existsSync(path.join(config.consoleDir, "index.html"));
     process.stderr.write(
@@ -77,18 +91,58 @@ export function registerServeCommand(program: Command): void {
       );
     }
     if (hints.length > 0) process.stderr.write(`\n${hints.join("\n\n")}\n\n`);
+    // The first SIGTERM/SIGINT drains: new sessions and requests are refused, live sessions go on
+    // for the grace period; a second one ends the grace at once. Then the server stops (the
+    // remaining sessions end with 1001, recordings and due webhooks are flushed) and exits 0. A
+    // signal once the stop has begun, or a stop that overruns its hard limit, exits 1 at once.
+    let signals = 0;
     let stopping = false;
+    let endGrace = () => {};
+    const graceCut = new Promise<void>((resolve) => {
+      endGrace = resolve;
+    });
+    const exitNow = (message: string, fields: Record<string, unknown>) => {
+      logger.error(fields, message);
+      logger.flush(() => process.exit(1));
+      // A log write that never completes must not keep the process up.
+      setTimeout(() => process.exit(1), 1_000).unref();
+    };
     const shutdown = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, "shutting down: finishing in-flight requests");
-      server.stop().then(
-        () => logger.flush(() => process.exit(0)),
-        (error: unknown) => {
-          logger.error({ err: error }, "shutdown failed");
-          process.exit(1);
-        },
+      signals += 1;
+      if (stopping) {
+        exitNow("shutting down: signal during the stop, exiting at once (work in flight is abandoned)", {
+          signal,
+        });
+        return;
+      }
+      if (signals > 1) {
+        logger.info({ signal }, "shutting down: grace period ended early");
+        endGrace();
+        return;
+      }
+      logger.info(
+        { signal, graceSecs: config.live.shutdownGraceSecs },
+        "shutting down: refusing new work, letting live sessions finish",
       );
+      server
+        .drain({ cut: graceCut })
+        .then(async (left) => {
+          logger.info({ liveSessions: left }, "shutting down: ending the remaining sessions, flushing");
+          stopping = true;
+          const limitMs = STOP_BUDGET_MS + STOP_HARD_MARGIN_MS;
+          setTimeout(
+            () => exitNow("shutting down: the stop overran its hard limit, exiting at once", { limitMs }),
+            limitMs,
+          ).unref();
+          await server.stop();
+        })
+        .then(
+          () => logger.flush(() => process.exit(0)),
+          (error: unknown) => {
+            logger.error({ err: error }, "shutdown failed");
+            process.exit(1);
+          },
+        );
     };
     process.on("SIGTERM", () => shutdown("SIGTERM"));
     process.on("SIGINT", () => shutdown("SIGINT"));

@@ -2,7 +2,12 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AiConfig, resolveAiConfig } from "./ai-config.js";
+import { type BlobConfig, resolveBlobConfig } from "./blob-config.js";
 import { ConfigError } from "./config-error.js";
+import { type HeartbeatConfig, resolveHeartbeatConfig } from "./heartbeat-config.js";
+import { type MetricsConfig, resolveMetricsConfig } from "./metrics-config.js";
+import { type OtlpConfig, resolveOtlpConfig } from "./otlp-config.js";
+import { type RetentionConfig, resolveRetentionConfig } from "./retention-config.js";
 import { resolveWebhooksOutConfig, type WebhooksOutConfig } from "./webhooks-out-config.js";
 
 /**
@@ -39,8 +44,16 @@ export interface Config {
   live: LiveConfig;
   /** Outgoing post-call webhooks: retries, timeouts, which addresses may be called, relay mode. */
   webhooksOut: WebhooksOutConfig;
+  /** Retention: OPENCONVAI_RETENTION_DAYS (the server's default; unset keeps forever), OPENCONVAI_RETENTION_INTERVAL_SECS. */
+  retention: RetentionConfig;
+  /** Finished conversations' traces pushed to an OpenTelemetry collector; undefined without OPENCONVAI_OTLP_ENDPOINT. */
+  otlp: OtlpConfig | undefined;
+  /** Prometheus metrics: OPENCONVAI_METRICS_TOKEN, OPENCONVAI_METRICS_PORT, OPENCONVAI_METRICS_HOST. */
+  metrics: MetricsConfig;
   /** OPENCONVAI_CONSOLE_DIR: the built console (default the package's `dist/console`), served at `/`. */
   consoleDir: string;
+  /** OPENCONVAI_BLOB_URL: the blobs in the data dir's `blobs/` (unset), or in an S3 bucket (`s3://bucket/prefix`). */
+  blobs: BlobConfig;
 }
 
 /** Live conversations: who this node is and how much it takes on. */
@@ -54,6 +67,14 @@ export interface LiveConfig {
   maxSessions: number;
   /** OPENCONVAI_MAX_SESSION_MESSAGES_PER_MINUTE: frames one session may send a minute, pongs and audio aside (default 120). */
   messagesPerMinute: number;
+  /**
+   * OPENCONVAI_SHUTDOWN_GRACE_SECS: after SIGTERM, how long live sessions may go on before they are
+   * ended with 1001 (default 10: the whole stop takes the grace plus up to ~15 s, so it fits
+   * Kubernetes' default 30 s terminationGracePeriodSeconds).
+   */
+  shutdownGraceSecs: number;
+  /** How this node shows its live sessions still run, and when any node recovers one whose heartbeat stopped. */
+  heartbeat: HeartbeatConfig;
 }
 
 /** The flags every command shares, as commander hands them over. */
@@ -270,6 +291,10 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     },
     ai: resolveAiConfig(env),
     webhooksOut: resolveWebhooksOutConfig(env),
+    retention: resolveRetentionConfig(env),
+    otlp: resolveOtlpConfig(env),
+    blobs: resolveBlobConfig(env),
+    metrics: resolveMetricsConfig(env),
     publicUrl: parsePublicUrl(pick(undefined, "OPENCONVAI_PUBLIC_URL")),
     consoleDir: path.resolve(pick(undefined, "OPENCONVAI_CONSOLE_DIR") ?? DEFAULT_CONSOLE_DIR),
     live: {
@@ -286,6 +311,13 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
         1,
         1_000_000,
       ),
+      shutdownGraceSecs: parseInteger(
+        "OPENCONVAI_SHUTDOWN_GRACE_SECS",
+        pick(undefined, "OPENCONVAI_SHUTDOWN_GRACE_SECS") ?? "10",
+        0,
+        3600,
+      ),
+      heartbeat: resolveHeartbeatConfig(env),
     },
   };
 }

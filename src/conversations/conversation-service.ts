@@ -67,7 +67,9 @@ export interface WriteOptions {
    * of the session writes after it): the conversation's post-call webhooks are queued in the same
    * transaction. `expectAudio`: its recording is (or is about to be) stored, so the audio
    * webhook is queued too. `agentId`: the conversation's agent, when the caller knows it (else it
-   * is read). `onlyFrom`: queue them only when the stored status is one of these (read first).
+   * is read). `onlyFrom`: write the change and queue them only when the stored status is one of
+   * these (checked on the locked row: otherwise nothing is written and the record is returned as
+   * stored, so of concurrent finishers only one queues them).
    * `expectAudio: "if-stored"`: the audio webhook too when the conversation has audio now (a
    * recovered session whose recording was stored before the crash).
    */
@@ -193,15 +195,30 @@ export class ConversationService {
     const deliveries = options.finishesLiveSession
       ? await this.planChange(conversationId, options)
       : undefined;
-    const record = await this.store.updateConversation(
-      conversationId,
-      (json) => {
-        const checked = checkIncomingDocument(change(JSON.parse(json) as ConversationDoc), conversationId);
-        if (!checked.ok) throw new InvalidInputError(checked.issues);
-        return indexedAs(checked.record, options);
-      },
-      deliveries,
-    );
+    const onlyFrom = options.finishesLiveSession?.onlyFrom;
+    const toRecord = (doc: ConversationDoc) => {
+      const checked = checkIncomingDocument(doc, conversationId);
+      if (!checked.ok) throw new InvalidInputError(checked.issues);
+      return indexedAs(checked.record, options);
+    };
+    let record: ConversationRecord | undefined;
+    try {
+      record = await this.store.updateConversation(
+        conversationId,
+        (json) => {
+          const stored = JSON.parse(json) as ConversationDoc;
+          // Checked on the locked row (FOR UPDATE on PostgreSQL, SQLite's one writer), not on the
+          // read that planned the deliveries: of concurrent finishers only the first gets through.
+          if (onlyFrom && !onlyFrom.includes(String(stored.status))) throw new Unchanged(toRecord(stored));
+          return toRecord(change(stored));
+        },
+        deliveries,
+      );
+    } catch (error) {
+      // Another writer finished it first: nothing is written, and the record is as stored.
+      if (error instanceof Unchanged) return error.record;
+      throw error;
+    }
     if (!record) throw new NotFoundError("conversation", conversationId);
     this.queued(deliveries);
     return record;
@@ -313,6 +330,16 @@ export class ConversationService {
     if (!deleted) throw new NotFoundError("conversation", conversationId);
     if (deleted.audio) await this.deleteBlobs(audioBlobKeys(deleted.audio));
     await this.deleteBlobs(deleted.fileBlobKeys ?? []);
+  }
+}
+
+/**
+ * Thrown from a change's callback to roll its transaction back: the stored status is not one the
+ * change may finish from. It carries the record as stored, which `changeConversation` returns.
+ */
+class Unchanged extends Error {
+  constructor(readonly record: ConversationRecord) {
+    super("the stored status is not one this change finishes from");
   }
 }
 

@@ -307,25 +307,31 @@ export class ConversationSession {
   /** Builds the session's voice: audio in and out, its recording, its hooks into the queue. */
   private startVoice(setup: SessionSetup): void {
     const providers = this.deps.speech ?? {};
-    this.voice = new VoiceChannel(setup.voice, providers, setup.language, {
-      send: (frame) => this.send(frame),
-      nowMs: () => this.deps.clock.now() - this.startMs,
-      userActive: () => this.armSilence(),
-      interruptTurn: () => {
-        if (!this.turn?.running) return false;
-        this.turn.interrupt();
-        this.requireRecorder().saveSoon();
-        return true;
+    this.voice = new VoiceChannel(
+      setup.voice,
+      providers,
+      setup.language,
+      {
+        send: (frame) => this.send(frame),
+        nowMs: () => this.deps.clock.now() - this.startMs,
+        userActive: () => this.armSilence(),
+        interruptTurn: () => {
+          if (!this.turn?.running) return false;
+          this.turn.interrupt();
+          this.requireRecorder().saveSoon();
+          return true;
+        },
+        replyCut: (eventId, cut) => this.replyCut(eventId, cut),
+        heard: (text, speech) =>
+          void this.enqueue(async () => {
+            if (this.state === "ended") return;
+            this.send(userTranscriptFrame(text, this.nextEventId()));
+            await this.userTurn(text, speech);
+          }),
+        failed: (error) => void this.enqueue(() => this.speechFailed(error)),
       },
-      replyCut: (eventId, cut) => this.replyCut(eventId, cut),
-      heard: (text, speech) =>
-        void this.enqueue(async () => {
-          if (this.state === "ended") return;
-          this.send(userTranscriptFrame(text, this.nextEventId()));
-          await this.userTurn(text, speech);
-        }),
-      failed: (error) => void this.enqueue(() => this.speechFailed(error)),
-    });
+      this.deps.turnStages,
+    );
     if (setup.voice.recordVoice) this.ending.recording = this.voice.recording;
   }
 

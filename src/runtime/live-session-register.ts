@@ -3,8 +3,10 @@ import type { SessionLifecycle } from "./conversation-session.js";
 
 /**
  * A node's register of its live sessions: a session is registered under the node's id once its
- * conversation is first recorded and removed once its last state is written. What is still
- * registered when the node starts again was cut off by a crash; `recoverLiveSessions` finds it.
+ * conversation is first recorded and removed once its last state is written. While the node runs,
+ * `SessionHeartbeats` keeps its sessions' heartbeat fresh. What is still registered when the node
+ * starts again was cut off by a crash (`recoverLiveSessions` finds it); what a node that never
+ * comes back left, another node recovers once its heartbeat is stale (`recoverStaleSessions`).
  */
 export class LiveSessionRegister implements SessionLifecycle {
   constructor(

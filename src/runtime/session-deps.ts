@@ -7,6 +7,7 @@ import type { ConversationWriter } from "./conversation-recorder.js";
 import type { ServerFrame } from "./server-frames.js";
 import type { SessionTimings } from "./session-setup.js";
 import type { WebhookToolRunner } from "./tool-runner.js";
+import type { TurnStageObserver } from "./turn-stage-observer.js";
 import type { SpeechProviders } from "./voice-channel.js";
 
 /** How a session talks to its socket: the route implements it over the WebSocket. */
@@ -54,6 +55,8 @@ export interface SessionDeps {
   runWebhookTool?: WebhookToolRunner;
   /** Speech recognition and synthesis of voice sessions; without them the development voice. */
   speech?: SpeechProviders;
+  /** Told each voice reply's latency by stage (the server's metrics). */
+  turnStages?: TurnStageObserver;
   /**
    * Keeps a voice session's recording (when the agent's `privacy.record_voice` is not false): called
    * after the session's last write and before post-call work; a failure is reported to `onError`.

@@ -19,6 +19,7 @@ import type { TextToSpeech } from "../providers/tts/text-to-speech.js";
 import { CallRecording } from "../recording/call-recording.js";
 import type { TurnSpeech } from "./agent-turn.js";
 import { audioFrame, type ServerFrame, vadScoreFrame } from "./server-frames.js";
+import type { TurnStageObserver } from "./turn-stage-observer.js";
 import { placeholderTranscript } from "./voice/development-voice.js";
 import type { PlaybackCut } from "./voice/playback-clock.js";
 import { SpeechError, SpeechOutput } from "./voice/speech-output.js";
@@ -86,6 +87,8 @@ export class VoiceChannel {
     private readonly providers: SpeechProviders,
     private readonly language: string,
     private readonly host: VoiceHost,
+    /** Told each reply's latency by stage (the server's metrics). */
+    private readonly stages?: TurnStageObserver,
   ) {
     this.recording = settings.recordVoice ? new CallRecording() : undefined;
     this.input = new VoiceInput(settings.inputFormat, settings.silenceWindowMs, this.recording);
@@ -238,6 +241,13 @@ export class VoiceChannel {
       ...(this.providers.textToSpeech ? {} : { convai_tts_model: "development" }),
     };
     if (!speech || firstSentenceAtMs === undefined || firstAudioAtMs === undefined) return fields;
+    if (this.stages) {
+      const stages = this.stages;
+      stages.stageTimed("turn_detection", Math.max(0, speech.decidedAtMs - speech.endMs) / 1000);
+      stages.stageTimed("asr", Math.max(0, speech.transcribedAtMs - speech.decidedAtMs) / 1000);
+      stages.stageTimed("llm", Math.max(0, firstSentenceAtMs - speech.transcribedAtMs) / 1000);
+      stages.stageTimed("tts", Math.max(0, firstAudioAtMs - firstSentenceAtMs) / 1000);
+    }
     fields.metrics = {
       convai_time_to_first_audio: secs(firstAudioAtMs - speech.endMs),
       convai_turn_detection_latency: secs(speech.decidedAtMs - speech.endMs),

@@ -11,6 +11,8 @@ import { extractMessageChunks } from "./transcript-chunks.js";
 const CONVERSATIONS_PER_ROUND = 16;
 /** Chunks of one conversation embedded at most (the rest of a very long transcript is not searchable semantically). */
 export const MAX_CHUNKS_PER_CONVERSATION = 2000;
+/** The job lock each round takes: one node of a deployment embeds at a time. */
+const INDEXER_JOB = "embedding-indexer";
 /** The text hash recorded for a conversation the provider refused: it is not tried again until it changes. */
 const REFUSED = "refused";
 
@@ -22,6 +24,8 @@ const REFUSED = "refused";
  * followed at once by the next; otherwise the indexer waits for the interval. When the provider
  * is unreachable (network, 429, 5xx) the round stops and is retried after the interval; a
  * conversation the provider refuses outright is recorded as refused and skipped until it changes.
+ * With several nodes on one database each round runs under a job lock, so one node at a time does
+ * the work.
  */
 export class EmbeddingIndexer {
   private timer: NodeJS.Timeout | undefined;
@@ -64,8 +68,19 @@ export class EmbeddingIndexer {
     this.timer.unref();
   }
 
-  /** Runs one round; true when it found a full batch of work (so more may be waiting). */
+  /**
+   * Runs one round under the `embedding-indexer` job lock, so that of several nodes on one database
+   * one embeds at a time and no conversation is embedded twice (the next holder finds what the last
+   * one wrote). True when it found a full batch of work (so more may be waiting); false also when
+   * another node holds the lock (this one tries again after the interval).
+   */
   async runRound(): Promise<boolean> {
+    const run = await this.db.jobLocks.runExclusive(INDEXER_JOB, () => this.embedPending());
+    return run.ran && run.value;
+  }
+
+  /** Embeds the pending conversations of one round; true when it found a full batch. */
+  private async embedPending(): Promise<boolean> {
     const pending = await this.db.messageSearch.findPendingEmbeddings(
       this.embeddings.model,
       CONVERSATIONS_PER_ROUND,

@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { DatabaseObserver } from "./database-observer.js";
 import { describePostgresOpenError, openPostgresDatabase } from "./postgres/postgres-database.js";
 import {
   describeSqliteOpenError,
@@ -28,11 +29,15 @@ export async function openDatabase(options: {
   sqliteFile?: string | undefined;
   /** Bulk loading (import) tunes SQLite for large transactions. */
   workload?: Workload;
+  /** This process is the server: on SQLite it takes the one-server lock, so a second server is refused. */
+  serverLock?: boolean;
+  /** Told of query times and the pool (PostgreSQL only; SQLite reports nothing). */
+  observer?: DatabaseObserver;
 }): Promise<Database> {
   const { databaseUrl, sqliteFile } = options;
   if (databaseUrl) {
     try {
-      return await openPostgresDatabase(databaseUrl);
+      return await openPostgresDatabase(databaseUrl, options.observer ? { observer: options.observer } : {});
     } catch (error) {
       const message = describePostgresOpenError(error, databaseUrl);
       throw message === undefined ? error : new DatabaseOpenError(message, { cause: error });
@@ -41,8 +46,10 @@ export async function openDatabase(options: {
   const file = sqliteFile ?? path.join(options.dataDir, SQLITE_FILE_NAME);
   try {
     return sqliteFile
-      ? openSqliteDatabase({ file: sqliteFile }, options.workload)
-      : openSqliteDatabase({ dataDir: options.dataDir }, options.workload);
+      ? openSqliteDatabase({ file: sqliteFile }, options.workload, { serverLock: options.serverLock })
+      : openSqliteDatabase({ dataDir: options.dataDir }, options.workload, {
+          serverLock: options.serverLock,
+        });
   } catch (error) {
     const message = describeSqliteOpenError(error, file);
     throw message === undefined ? error : new DatabaseOpenError(message, { cause: error });

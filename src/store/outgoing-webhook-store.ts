@@ -195,6 +195,8 @@ export interface OutgoingWebhookStore {
   defer(nodeId: string, deliveryId: string, nextAttemptAtMs: number): Promise<void>;
   /** Releases every hold of `nodeId` (at start: a node that crashed mid-attempt retries at once). */
   releaseNode(nodeId: string): Promise<number>;
+  /** How many deliveries are pending (the outbox's depth: due, waiting for a retry, held, or waiting on a disabled webhook). */
+  countQueuedDeliveries(): Promise<number>;
 
   // --- the log, and replay --------------------------------------------------------------------
   listDeliveries(filter: DeliveryFilter): Promise<OutgoingDelivery[]>;

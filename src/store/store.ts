@@ -15,10 +15,12 @@ import type { JobLocks } from "./job-locks.js";
 import type { LiveSessionStore } from "./live-session-store.js";
 import type { MessageSearchStore } from "./message-search-store.js";
 import type { NewOutgoingDelivery, OutgoingWebhookStore } from "./outgoing-webhook-store.js";
+import type { RetentionStore } from "./retention-store.js";
 import type { SipMessageStore } from "./sip-message-store.js";
 import type { SyncStateStore } from "./sync-state-store.js";
 import type { TagStore } from "./tag-store.js";
 import type { TopicStore } from "./topic-store.js";
+import type { TracePushStore } from "./trace-push-store.js";
 import type { WebhookStore } from "./webhook-store.js";
 
 /** A stored conversation as a reader gets it: JSON text ready to serve, plus what the server holds. */
@@ -172,6 +174,15 @@ export interface Database {
   readonly conversationStats: ConversationStatsStore;
   /** Background work that runs once across the nodes on this database (see job-locks.ts). */
   readonly jobLocks: JobLocks;
+  /** What the retention job reads and writes: expired conversations, agents' privacy marks. */
+  readonly retention: RetentionStore;
+  /** Conversation traces waiting to be pushed to an OpenTelemetry collector, and whether pushing is on. */
+  readonly tracePushes: TracePushStore;
+  /**
+   * Asks the database for `SELECT 1`: resolves when it answers, rejects when it can't (closed,
+   * unreachable, or no answer within a couple of seconds). What `/readyz` checks.
+   */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -34,6 +34,16 @@ export interface WebhookDispatcherDeps {
   now?: () => number;
   /** The jitter's random source, in [0, 1) (tests fix it). */
   random?: () => number;
+  /** Told of every attempt made (the server's metrics). */
+  attempts?: AttemptObserver;
+}
+
+/**
+ * Told of each attempt, with what it left the delivery as (`delivered`, `pending`: to be retried,
+ * `failed`) and, when a request was sent, how long it took in seconds (undefined when none was).
+ */
+export interface AttemptObserver {
+  attempted(outcome: AttemptOutcome["status"], seconds: number | undefined): void;
 }
 
 /** The auto-disable rule: 10 consecutive failures with no success for 7 days (or ever). */
@@ -50,6 +60,9 @@ const MAX_HELD = 64;
 
 /** Holds of deliveries whose turn came too late to finish inside the hold are handed back. */
 const LEASE_MARGIN_MS = 15_000;
+
+/** How long `flush` goes on sending what is due at shutdown. */
+const SHUTDOWN_FLUSH_MS = 5_000;
 
 /** How long a delivery whose attempt broke unexpectedly waits before it is tried again. */
 const BROKEN_ATTEMPT_DEFER_MS = 30_000;
@@ -120,6 +133,34 @@ export class WebhookDispatcher {
         this.timer.unref();
       }
     });
+  }
+
+  /**
+   * Before a stop: sends what is due now (what the sessions ended at shutdown queued), looking
+   * again after each round, until nothing is due or `timeoutMs` passed. Attempts still in flight
+   * then are waited for by `stop`; a delivery due later (a retry, audio not ready) stays queued.
+   */
+  async flush(timeoutMs = SHUTDOWN_FLUSH_MS): Promise<void> {
+    if (!this.running || this.stopped) return;
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeUp = new Promise<"time_up">((resolve) => {
+      timer = setTimeout(() => resolve("time_up"), timeoutMs);
+    });
+    try {
+      while (!this.stopped && Date.now() < deadline) {
+        await Promise.race([this.polling, timeUp]);
+        const round = this.runOnce().catch((error: unknown) => {
+          this.deps.logger.error({ err: error }, "could not claim due webhook deliveries");
+          return 0;
+        });
+        const sent = await Promise.race([round, timeUp]);
+        if (sent === "time_up" || (sent === 0 && this.tasks.size === 0)) return;
+        if (sent === 0) await Promise.race([Promise.allSettled([...this.tasks]), timeUp]);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Stops claiming, waits for the attempts in flight (bounded by the timeout), and hands back what is left. */
@@ -353,6 +394,7 @@ export class WebhookDispatcher {
     countsForWebhook = true,
   ): Promise<void> {
     const attempt = delivery.attempts + 1;
+    this.deps.attempts?.attempted(outcome.status, result.final ? undefined : result.latencyMs / 1000);
     const recorded = await this.deps.store.recordAttempt(
       this.deps.nodeId,
       {

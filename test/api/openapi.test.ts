@@ -22,6 +22,7 @@ const OWN_ROUTES = [
   "GET /ingest/v1/agents/{agent_id}/analysis-settings",
   "POST /ingest/v1/webhooks/elevenlabs",
   "GET /healthz",
+  "GET /readyz",
 ];
 
 /** The page and the document themselves, and the console's pages and files, which are not API operations. */
@@ -245,11 +246,13 @@ describe("OpenAPI description (/openapi.json, /docs)", () => {
       expect.arrayContaining([expect.objectContaining({ in: "header", name: "ElevenLabs-Signature" })]),
     );
     expect(documented.get("GET /healthz")?.security).toEqual([]);
+    expect(documented.get("GET /readyz")?.security).toEqual([]);
     // Browsers ask for a WebRTC token without a key; it answers 501 (WebSocket only) and reads nothing.
     expect(documented.get("GET /v1/convai/conversation/token")?.security).toEqual([]);
     const public_ = new Set([
       "POST /ingest/v1/webhooks/elevenlabs",
       "GET /healthz",
+      "GET /readyz",
       "GET /v1/convai/conversation/token",
     ]);
     for (const [route, operation] of documented) {

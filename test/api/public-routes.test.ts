@@ -1,5 +1,5 @@
 /**
- * Which routes answer without an API key: exactly the health check, the webhook receiver (it
+ * Which routes answer without an API key: exactly the health and readiness checks, the webhook receiver (it
  * checks its signature instead), the WebRTC token (a documented 501), the agent WebSocket (it
  * authenticates each connection itself), and the OpenAPI document with its page. Every other
  * documented route, with every method, answers 401 `invalid_api_key` to a request with no key.
@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from "../support/test-server.js";
 /** Routes served without a key, as `METHOD /path` of the OpenAPI document. */
 const PUBLIC = new Set([
   "GET /healthz",
+  "GET /readyz",
   "POST /ingest/v1/webhooks/elevenlabs",
   "GET /v1/convai/conversation/token",
   "GET /v1/convai/conversation",

@@ -2,7 +2,7 @@
  * A stopping node waits for every session that still has work: live ones (ended on the record
  * with 1001) and those whose socket already closed but whose last write or post-call analysis is
  * still running, so the database does not close under them. After the drain began, no session
- * starts (a connection still authenticating is closed 1001 instead). End to end: a conversation
+ * starts (a connection still authenticating is closed 1013, try again later, instead). End to end: a conversation
  * whose analysis is still running when the server stops is recorded `done` with its analysis,
  * not left `processing`.
  */
@@ -174,7 +174,7 @@ describe.each(BACKENDS)(
       await server?.stop();
     });
 
-    it("starts no session and is closed 1001", async () => {
+    it("starts no session and is closed 1013 (try again later)", async () => {
       const { services } = server.server;
       const agentId = (
         await server.client.conversationalAi.agents.create({
@@ -229,7 +229,10 @@ describe.each(BACKENDS)(
         await lookup;
         await live.drain(1_000);
         release();
-        expect(await outcome).toEqual({ code: 1001, reason: "Server shutting down" });
+        expect(await outcome).toEqual({
+          code: 1013,
+          reason: "Server shutting down: connect again to start the conversation",
+        });
         expect(live.size).toBe(0);
       } finally {
         await app.close();

@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ConversationDoc } from "../../src/domain/conversation.js";
 import { buildConversationRecord } from "../../src/domain/conversation-record.js";
 import type { StatsDayRange } from "../../src/store/conversation-stats-store.js";
-import { postgresMigrations } from "../../src/store/postgres/migrations.js";
-import { sqliteMigrations } from "../../src/store/sqlite/migrations.js";
+import { postgresConversationStatsMigration } from "../../src/store/postgres/migration-conversation-stats.js";
+import { sqliteConversationStatsMigration } from "../../src/store/sqlite/migration-conversation-stats.js";
 import { SQLITE_FILE_NAME } from "../../src/store/sqlite/sqlite-database.js";
 import type { Database } from "../../src/store/store.js";
 import { buildConversation, type ConversationSpec } from "../fixtures/conversations.js";
@@ -245,16 +245,18 @@ describe.each(BACKENDS)("conversation stats store on %s", (backend: Backend) => 
       record({ id: "old3", startTime: D0 + 2 * DAY + 100, status: "in-progress" }),
     ]);
     await db.close();
-    // Back to the schema before the statistics, with the conversations still there.
+    // Back to the schema before the statistics, with the conversations still there, then the
+    // statistics migration itself (later migrations stay as they are).
     if (backend === "postgres") {
       await rawQuery(`DROP FUNCTION stats_mark_dirty_days() CASCADE;
-        DROP TABLE stats_dirty_days, stats_daily, stats_daily_p90, stats_daily_durations, stats_daily_evaluations, stats_daily_tools;
-        UPDATE schema_version SET version = ${postgresMigrations.length - 1}`);
+        DROP TABLE stats_dirty_days, stats_daily, stats_daily_p90, stats_daily_durations, stats_daily_evaluations, stats_daily_tools`);
+      await rawQuery(postgresConversationStatsMigration);
     } else {
       await rawQuery(`DROP TABLE stats_dirty_days; DROP TABLE stats_daily; DROP TABLE stats_daily_durations; DROP TABLE stats_daily_p90;
         DROP TABLE stats_daily_evaluations; DROP TABLE stats_daily_tools;
         DROP TRIGGER conversations_stats_insert; DROP TRIGGER conversations_stats_update;
-        DROP TRIGGER conversations_stats_delete; UPDATE schema_version SET version = ${sqliteMigrations.length - 1}`);
+        DROP TRIGGER conversations_stats_delete`);
+      await rawQuery(sqliteConversationStatsMigration);
     }
     db = await storage.open();
     expect(await dirtyDays()).toEqual([DAY0, DAY0 + 1]);

@@ -764,6 +764,31 @@ describe.each(BACKENDS)("outgoing webhook store (%s)", (backend) => {
     });
   });
 
+  describe("the outbox's depth", () => {
+    it("counts pending deliveries (due, held, waiting for a retry), not delivered or failed ones", async () => {
+      expect(await db.outgoingWebhooks.countQueuedDeliveries()).toBe(0);
+      await db.outgoingWebhooks.insertWebhook(webhook("wh_1"));
+      await db.outgoingWebhooks.enqueue([
+        delivery("d_done", { conversationId: "conv_1" }),
+        delivery("d_fail", { conversationId: "conv_2" }),
+        delivery("d_retry", { conversationId: "conv_3" }),
+        delivery("d_held", { conversationId: "conv_4" }),
+        delivery("d_later", { conversationId: "conv_5", createdAtMs: T0 + 3_600_000 }),
+      ]);
+      expect(await db.outgoingWebhooks.countQueuedDeliveries()).toBe(5);
+      await db.outgoingWebhooks.claimDue("node-a", T0, 10, LEASE_MS, UNCAPPED);
+      const outcomes = {
+        d_done: { status: "delivered" },
+        d_fail: { status: "failed" },
+        d_retry: { status: "pending", nextAttemptAtMs: T0 + 60_000 },
+      } as const;
+      for (const [id, outcome] of Object.entries(outcomes))
+        await db.outgoingWebhooks.recordAttempt("node-a", attempt(id, 1, T0), outcome, LENIENT);
+      // d_retry waits for its retry, d_held is still held, d_later is not due yet.
+      expect(await db.outgoingWebhooks.countQueuedDeliveries()).toBe(3);
+    });
+  });
+
   describe("the log and replay", () => {
     /** d_1…d_6, alternating webhooks and conversations, queued a second apart; d_2 delivered, d_3 failed. */
     beforeEach(async () => {

@@ -10,9 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildConversationRecord } from "../../src/domain/conversation-record.js";
 import type { AudioInfo } from "../../src/store/audio-info.js";
 import { postgresRecordingTracksMigration } from "../../src/store/postgres/migration-recording-tracks.js";
-import { postgresMigrations } from "../../src/store/postgres/migrations.js";
 import { sqliteRecordingTracksMigration } from "../../src/store/sqlite/migration-recording-tracks.js";
-import { sqliteMigrations } from "../../src/store/sqlite/migrations.js";
 import { SQLITE_FILE_NAME } from "../../src/store/sqlite/sqlite-database.js";
 import type { Database } from "../../src/store/store.js";
 import { buildConversation } from "../fixtures/conversations.js";
@@ -88,31 +86,13 @@ describe.each(BACKENDS)("speaker tracks in the %s store", (backend) => {
   it("migrates a database from before the tracks, keeping its audio and taking tracks after", async () => {
     await db.conversations.setAudio("c1", UPLOADED);
     await db.close();
-    // The schema as it was just before the tracks' migration: later migrations' tables go too.
-    const before =
-      backend === "postgres"
-        ? postgresMigrations.indexOf(postgresRecordingTracksMigration)
-        : sqliteMigrations.indexOf(sqliteRecordingTracksMigration);
+    // The conversations table as it was just before the tracks' migration, then that migration
+    // itself (the migrations after it stay as they are).
     await runSql(backend, storage, [
       ...["user_audio_key", "user_audio_size", "agent_audio_key", "agent_audio_size"].map(
         (column) => `ALTER TABLE conversations DROP COLUMN ${column}`,
       ),
-      ...(backend === "postgres"
-        ? ["DROP FUNCTION stats_mark_dirty_days() CASCADE"]
-        : ["insert", "update", "delete"].map((event) => `DROP TRIGGER conversations_stats_${event}`)),
-      ...[
-        "stats_dirty_days",
-        "stats_daily",
-        "stats_daily_p90",
-        "stats_daily_durations",
-        "stats_daily_evaluations",
-        "stats_daily_tools",
-        "outgoing_delivery_attempts",
-        "outgoing_deliveries",
-        "convai_settings",
-        "workspace_webhooks",
-      ].map((table) => `DROP TABLE ${table}`),
-      `UPDATE schema_version SET version = ${before}`,
+      backend === "postgres" ? postgresRecordingTracksMigration : sqliteRecordingTracksMigration,
     ]);
 
     db = await storage.open();

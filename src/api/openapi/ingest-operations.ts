@@ -29,7 +29,19 @@ const WEBHOOK_RECEIPT = {
   required: ["status", "type", "conversation_id"],
 };
 
-/** The descriptions of the ingest routes, the webhook receiver and `/healthz`, by `METHOD /route/:param`. */
+/** What each readiness check found (see src/api/health/readiness-routes.ts). */
+const READINESS_CHECKS = {
+  type: "object",
+  properties: Object.fromEntries(
+    ["migrations", "database", "blob_store", "accepting_work"].map((name) => [
+      name,
+      { type: "string", enum: ["ok", "failed", "timed_out"] },
+    ]),
+  ),
+  required: ["migrations", "database", "blob_store", "accepting_work"],
+};
+
+/** The descriptions of the ingest routes, the webhook receiver, `/healthz` and `/readyz`, by `METHOD /route/:param`. */
 export const INGEST_OPERATIONS: Record<string, OperationDoc> = {
   "GET /healthz": {
     tag: "Server",
@@ -42,6 +54,41 @@ export const INGEST_OPERATIONS: Record<string, OperationDoc> = {
         properties: { status: { type: "string", enum: ["ok"] } },
         required: ["status"],
       }),
+    },
+  },
+  "GET /readyz": {
+    tag: "Server",
+    summary: "Readiness check",
+    description:
+      "Whether to send this node work: 200 when the database answers, the blob store can be written " +
+      "and the schema migrations have run; 503 when a check fails or times out (2 s each), and from SIGTERM " +
+      "on while the node drains. Needs no API key. For load balancers and Kubernetes' readiness probe; " +
+      "see docs/operations.md.",
+    auth: "none",
+    responses: {
+      "200": jsonResponse("Ready.", {
+        type: "object",
+        properties: { status: { type: "string", enum: ["ok"] }, checks: READINESS_CHECKS },
+        required: ["status", "checks"],
+      }),
+      "503": jsonResponse(
+        "Not ready (`not_ready`) or shutting down (`shutting_down`); `checks` says which check failed.",
+        {
+          type: "object",
+          properties: {
+            detail: {
+              type: "object",
+              properties: {
+                status: { type: "string", enum: ["not_ready", "shutting_down"] },
+                message: { type: "string" },
+                checks: READINESS_CHECKS,
+              },
+              required: ["status", "message", "checks"],
+            },
+          },
+          required: ["detail"],
+        },
+      ),
     },
   },
   "PUT /ingest/v1/conversations/:conversation_id": {

@@ -19,6 +19,7 @@ import { verifyConversationSignature } from "../../runtime/conversation-signatur
 import { DevelopmentAgent } from "../../runtime/development-agent.js";
 import { CloseCode, fitCloseReason } from "../../runtime/server-frames.js";
 import type { SessionTimings } from "../../runtime/session-setup.js";
+import type { TurnStageObserver } from "../../runtime/turn-stage-observer.js";
 import type { AnalysisSettingsStore } from "../../store/analysis-settings-store.js";
 import type { ConversationSignatureStore } from "../../store/conversation-signature-store.js";
 import type { ConversationStore } from "../../store/store.js";
@@ -71,6 +72,12 @@ export function conversationSocketPluginOptions(live: LiveSessions): WebsocketPl
  */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
+/**
+ * The close reason of a connection made while the server is stopping (closed 1013, like one over
+ * the cap: the client learns from the code to come back, and a load balancer sends it elsewhere).
+ */
+export const SHUTTING_DOWN_REASON = "Server shutting down: connect again to start the conversation";
+
 /** A node's limits when the app is built without live options (the configuration's defaults). */
 export const DEFAULT_LIVE_LIMITS = { maxSessions: 1000, messagesPerMinute: 120 } as const;
 
@@ -82,6 +89,10 @@ export interface LiveSessionOptions {
   messagesPerMinute: number;
   /** The node's register of live sessions (crash recovery); none in tests that don't need one. */
   lifecycle?: SessionLifecycle;
+  /** Told each voice reply's latency by stage (the server's metrics). */
+  turnStages?: TurnStageObserver;
+  /** The node's live sessions, which also say when it is stopping (default: the app makes its own). */
+  sessions?: LiveSessions;
 }
 
 /** What the socket route is built from. */
@@ -180,8 +191,8 @@ export async function conversationSocketRoutes(
         "`conversation_signature` or an `xi-api-key` header; an agent with an `auth.allowlist` admits other " +
         "connections only from an `Origin` whose hostname is on it. " +
         "Refusals close the socket with 1008 and a reason (also a session over its message rate); " +
-        "a frame over 1 MiB closes it with 1009, a connection over the node's session cap with 1013 " +
-        "(try again later). See docs/live-conversations.md.",
+        "a frame over 1 MiB closes it with 1009, a connection over the node's session cap or made while the " +
+        "server is shutting down with 1013 (try again later). See docs/live-conversations.md.",
       tags: ["Live conversations"],
       querystring: {
         type: "object",
@@ -229,6 +240,11 @@ export async function conversationSocketRoutes(
           close(CloseCode.policy, "The client is not reading its frames: too much is waiting to be sent.");
         },
       });
+      // The server is stopping (SIGTERM): accepted, then closed at once, as over the cap.
+      if (deps.liveSessions?.stopping) {
+        request.log.info("live session refused: the server is shutting down");
+        return close(CLOSE_TRY_AGAIN_LATER, SHUTTING_DOWN_REASON);
+      }
       // Over the cap: accepted, then closed at once; no session starts and nothing is recorded.
       if (liveSockets >= limits.maxSessions) {
         request.log.warn({ maxSessions: limits.maxSessions }, "live session refused: the node is at its cap");
@@ -343,7 +359,7 @@ export async function conversationSocketRoutes(
         if (closed) return;
         if (refused) return close(CloseCode.policy, refused);
         // The server began stopping while this connection authenticated: no session starts.
-        if (deps.liveSessions?.stopping) return close(CloseCode.goingAway, "Server shutting down");
+        if (deps.liveSessions?.stopping) return close(CLOSE_TRY_AGAIN_LATER, SHUTTING_DOWN_REASON);
         session = new ConversationSession({
           agent,
           conversationId: fixedConversationId,
@@ -352,6 +368,7 @@ export async function conversationSocketRoutes(
           clock,
           timings: deps.timings,
           lifecycle: deps.live?.lifecycle,
+          ...(deps.live?.turnStages ? { turnStages: deps.live.turnStages } : {}),
           postCall,
           ...(storeRecording ? { storeRecording } : {}),
           ...(deps.initiationFailures ? { initiationFailures: deps.initiationFailures } : {}),

@@ -1,7 +1,10 @@
 import type { WebsocketPluginOptions } from "@fastify/websocket";
 import type { FastifyInstance } from "fastify";
 
-/** How long a stopping server waits for its live sessions to record their end. */
+/**
+ * How long a closing server waits, after ending its live sessions, for their last writes (the end
+ * recorded, a voice session's recording encoded and stored, post-call analysis).
+ */
 export const SHUTDOWN_GRACE_MS = 5_000;
 
 /** What a stopping server needs of a session (a ConversationSession). */
@@ -20,6 +23,8 @@ export interface DrainableSession {
 export class LiveSessions {
   private readonly sessions = new Set<DrainableSession>();
   private draining = false;
+  /** Waiters of `waitForSessions`, woken when the last session's work is done. */
+  private readonly emptied = new Set<() => void>();
 
   /** How many sessions still have work (live ones and ended ones still writing). */
   get size(): number {
@@ -31,6 +36,35 @@ export class LiveSessions {
     return this.draining;
   }
 
+  /**
+   * The node begins to stop (SIGTERM): no new session starts from now on, and the live ones go on
+   * (see `waitForSessions`) until `drain` ends what is left.
+   */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  /**
+   * Waits until every session has ended by itself and done its work, at most `graceMs`, or until
+   * `cut` resolves (a second signal ends the grace at once). Resolves with how many are left.
+   */
+  async waitForSessions(graceMs: number, cut?: Promise<unknown>): Promise<number> {
+    if (this.sessions.size === 0) return 0;
+    let timer: NodeJS.Timeout | undefined;
+    let wake = () => {};
+    const empty = new Promise<void>((resolve) => {
+      wake = resolve;
+      this.emptied.add(resolve);
+    });
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([empty, deadline, ...(cut ? [cut] : [])]);
+    clearTimeout(timer);
+    this.emptied.delete(wake);
+    return this.sessions.size;
+  }
+
   /** A session starts; false (and not counted) when the server is stopping, so it must not start. */
   add(session: DrainableSession): boolean {
     if (this.draining) return false;
@@ -40,10 +74,13 @@ export class LiveSessions {
 
   /** A session's socket closed: it counts until `finished` (its end recorded, its work done) settles. */
   release(session: DrainableSession, finished: Promise<unknown>): void {
-    void finished.then(
-      () => this.sessions.delete(session),
-      () => this.sessions.delete(session),
-    );
+    const forget = () => {
+      this.sessions.delete(session);
+      if (this.sessions.size > 0) return;
+      for (const wake of this.emptied) wake();
+      this.emptied.clear();
+    };
+    void finished.then(forget, forget);
   }
 
   /**

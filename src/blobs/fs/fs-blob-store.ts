@@ -1,10 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, open, rename, rm, rmdir, stat } from "node:fs/promises";
+import { constants, type Dirent } from "node:fs";
+import { access, mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { assertBlobKey, InvalidBlobKeyError } from "../blob-keys.js";
 import type { BlobStore, ByteRange } from "../blob-store.js";
+
+/** The temporary file of a put in progress: `<key>.<uuid>.tmp`. */
+const TEMP_FILE = /\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
 
 /** How often a write retries creating its folder when a delete removed it in between (an empty folder race). */
 const FOLDER_ATTEMPTS = 10;
@@ -30,6 +34,16 @@ export class FsBlobStore implements BlobStore {
   }
 
   async put(key: string, body: Readable | Buffer): Promise<number> {
+    try {
+      return await this.putFile(key, body);
+    } catch (error) {
+      // A body never read (the folder could not be made) is let go of too.
+      if (!Buffer.isBuffer(body)) body.destroy();
+      throw error;
+    }
+  }
+
+  private async putFile(key: string, body: Readable | Buffer): Promise<number> {
     const target = this.pathOf(key);
     const temp = `${target}.${randomUUID()}.tmp`;
     // The temporary file is opened before a byte is read: a delete may remove the (empty) folder
@@ -102,6 +116,41 @@ export class FsBlobStore implements BlobStore {
         return;
       }
       folder = path.dirname(folder);
+    }
+  }
+
+  async checkReachable(): Promise<void> {
+    // Made if missing, as the first put would; then it must be a directory this process can write.
+    try {
+      await mkdir(this.root, { recursive: true });
+      if (!(await stat(this.root)).isDirectory())
+        throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+      await access(this.root, constants.W_OK | constants.X_OK);
+    } catch (error) {
+      throw new Error(
+        `blob store ${this.root} cannot be written (${errorCode(error) ?? (error as Error).message}): make it a directory writable by the user running openconvai, or set --data / OPENCONVAI_DATA elsewhere`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * Every blob stored, with its size, in no set order (puts in progress left out): what
+   * `openconvai blobs migrate` copies. Not part of BlobStore: only the filesystem is listed.
+   */
+  async *list(): AsyncGenerator<{ key: string; size: number }> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (!entry.isFile() || TEMP_FILE.test(entry.name)) continue;
+      const key = path.relative(this.root, path.join(entry.parentPath, entry.name)).split(path.sep).join("/");
+      const size = await this.size(key).catch(() => undefined);
+      if (size !== undefined) yield { key, size };
     }
   }
 }

@@ -7,8 +7,11 @@ import { postgresIngestMigration } from "./migration-ingest.js";
 import { postgresLiveSessionsMigration } from "./migration-live-sessions.js";
 import { postgresLongValuesMigration } from "./migration-long-values.js";
 import { postgresRecordingTracksMigration } from "./migration-recording-tracks.js";
+import { postgresRetentionMigration } from "./migration-retention.js";
 import { postgresSearchAnalysisMigration } from "./migration-search-analysis.js";
 import { postgresSearchFoldMigration } from "./migration-search-fold.js";
+import { postgresSessionHeartbeatsMigration } from "./migration-session-heartbeats.js";
+import { postgresTracePushMigration } from "./migration-trace-push.js";
 import { postgresWebhooksOutMigration } from "./migration-webhooks-out.js";
 
 /**
@@ -106,4 +109,10 @@ export const postgresMigrations: readonly PostgresMigration[] = [
   postgresWebhooksOutMigration,
   // 12: the overview statistics' daily rollups, the dirty days and the triggers that mark them
   postgresConversationStatsMigration,
+  // 13: the trace push queue (finished conversations waiting for the OpenTelemetry collector)
+  postgresTracePushMigration,
+  // 14: retention (when each agent's privacy settings took effect, how far their deletions have gone)
+  postgresRetentionMigration,
+  // 15: live sessions' heartbeats (a node's sessions are recovered by any node once they stop)
+  postgresSessionHeartbeatsMigration,
 ];

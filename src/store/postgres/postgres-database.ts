@@ -1,4 +1,5 @@
 import pg from "pg";
+import type { DatabaseObserver } from "../database-observer.js";
 import { type Database, SchemaTooNewError } from "../store.js";
 import { postgresMigrations } from "./migrations.js";
 import { PostgresAgentStore } from "./postgres-agent-store.js";
@@ -12,11 +13,14 @@ import { PostgresKeyStore } from "./postgres-key-store.js";
 import { PostgresLiveSessionStore } from "./postgres-live-session-store.js";
 import { PostgresMessageSearchStore } from "./postgres-message-search-store.js";
 import { PostgresOutgoingWebhookStore } from "./postgres-outgoing-webhook-store.js";
+import { PostgresRetentionStore } from "./postgres-retention-store.js";
 import { PostgresSipMessageStore } from "./postgres-sip-message-store.js";
 import { PostgresSyncStateStore } from "./postgres-sync-state-store.js";
 import { PostgresTagStore } from "./postgres-tag-store.js";
 import { PostgresTopicStore } from "./postgres-topic-store.js";
+import { PostgresTracePushStore } from "./postgres-trace-push-store.js";
 import { PostgresWebhookStore } from "./postgres-webhook-store.js";
+import { timedClientClass } from "./timed-client.js";
 
 /** Connections per process unless told otherwise: enough for concurrent requests, polite to a shared server. */
 export const DEFAULT_POOL_SIZE = 10;
@@ -32,6 +36,8 @@ export interface PostgresOptions {
   schema?: string;
   /** The pool's maximum number of connections. */
   maxConnections?: number;
+  /** Told of every query's time and of the pool (the server's metrics). */
+  observer?: DatabaseObserver;
 }
 
 /** Splits a `SHOW search_path` value into schema names, unquoted. */
@@ -45,6 +51,85 @@ function parseSearchPath(value: string): string[] {
 
 /** How long the first connection may take before the server is reported unreachable. */
 const CONNECT_TIMEOUT_MS = 10_000;
+
+/** How long `ping` waits for the answer to `SELECT 1`, once it has a connection. */
+const PING_TIMEOUT_MS = 2_000;
+
+/** How long `ping` waits for a free pooled connection (the pool itself waits as long as it takes). */
+const PING_CONNECTION_WAIT_MS = 10_000;
+
+/**
+ * With every pooled connection in use, a connection handed back healthy this recently proves the
+ * database answers, and `ping` does not queue behind the load.
+ */
+const PING_RECENT_SUCCESS_MS = 5_000;
+
+/** Rejects with `message` after `ms`, unless `work` settles first (it then settles unobserved). */
+async function within<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The database's `ping`: `SELECT 1` on a pooled connection, the query alone timed against
+ * PING_TIMEOUT_MS. When the pool is saturated (every connection in use, up to its max), a
+ * connection handed back without error within PING_RECENT_SUCCESS_MS answers instead, so a node
+ * busy with work is not reported unready for queueing; otherwise the wait for a connection is
+ * bounded by PING_CONNECTION_WAIT_MS.
+ */
+function poolPinger(pool: pg.Pool): () => Promise<void> {
+  let lastHealthyAt = Number.NEGATIVE_INFINITY;
+  // pg-pool hands the error a client was released with (a failed query, a broken connection).
+  pool.on("release", (error: Error | undefined) => {
+    if (!error) lastHealthyAt = performance.now();
+  });
+  return async () => {
+    const saturated = pool.idleCount === 0 && pool.totalCount >= (pool.options.max ?? DEFAULT_POOL_SIZE);
+    if (saturated && performance.now() - lastHealthyAt <= PING_RECENT_SUCCESS_MS) return;
+    let gaveUp = false;
+    const connecting = pool.connect();
+    // A connection that arrives after the wait gave up goes straight back to the pool.
+    connecting.then(
+      (client) => {
+        if (gaveUp) client.release();
+      },
+      () => undefined,
+    );
+    let client: pg.PoolClient;
+    try {
+      client = await within(
+        connecting,
+        PING_CONNECTION_WAIT_MS,
+        `no pooled PostgreSQL connection came free within ${PING_CONNECTION_WAIT_MS} ms`,
+      );
+    } catch (error) {
+      gaveUp = true;
+      throw error;
+    }
+    let failed: Error | undefined;
+    try {
+      await within(
+        client.query("SELECT 1"),
+        PING_TIMEOUT_MS,
+        `PostgreSQL did not answer within ${PING_TIMEOUT_MS} ms`,
+      );
+    } catch (error) {
+      failed = error as Error;
+      throw error;
+    } finally {
+      // A connection whose query failed or hangs is discarded, not handed to the next caller.
+      client.release(failed);
+    }
+  };
+}
 
 /** The parts of a postgres:// URL a message names (never the password). */
 function describeTarget(url: string): { host: string; port: string; user: string; database: string } {
@@ -257,9 +342,11 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     max: options.maxConnections ?? DEFAULT_POOL_SIZE,
     fallback_application_name: "openconvai",
     types,
+    ...(options.observer ? { Client: timedClientClass(options.observer) } : {}),
   });
   // An idle connection that breaks (a server restart) is dropped by the pool; the next query reconnects.
   pool.on("error", () => undefined);
+  const ping = poolPinger(pool);
 
   try {
     await checkReachable(connectionString);
@@ -273,6 +360,18 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     await pool.end();
     throw error;
   }
+  options.observer?.poolOpened({
+    get total() {
+      return pool.totalCount;
+    },
+    get idle() {
+      return pool.idleCount;
+    },
+    get waiting() {
+      return pool.waitingCount;
+    },
+    max: pool.options.max,
+  });
 
   let closed = false;
   return {
@@ -293,6 +392,12 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     topics: new PostgresTopicStore(pool),
     conversationStats: new PostgresConversationStatsStore(pool),
     jobLocks: new PostgresJobLocks(pool),
+    retention: new PostgresRetentionStore(pool),
+    tracePushes: new PostgresTracePushStore(pool),
+    ping: async () => {
+      if (closed) throw new Error("the PostgreSQL pool is closed");
+      await ping();
+    },
     close: async () => {
       if (closed) return;
       closed = true;

@@ -313,6 +313,13 @@ export class PostgresOutgoingWebhookStore implements OutgoingWebhookStore {
     return result.rowCount ?? 0;
   }
 
+  async countQueuedDeliveries(): Promise<number> {
+    const result = await this.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM outgoing_deliveries WHERE status = 'pending'",
+    );
+    return result.rows[0]?.n ?? 0;
+  }
+
   async listDeliveries(filter: DeliveryFilter): Promise<OutgoingDelivery[]> {
     const { where, params } = filterCondition(filter);
     params.push(Math.max(0, Math.floor(filter.limit)));

@@ -6,8 +6,11 @@ import { sqliteConversationStatsMigration } from "./migration-conversation-stats
 import { sqliteIngestMigration } from "./migration-ingest.js";
 import { sqliteLiveSessionsMigration } from "./migration-live-sessions.js";
 import { sqliteRecordingTracksMigration } from "./migration-recording-tracks.js";
+import { sqliteRetentionMigration } from "./migration-retention.js";
 import { sqliteSearchAnalysisMigration } from "./migration-search-analysis.js";
 import { sqliteSearchFoldMigration } from "./migration-search-fold.js";
+import { sqliteSessionHeartbeatsMigration } from "./migration-session-heartbeats.js";
+import { sqliteTracePushMigration } from "./migration-trace-push.js";
 import { sqliteWebhooksOutMigration } from "./migration-webhooks-out.js";
 
 /** Version 1: conversations, facets, full-text search, API keys. */
@@ -98,4 +101,10 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
   sqliteWebhooksOutMigration,
   // 11: the overview statistics' daily rollups, the dirty days and the triggers that mark them
   sqliteConversationStatsMigration,
+  // 12: the trace push queue (finished conversations waiting for the OpenTelemetry collector)
+  sqliteTracePushMigration,
+  // 13: retention (when each agent's privacy settings took effect, how far their deletions have gone)
+  sqliteRetentionMigration,
+  // 14: live sessions' heartbeats (a node's sessions are recovered by any node once they stop)
+  sqliteSessionHeartbeatsMigration,
 ];

@@ -14,10 +14,17 @@ import { SqliteKeyStore } from "./sqlite-key-store.js";
 import { SqliteLiveSessionStore } from "./sqlite-live-session-store.js";
 import { SqliteMessageSearchStore } from "./sqlite-message-search-store.js";
 import { SqliteOutgoingWebhookStore } from "./sqlite-outgoing-webhook-store.js";
+import { SqliteRetentionStore } from "./sqlite-retention-store.js";
+import {
+  type SqliteServerLock,
+  SqliteServerLockedError,
+  takeSqliteServerLock,
+} from "./sqlite-server-lock.js";
 import { SqliteSipMessageStore } from "./sqlite-sip-message-store.js";
 import { SqliteSyncStateStore } from "./sqlite-sync-state-store.js";
 import { SqliteTagStore } from "./sqlite-tag-store.js";
 import { SqliteTopicStore } from "./sqlite-topic-store.js";
+import { SqliteTracePushStore } from "./sqlite-trace-push-store.js";
 import { SqliteWebhookStore } from "./sqlite-webhook-store.js";
 import { WalCheckpointer } from "./wal-checkpointer.js";
 
@@ -83,6 +90,7 @@ function checkWritable(db: BetterSqlite3.Database): void {
  * or returns undefined for an error that is not about the file (a bug, shown with its stack).
  */
 export function describeSqliteOpenError(error: unknown, file: string): string | undefined {
+  if (error instanceof SqliteServerLockedError) return error.message;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== "string" || !code.startsWith("SQLITE_")) return undefined;
   const where = `the SQLite database ${file}`;
@@ -114,10 +122,15 @@ export function describeSqliteOpenError(error: unknown, file: string): string | 
   return undefined;
 }
 
-/** Opens (creating if needed) the SQLite database in a data directory, or at `:memory:`. */
+/**
+ * Opens (creating if needed) the SQLite database in a data directory, or at `:memory:`. With
+ * `serverLock` (the `serve` command) it first takes the one-server lock (`sqlite-server-lock.ts`):
+ * a second server on the same file is refused before anything is opened.
+ */
 export function openSqliteDatabase(
   location: { dataDir: string } | { file: string },
   workload: Workload = "serve",
+  options: { serverLock?: boolean } = {},
 ): Database {
   let file: string;
   if ("dataDir" in location) {
@@ -126,13 +139,22 @@ export function openSqliteDatabase(
   } else {
     file = location.file;
   }
-  const db = new BetterSqlite3(file);
+  const serverLock: SqliteServerLock | undefined =
+    options.serverLock && file !== ":memory:" ? takeSqliteServerLock(file) : undefined;
+  let db: BetterSqlite3.Database;
+  try {
+    db = new BetterSqlite3(file);
+  } catch (error) {
+    serverLock?.release();
+    throw error;
+  }
   try {
     tune(db, workload);
     migrate(db);
     checkWritable(db);
   } catch (error) {
     db.close();
+    serverLock?.release();
     throw error;
   }
   // A serving connection checkpoints in the background (see wal-checkpointer.ts); bulk loads keep
@@ -159,6 +181,12 @@ export function openSqliteDatabase(
     topics: new SqliteTopicStore(db),
     conversationStats: new SqliteConversationStatsStore(db),
     jobLocks: new SqliteJobLocks(),
+    retention: new SqliteRetentionStore(db),
+    tracePushes: new SqliteTracePushStore(db),
+    // Synchronous and lock-free (a read of no table), so it answers at once or throws (closed).
+    ping: async () => {
+      db.prepare("SELECT 1").get();
+    },
     close: async () => {
       // The checkpointer's connection closes first, so this one is the last: closing it moves
       // the whole log into the database file.
@@ -170,6 +198,8 @@ export function openSqliteDatabase(
           db.close();
         }
       }
+      // Last: another server may take the file only once this one has let go of it.
+      serverLock?.release();
     },
   };
 }

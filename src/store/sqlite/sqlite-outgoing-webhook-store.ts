@@ -159,6 +159,7 @@ export class SqliteOutgoingWebhookStore implements OutgoingWebhookStore {
       releaseNode: db.prepare(
         "UPDATE outgoing_deliveries SET lease_node = NULL, lease_until_ms = NULL WHERE lease_node = ?",
       ),
+      countQueued: db.prepare("SELECT count(*) AS n FROM outgoing_deliveries WHERE status = 'pending'"),
       getDelivery: db.prepare(`SELECT ${DELIVERY_COLUMNS} FROM outgoing_deliveries WHERE delivery_id = ?`),
       attemptsOf: db.prepare(
         "SELECT * FROM outgoing_delivery_attempts WHERE delivery_id = ? ORDER BY attempt",
@@ -315,6 +316,10 @@ export class SqliteOutgoingWebhookStore implements OutgoingWebhookStore {
 
   async releaseNode(nodeId: string): Promise<number> {
     return this.statements.releaseNode.run(nodeId).changes;
+  }
+
+  async countQueuedDeliveries(): Promise<number> {
+    return (this.statements.countQueued.get() as { n: number }).n;
   }
 
   async listDeliveries(filter: DeliveryFilter): Promise<OutgoingDelivery[]> {
