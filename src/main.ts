@@ -148,7 +148,7 @@ export async function openServices(
   options: { server?: boolean; telemetry?: StorageTelemetry } = {},
 ): Promise<Services> {
   const db = await openStorage(config, workload, options.server, options.telemetry?.database);
-  const openedBlobs = openBlobStore(config.blobs, config.dataDir);
+  const openedBlobs = await openBlobStore(config.blobs, config.dataDir);
   const blobs = options.telemetry ? options.telemetry.observeBlobs(openedBlobs) : openedBlobs;
   const ai = createModelProviders(config.ai);
   const indexer =

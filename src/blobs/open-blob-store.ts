@@ -1,7 +1,6 @@
 import path from "node:path";
 import type { BlobStore } from "./blob-store.js";
 import { FsBlobStore } from "./fs/fs-blob-store.js";
-import { S3BlobStore } from "./s3/s3-blob-store.js";
 
 /**
  * Where the blobs live, as src/config/blob-config.ts resolves it (declared here too, so this
@@ -24,8 +23,12 @@ export function fsBlobDir(dataDir: string): string {
   return path.join(dataDir, "blobs");
 }
 
-/** Opens the configured blob store: files under `<dataDir>/blobs`, or the S3 bucket. */
-export function openBlobStore(location: BlobLocation, dataDir: string): BlobStore {
+/**
+ * Opens the configured blob store: files under `<dataDir>/blobs`, or the S3 bucket. The AWS SDK
+ * is loaded only for S3, so a server or command on the filesystem never pays its start-up time.
+ */
+export async function openBlobStore(location: BlobLocation, dataDir: string): Promise<BlobStore> {
   if (location.kind === "fs") return new FsBlobStore(fsBlobDir(dataDir));
+  const { S3BlobStore } = await import("./s3/s3-blob-store.js");
   return new S3BlobStore(location);
 }

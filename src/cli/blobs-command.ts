@@ -118,7 +118,7 @@ async function runMigrate(flags: MigrateFlags): Promise<void> {
     return;
   }
   const source = new FsBlobStore(fsBlobDir(config.dataDir));
-  const to = openBlobStore(target, config.dataDir);
+  const to = await openBlobStore(target, config.dataDir);
   try {
     await to.checkReachable();
   } catch (error) {

@@ -8,7 +8,6 @@ import type { Logger } from "pino";
 import type { OtlpConfig } from "../config/otlp-config.js";
 import type { Database } from "../store/store.js";
 import { TracePushJob } from "./trace-push-job.js";
-import { OtlpTraceSender } from "./trace-push-sender.js";
 
 /**
  * Enables pushing and returns the job to run when `config` is set; otherwise disables pushing,
@@ -36,6 +35,8 @@ export async function setUpTracePush(
     }
     return undefined;
   }
+  // The OTLP exporter is loaded only when there is a collector to push to.
+  const { OtlpTraceSender } = await import("./trace-push-sender.js");
   await db.tracePushes.enable();
   logger.info(
     { queued: await db.tracePushes.countQueued() },
