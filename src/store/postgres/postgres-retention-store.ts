@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { type AudioDbRow, audioColumns, toAudio } from "../audio-columns.js";
 import type { AudioInfo } from "../audio-info.js";
+import { type MarkDbRow, NOT_LIVE, SETTLED } from "../retention-sql.js";
 import type {
   AgentPrivacyMark,
   AgentRange,
@@ -23,28 +24,11 @@ const PAGE = `
   AND NOT EXISTS (SELECT 1 FROM live_sessions l WHERE l.conversation_id = c.conversation_id)
   ORDER BY c.start_time, c.conversation_id LIMIT $4`;
 
-/** Final status and no outgoing delivery pending: a deletion or trim may touch the conversation. */
-const SETTLED = `
-  c.status IN ('done', 'failed')
-  AND NOT EXISTS (
-    SELECT 1 FROM outgoing_deliveries d WHERE d.conversation_id = c.conversation_id AND d.status = 'pending')`;
-
-/** Not live on any node. */
-const NOT_LIVE = "NOT EXISTS (SELECT 1 FROM live_sessions l WHERE l.conversation_id = c.conversation_id)";
-
 /** Ranges another rule governs ($7 agent ids, $8 their start times, -Infinity for all). */
 const NOT_EXCEPTED = `
   AND NOT EXISTS (
     SELECT 1 FROM unnest($7::text[], $8::float8[]) AS e(agent_id, start_from)
     WHERE c.agent_id = e.agent_id AND c.start_time >= e.start_from)`;
-
-interface MarkDbRow {
-  agent_id: string;
-  settings: string;
-  effective_at: number;
-  swept_start_time: number | null;
-  swept_conversation_id: string | null;
-}
 
 interface PositionDbRow {
   conversation_id: string;

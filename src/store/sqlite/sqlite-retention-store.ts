@@ -1,6 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { type AudioDbRow, audioColumns, toAudio } from "../audio-columns.js";
 import type { AudioInfo } from "../audio-info.js";
+import { type MarkDbRow, NOT_LIVE, SETTLED } from "../retention-sql.js";
 import type {
   AgentPrivacyMark,
   AgentRange,
@@ -21,28 +22,11 @@ const PAGE = `
   AND NOT EXISTS (SELECT 1 FROM live_sessions l WHERE l.conversation_id = c.conversation_id)
   ORDER BY c.start_time, c.conversation_id LIMIT @limit`;
 
-/** Final status and no outgoing delivery pending: a deletion or trim may touch the conversation. */
-const SETTLED = `
-  c.status IN ('done', 'failed')
-  AND NOT EXISTS (
-    SELECT 1 FROM outgoing_deliveries d WHERE d.conversation_id = c.conversation_id AND d.status = 'pending')`;
-
-/** Not live on any node. */
-const NOT_LIVE = "NOT EXISTS (SELECT 1 FROM live_sessions l WHERE l.conversation_id = c.conversation_id)";
-
 /** Ranges another rule governs, passed as one JSON array of [agent_id, start_from] pairs. */
 const NOT_EXCEPTED = `
   AND NOT EXISTS (
     SELECT 1 FROM json_each(@except) e
     WHERE c.agent_id = json_extract(e.value, '$[0]') AND c.start_time >= json_extract(e.value, '$[1]'))`;
-
-interface MarkDbRow {
-  agent_id: string;
-  settings: string;
-  effective_at: number;
-  swept_start_time: number | null;
-  swept_conversation_id: string | null;
-}
 
 /** The retention job's storage in SQLite; every find walks an index on (…, start_time, conversation_id). */
 export class SqliteRetentionStore implements RetentionStore {
