@@ -15,6 +15,9 @@ import {
   withStorageOptions,
 } from "./cli-context.js";
 
+/** Batches an import into PostgreSQL writes at once, each on its own connection. */
+const IMPORT_WRITERS_POSTGRES = 2;
+
 interface ImportFlags extends StorageFlags {
   strict?: boolean;
   audio?: string;
@@ -88,7 +91,7 @@ async function runImport(file: string, flags: ImportFlags, stop: StopListener) {
   }
   await withServices(
     flags,
-    async ({ config, conversations }) => {
+    async ({ config, db, conversations }) => {
       const display = createImportDisplay(process.stderr, source.size);
       let summary: ImportSummary;
       try {
@@ -98,6 +101,9 @@ async function runImport(file: string, flags: ImportFlags, stop: StopListener) {
           onBadLine: display.badLine,
           onProgress: display.progress,
           signal: stop.signal,
+          // PostgreSQL does most of a write's work (the trigram index) in its own process: two
+          // batches written at once use two server processes. SQLite writes in this thread.
+          writers: db.kind === "postgres" ? IMPORT_WRITERS_POSTGRES : 1,
         });
       } catch (error) {
         display.stop();

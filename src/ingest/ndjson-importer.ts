@@ -4,7 +4,8 @@
  * The input is cut into lines as it is read; the complete lines of each chunk are parsed,
  * validated and turned into records in one synchronous step (no await per line). Valid records
  * are written in batches, each batch one `putRecords` call and so one transaction, with the next
- * batch being prepared while one is written. A bad line is reported by its number and skipped; with
+ * batch being prepared while one is written (or, with `writers`, several written at once, never
+ * two naming the same conversation). A bad line is reported by its number and skipped; with
  * `strict`, every line is checked first and nothing is written unless all of them are good. A
  * line the checks accept and the database refuses rolls back its batch; the batch is then written
  * in halves until the refused line stands alone, so only that line is lost (and reported).
@@ -70,21 +71,33 @@ export interface ImportOptions {
   batchBytes?: number;
   /**
    * Called for each bad line: in line order, except that a line the database refuses is reported
-   * when its batch is written (after later lines that failed their checks).
+   * when its batch is written (after later lines that failed their checks). Refused lines are
+   * reported in line order among themselves, also with several writers.
    */
   onBadLine?: (bad: BadLine) => void;
+  /**
+   * Batches written at the same time (default 1), each its own `putRecords` call and transaction.
+   * Worth more than 1 where the database does a write's work in a process of its own
+   * (PostgreSQL). Batches in flight together never name the same conversation: a batch naming one
+   * that an earlier batch still writes waits for it, so a later line still lands later.
+   */
+  writers?: number;
   /** Check lines in a worker thread (default: for inputs over 4 MiB or of unknown size). */
   worker?: boolean;
   /** Called up to ten times a second, and once at the end of each pass. */
   onProgress?: (progress: ImportProgress) => void;
   /**
-   * Stops the import: reading ends, the batch being written finishes, the temporary copy of the
-   * input (if any) is deleted, and the import throws ImportInterrupted.
+   * Stops the import: reading ends, the batches being written (one per writer) finish, the
+   * temporary copy of the input (if any) is deleted, and the import throws ImportInterrupted.
    */
   signal?: AbortSignal;
 }
 
-/** An import stopped by an error it cannot step over (reading the input, writing to the database). */
+/**
+ * An import stopped by an error it cannot step over (reading the input, writing to the database).
+ * Its summary counts the conversations whose batches were committed, batches of other writers
+ * that finished after the failure included.
+ */
 export class ImportInterrupted extends Error {
   constructor(
     readonly summary: ImportSummary,
@@ -219,23 +232,54 @@ export async function importNdjson(
 
   let batch: LineRecord[] = [];
   let batchJsonBytes = 0;
-  let writing: Promise<void> = Promise.resolve();
+  const writers = Math.max(1, Math.floor(options.writers ?? 1));
+  /** Batches being written, each with the conversations it names. */
+  let inFlight: { ids: Set<string>; done: Promise<void> }[] = [];
   let writeFailure: { error: unknown } | undefined;
-  const refused = (entry: LineRecord, error: RecordsRefusedError) => {
-    summary.bad++;
-    options.onBadLine?.(refusedLine(entry.line, error));
+  /**
+   * The refused lines of each batch started and not yet reported, in batch (so line) order: a
+   * batch's reports wait for the batches before it, so they come in line order with several writers.
+   */
+  const reports: { refused: BadLine[]; finished: boolean }[] = [];
+  const report = () => {
+    while (reports[0]?.finished) for (const bad of reports.shift()?.refused ?? []) options.onBadLine?.(bad);
   };
+  const mustWait = (ids: Set<string>) =>
+    inFlight.length >= writers || inFlight.some((w) => [...ids].some((id) => w.ids.has(id)));
   const flush = async () => {
     if (batch.length === 0) return;
     const entries = batch;
     batch = [];
     batchJsonBytes = 0;
-    // One write in flight: the next batch is prepared while this one is written.
-    await writing;
+    // Ids are compared as they are: no valid document's id holds U+0000 or a lone surrogate (see
+    // unstorableIdReason), the only text a backend stores as another id's.
+    const ids = new Set(entries.map((e) => e.record.index.conversationId));
+    // The next batch is prepared while these are written; a batch naming a conversation that one
+    // in flight names waits for it, so the later line is written last.
+    while (inFlight.length > 0 && mustWait(ids)) await Promise.race(inFlight.map((w) => w.done));
     if (writeFailure) throw writeFailure.error;
-    writing = writeSplitting(sink, entries, summary, refused).catch((error: unknown) => {
-      writeFailure = { error };
-    });
+    const reported = { refused: [] as BadLine[], finished: false };
+    reports.push(reported);
+    const refused = (entry: LineRecord, error: RecordsRefusedError) => {
+      summary.bad++;
+      reported.refused.push(refusedLine(entry.line, error));
+    };
+    const writing = {
+      ids,
+      done: writeSplitting(sink, entries, summary, refused)
+        .catch((error: unknown) => {
+          writeFailure ??= { error };
+        })
+        .finally(() => {
+          inFlight = inFlight.filter((w) => w !== writing);
+          reported.finished = true;
+          report();
+        }),
+    };
+    inFlight.push(writing);
+  };
+  const written = async () => {
+    while (inFlight.length > 0) await Promise.all(inFlight.map((w) => w.done));
   };
 
   const { signal } = options;
@@ -294,12 +338,12 @@ export async function importNdjson(
     });
     signal?.throwIfAborted();
     await flush();
-    await writing;
+    await written();
     if (writeFailure) throw writeFailure.error;
     progress("write", true);
     return summary;
   } catch (error) {
-    await writing;
+    await written();
     summary.seconds = (performance.now() - started) / 1000;
     throw new ImportInterrupted(summary, error);
   } finally {
