@@ -121,6 +121,13 @@ module.exports = {
         "what that folder exports, or the platform fetch for calls off the hot path.",
     ),
     onlyIn(
+      "hnswlib-node-only-in-search-ann",
+      "src/search/ann/",
+      "hnswlib-node",
+      "hnswlib-node (the ANN graph) is imported only in src/search/ann/. Elsewhere, use its HnswIndex " +
+        "through src/search/semantic-index.ts.",
+    ),
+    onlyIn(
       "alawmulaw-only-in-audio",
       "src/audio/",
       "alawmulaw",

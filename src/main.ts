@@ -20,6 +20,7 @@ import type { SessionLifecycle } from "./runtime/session-deps.js";
 import { SessionHeartbeats } from "./runtime/session-heartbeats.js";
 import { recoverLiveSessions } from "./runtime/session-recovery.js";
 import { EmbeddingIndexer } from "./search/embedding-indexer.js";
+import { SemanticIndex } from "./search/semantic-index.js";
 import type { DatabaseObserver } from "./store/database-observer.js";
 import { DatabaseOpenError, openDatabase } from "./store/open-database.js";
 import type { Workload } from "./store/sqlite/sqlite-database.js";
@@ -44,6 +45,8 @@ export interface Services {
   agents: AgentService;
   /** The configured model providers (embeddings, LLM). */
   ai: ModelProviders;
+  /** The semantic search's ANN index (`OPENCONVAI_SEMANTIC_INDEX=ann`); started by the server only. */
+  semanticIndex: SemanticIndex | undefined;
   /** Embeds conversations in the background; set with an embeddings provider, started by the server only. */
   indexer: EmbeddingIndexer | undefined;
   /** Outgoing webhooks: what a write queues, their configuration, the delivery log. */
@@ -152,8 +155,17 @@ export async function openServices(
   const blobs = options.telemetry ? options.telemetry.observeBlobs(openedBlobs) : openedBlobs;
   const ai = createModelProviders(config.ai);
   const indexer =
-    ai.embeddings && config.ai.embeddings
+    ai.embeddings && config.ai.embeddings?.indexer
       ? new EmbeddingIndexer(db, ai.embeddings, config.ai.embeddings.indexIntervalMs)
+      : undefined;
+  // Only the server keeps an ANN index (started with it); commands search nothing.
+  const semanticIndex =
+    workload === "serve" && options.server && ai.embeddings && config.ai.embeddings?.semanticIndex === "ann"
+      ? new SemanticIndex({
+          store: db.messageSearch,
+          model: ai.embeddings.model,
+          dir: path.join(config.dataDir, "semantic-index"),
+        })
       : undefined;
   const webhooksOut = openWebhooksOut(config, db);
   return {
@@ -165,10 +177,12 @@ export async function openServices(
     agents: new AgentService(db.agents),
     ai,
     indexer,
+    semanticIndex,
     webhooksOut,
     close: async () => {
       // A batch in flight finishes before the database it writes to closes.
       await indexer?.stop();
+      await semanticIndex?.stop();
       await db.close();
       await blobs.close?.();
     },
@@ -393,6 +407,7 @@ export async function startServer(
     const address = await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as { port: number }).port;
     services.indexer?.start(logger);
+    services.semanticIndex?.start(logger);
     for (const job of backgroundJobs) job.start();
     logDevelopmentModes(services.ai, logger);
     if (metricsListener) logger.info(`metrics: served without a key at ${metricsListener.url}/metrics`);

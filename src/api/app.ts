@@ -19,6 +19,7 @@ import type { InitiationFailureReporter } from "../conversations/post-call-webho
 import type { SignatureSettings } from "../ingest/webhook-signature.js";
 import type { ModelProviders } from "../providers/model-providers.js";
 import type { Brain } from "../runtime/brain.js";
+import type { SemanticIndex } from "../search/semantic-index.js";
 import type { Database } from "../store/store.js";
 import type { DeliveryLog } from "../webhooks-out/delivery-log.js";
 import type { WebhookSettingsService } from "../webhooks-out/webhook-settings-service.js";
@@ -84,6 +85,8 @@ export interface AppOptions {
   webhookSettings?: SignatureSettings;
   /** Model providers: semantic search and analysis run when they are configured. */
   ai?: ModelProviders;
+  /** The ANN index semantic search answers from once it is ready (`OPENCONVAI_SEMANTIC_INDEX=ann`). */
+  semanticIndex?: SemanticIndex | undefined;
   /** Where request bodies are spooled while they are checked (webhooks); default the OS temp dir. */
   tempDir?: string;
   /** How long a client may take to send a whole request, headers and body (default 120 s); then 408. */
@@ -238,6 +241,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       messageSearch: db.messageSearch,
       conversationStore,
       embeddings: options.ai?.embeddings,
+      semanticIndex: options.semanticIndex,
     }),
   );
   await app.register(async (scope) =>

@@ -20,6 +20,8 @@ describe("resolveAiConfig", () => {
       model: "e1",
       apiKey: undefined,
       indexIntervalMs: 10_000,
+      indexer: true,
+      semanticIndex: "ann",
     });
     expect(config.llm).toEqual({
       baseUrl: "http://127.0.0.1:11434/v1",
@@ -29,6 +31,19 @@ describe("resolveAiConfig", () => {
       firstTokenTimeoutMs: 30_000,
       modelMap: new Map(),
     });
+  });
+
+  it("reads whether this node embeds and which semantic index it searches, refusing other words", () => {
+    const base = { OPENCONVAI_EMBEDDINGS_URL: "https://x/v1", OPENCONVAI_EMBEDDINGS_MODEL: "e" };
+    const config = resolveAiConfig({
+      ...base,
+      OPENCONVAI_EMBEDDINGS_INDEXER: "OFF",
+      OPENCONVAI_SEMANTIC_INDEX: "exact",
+    });
+    expect(config.embeddings).toMatchObject({ indexer: false, semanticIndex: "exact" });
+    expect(resolveAiConfig({ ...base, OPENCONVAI_EMBEDDINGS_INDEXER: "on" }).embeddings?.indexer).toBe(true);
+    expect(() => resolveAiConfig({ ...base, OPENCONVAI_EMBEDDINGS_INDEXER: "no" })).toThrow(ConfigError);
+    expect(() => resolveAiConfig({ ...base, OPENCONVAI_SEMANTIC_INDEX: "hnsw" })).toThrow(ConfigError);
   });
 
   it("refuses a URL without a model, a non-http URL and a bad interval", () => {

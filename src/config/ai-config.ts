@@ -10,6 +10,16 @@ export interface EmbeddingsConfig {
   apiKey: string | undefined;
   /** How often the background indexer looks for conversations to embed. */
   indexIntervalMs: number;
+  /**
+   * `OPENCONVAI_EMBEDDINGS_INDEXER`: whether this node embeds conversations (default on). Off, it
+   * serves semantic search from the embeddings already stored (a search-only node, a benchmark).
+   */
+  indexer: boolean;
+  /**
+   * `OPENCONVAI_SEMANTIC_INDEX`: `ann` (default) answers from an in-memory approximate
+   * nearest-neighbour index once it is built; `exact` always compares every stored vector.
+   */
+  semanticIndex: "ann" | "exact";
 }
 
 /** An OpenAI-compatible chat-completions endpoint, for post-call analysis and live conversations' agents. */
@@ -67,6 +77,21 @@ export function parseModelMap(raw: string | undefined): Map<string, string> {
   return map;
 }
 
+/** Reads a setting that takes one of a few words (any case); undefined when unset. */
+function readChoice<T extends string>(
+  name: string,
+  raw: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (raw === undefined) return undefined;
+  const value = raw.toLowerCase();
+  const found = choices.find((choice) => choice === value);
+  if (found === undefined) {
+    throw new ConfigError(`${name} is "${raw}": write one of ${choices.join(", ")}.`);
+  }
+  return found;
+}
+
 /** Reads the model providers from the environment; a URL without a model is refused. */
 export function resolveAiConfig(env: NodeJS.ProcessEnv): AiConfig {
   const get = (name: string) => {
@@ -93,6 +118,11 @@ export function resolveAiConfig(env: NodeJS.ProcessEnv): AiConfig {
         50,
         3_600_000,
       ),
+      indexer:
+        readChoice("OPENCONVAI_EMBEDDINGS_INDEXER", get("OPENCONVAI_EMBEDDINGS_INDEXER"), ["on", "off"]) !==
+        "off",
+      semanticIndex:
+        readChoice("OPENCONVAI_SEMANTIC_INDEX", get("OPENCONVAI_SEMANTIC_INDEX"), ["ann", "exact"]) ?? "ann",
     };
   }
   let llm: LlmConfig | undefined;

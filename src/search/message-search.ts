@@ -209,9 +209,15 @@ export async function searchMessagesByText(
   // first page saw (conversations newer than its newest one are left out), so pages do not shift.
   // The window is walked from its newest conversation with the same budget on every page, so every
   // page ranks the same conversations; the first page finds that conversation first.
+  // How the window is walked (PostgreSQL chooses between time order and its planner) is chosen
+  // once, by the first page's first walk, and carried in the cursor: a choice made again could
+  // differ (new rows, another node) and rank another window.
   let windowTop = cursor?.mode === "score" ? cursor.top : null;
+  let path = cursor?.mode === "score" ? cursor.path : undefined;
   if (!windowTop) {
-    const [newest] = (await store.walkCandidates(request.query, null, 1, maxExamined)).candidates;
+    const first = await store.walkCandidates(request.query, null, 1, maxExamined, path);
+    path ??= first.path;
+    const [newest] = first.candidates;
     if (newest) windowTop = { startTime: newest.startTime, conversationId: newest.conversationId };
     await yieldToEventLoop();
   }
@@ -221,7 +227,14 @@ export async function searchMessagesByText(
   let ranked = 0;
   let from: CandidatePosition | null = windowTop ? { ...windowTop, inclusive: true } : null;
   while (from) {
-    const walk = await store.walkCandidates(request.query, from, CANDIDATE_BATCH, maxExamined - examined);
+    const walk = await store.walkCandidates(
+      request.query,
+      from,
+      CANDIDATE_BATCH,
+      maxExamined - examined,
+      path,
+    );
+    path ??= walk.path;
     examined += walk.examined;
     const batch = walk.candidates;
     for (const candidate of batch) {
@@ -255,6 +268,12 @@ export async function searchMessagesByText(
   const remaining = after ? hits.filter((h) => compareByScore(h.key, after) > 0) : hits;
   const windowStart = windowTop ?? { startTime: 0, conversationId: "" };
   return highlighted(
-    toPage(remaining, pageSize, page, total, (last) => ({ mode: "score", page, top: windowStart, last })),
+    toPage(remaining, pageSize, page, total, (last) => ({
+      mode: "score",
+      page,
+      top: windowStart,
+      last,
+      ...(path ? { path } : {}),
+    })),
   );
 }

@@ -1,3 +1,5 @@
+import type { CandidateWalkPath } from "../store/message-search-store.js";
+
 /** Where the next page of message search results starts; opaque to clients. */
 export type SearchCursor =
   | {
@@ -6,6 +8,8 @@ export type SearchCursor =
       page: number;
       top: { startTime: number; conversationId: string };
       last: ResultKey;
+      /** How the first page walked the window (absent from older cursors): later pages walk it the same way. */
+      path?: CandidateWalkPath;
     }
   | { mode: "created"; page: number; last: ResultKey }
   | { mode: "semantic"; page: number; last: ResultKey };
@@ -26,7 +30,10 @@ export function encodeSearchCursor(cursor: SearchCursor): string {
   const tag = cursor.mode === "score" ? "s" : cursor.mode === "created" ? "c" : "v";
   const { score, startTime, conversationId, transcriptIndex, chunk } = cursor.last;
   const body: unknown[] = [tag, cursor.page, score, startTime, conversationId, transcriptIndex, chunk];
-  if (cursor.mode === "score") body.push(cursor.top.startTime, cursor.top.conversationId);
+  if (cursor.mode === "score") {
+    body.push(cursor.top.startTime, cursor.top.conversationId);
+    if (cursor.path) body.push(cursor.path === "time" ? "t" : "p");
+  }
   return Buffer.from(JSON.stringify(body)).toString("base64url");
 }
 
@@ -39,7 +46,7 @@ export function decodeSearchCursor(text: string): SearchCursor | undefined {
     return undefined;
   }
   if (!Array.isArray(value) || value.length < 7) return undefined;
-  const [tag, page, score, startTime, conversationId, transcriptIndex, chunk, topStart, topId] = value;
+  const [tag, page, score, startTime, conversationId, transcriptIndex, chunk, topStart, topId, walk] = value;
   const mode = MODES[tag as keyof typeof MODES];
   if (
     mode === undefined ||
@@ -61,7 +68,10 @@ export function decodeSearchCursor(text: string): SearchCursor | undefined {
   };
   if (mode === "score") {
     if (typeof topStart !== "number" || typeof topId !== "string") return undefined;
-    return { mode, page: page as number, top: { startTime: topStart, conversationId: topId }, last };
+    if (walk !== undefined && walk !== "t" && walk !== "p") return undefined;
+    const top = { startTime: topStart, conversationId: topId };
+    if (walk === undefined) return { mode, page: page as number, top, last };
+    return { mode, page: page as number, top, last, path: walk === "t" ? "time" : "planner" };
   }
   return { mode, page: page as number, last };
 }

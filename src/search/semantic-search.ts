@@ -1,10 +1,16 @@
 import type { ConversationDoc } from "../domain/conversation.js";
 import type { EmbeddingsModel } from "../providers/embeddings/embeddings-model.js";
-import type { EmbeddingFilter, EmbeddingKey, MessageSearchStore } from "../store/message-search-store.js";
+import type {
+  EmbeddedChunk,
+  EmbeddingFilter,
+  EmbeddingKey,
+  MessageSearchStore,
+} from "../store/message-search-store.js";
 import type { ConversationStore } from "../store/store.js";
 import { cosineSimilarity } from "./cosine-similarity.js";
 import { agentNameOf, type Hit, type MessageSearchPage, toPage, yieldToEventLoop } from "./message-search.js";
 import { compareByScore, type ResultKey, type SearchCursor } from "./search-cursor.js";
+import type { SemanticIndex } from "./semantic-index.js";
 
 /** Embedded chunks read from the store at a time by a semantic search. */
 const EMBEDDING_BATCH = 2000;
@@ -15,43 +21,139 @@ export interface SemanticSearchRequest {
   filter: EmbeddingFilter;
   pageSize: number;
   cursor: SearchCursor | null;
+  /** The ANN index, when this node keeps one (`OPENCONVAI_SEMANTIC_INDEX=ann`). */
+  index?: SemanticIndex | undefined;
+}
+
+/** Which index answered: the ANN index, or the exact comparison with every vector. */
+export type SemanticIndexUsed = "ann" | "exact";
+
+/** A page of semantic results, and which index answered. */
+export interface SemanticSearchAnswer {
+  page: MessageSearchPage;
+  index: SemanticIndexUsed;
 }
 
 /**
- * Semantic search: the query is embedded, and every embedded chunk within the filter is compared
- * with it (cosine similarity, exact, in the server process); the best come first.
+ * Neighbours asked of the ANN index at most: a search needing more (a deep page, or many rows
+ * found gone) goes to the exact scan, whose cost does not grow with the page.
+ */
+export const MAX_ANN_NEIGHBOURS = 2000;
+
+/** A ranked result before its agent name is looked up. */
+interface Ranked {
+  key: ResultKey;
+  agentId: string;
+  text: string;
+}
+
+/**
+ * Semantic search: the query is embedded, and the nearest embedded chunks come first (cosine
+ * similarity). Without a filter, once the ANN index is ready, the candidates are its nearest
+ * neighbours, checked against the database (a row deleted or re-embedded since it was indexed is
+ * dropped, and forgotten by the index) and scored exactly from the stored vectors, so scores, order
+ * and cursors are those of the exact scan. With `agent_id` / `branch_id`, or before the index is
+ * ready, every embedded chunk within the filter is compared (exact, in the server process): the
+ * filter is applied by the database, so filtered answers stay exact.
  */
 export async function searchMessagesBySimilarity(
   store: MessageSearchStore,
   conversations: ConversationStore,
   embeddings: EmbeddingsModel,
   request: SemanticSearchRequest,
-): Promise<MessageSearchPage> {
+): Promise<SemanticSearchAnswer> {
   const [queryVector] = await embeddings.embed([request.text]);
   if (!queryVector) throw new Error("no query vector");
+  const { index } = request;
+  const filtered = request.filter.agentId !== undefined || request.filter.branchId !== undefined;
+  let best: Ranked[] | undefined;
+  if (index?.ready && index.model === embeddings.model && !filtered) {
+    best = await rankByAnn(store, index, queryVector, request);
+  }
+  const used: SemanticIndexUsed = best ? "ann" : "exact";
+  best ??= await rankExactly(store, embeddings.model, queryVector, request);
+  return { page: await toSemanticPage(conversations, best, request), index: used };
+}
+
+/** Inserts a result into `best` (kept in result order, at most `keep`) when it comes after the cursor. */
+function keepBest(best: Ranked[], keep: number, after: ResultKey | null, key: ResultKey, row: Ranked): void {
+  if (after && compareByScore(key, after) <= 0) return;
+  const worst = best[best.length - 1];
+  if (best.length >= keep && worst && compareByScore(key, worst.key) >= 0) return;
+  let at = best.length;
+  while (at > 0 && compareByScore(key, (best[at - 1] as Ranked).key) < 0) at--;
+  best.splice(at, 0, row);
+  if (best.length > keep) best.pop();
+}
+
+/** The exact similarity, rounded as results show it. */
+function scoreOf(query: Float32Array, vector: Float32Array): number {
+  return Math.round(cosineSimilarity(query, vector) * 1e6) / 1e6;
+}
+
+function keyOf(score: number, row: EmbeddedChunk): ResultKey {
+  return {
+    score,
+    startTime: row.startTime,
+    conversationId: row.conversationId,
+    transcriptIndex: row.transcriptIndex,
+    chunk: row.chunk,
+  };
+}
+
+/**
+ * Ranks the ANN index's neighbours, asking for more while too few survive the database check and
+ * the cursor; undefined (the caller scans exactly) past `MAX_ANN_NEIGHBOURS`.
+ */
+async function rankByAnn(
+  store: MessageSearchStore,
+  index: SemanticIndex,
+  query: Float32Array,
+  request: SemanticSearchRequest,
+): Promise<Ranked[] | undefined> {
   const { pageSize, cursor } = request;
   const after = cursor?.mode === "semantic" ? cursor.last : null;
   const keep = pageSize + 1;
-  const best: { key: ResultKey; agentId: string; text: string }[] = [];
+  // Earlier pages' results come first among the neighbours: ask for them too, with room to spare.
+  let k = Math.max(50, 3 * ((cursor?.page ?? 0) * pageSize + keep));
+  if (k > MAX_ANN_NEIGHBOURS) return undefined;
+  for (;;) {
+    const found = await index.search(query, k);
+    // Not ready any more, or a query of other dimensions than the indexed vectors.
+    if (!found) return undefined;
+    const rows = await store.findChunksByLabel(index.model, found.labels, {});
+    const present = new Set(rows.map((row) => row.label));
+    const gone = found.labels.filter((label) => !present.has(label));
+    if (gone.length > 0) index.forget(gone);
+    const best: Ranked[] = [];
+    for (const row of rows) {
+      const key = keyOf(scoreOf(query, row.vector), row);
+      keepBest(best, keep, after, key, { key, agentId: row.agentId, text: row.chunkText });
+    }
+    // Enough survivors, or the index has nothing more to give.
+    if (best.length >= keep || found.labels.length < k) return best;
+    if (k >= MAX_ANN_NEIGHBOURS) return undefined;
+    k = Math.min(4 * k, MAX_ANN_NEIGHBOURS);
+  }
+}
+
+/** Compares the query with every embedded chunk within the filter. */
+async function rankExactly(
+  store: MessageSearchStore,
+  model: string,
+  query: Float32Array,
+  request: SemanticSearchRequest,
+): Promise<Ranked[]> {
+  const { pageSize, cursor } = request;
+  const after = cursor?.mode === "semantic" ? cursor.last : null;
+  const keep = pageSize + 1;
+  const best: Ranked[] = [];
   let position: EmbeddingKey | null = null;
   for (;;) {
-    const batch = await store.scanEmbeddings(embeddings.model, request.filter, position, EMBEDDING_BATCH);
+    const batch = await store.scanEmbeddings(model, request.filter, position, EMBEDDING_BATCH);
     for (const row of batch) {
-      const score = Math.round(cosineSimilarity(queryVector, row.vector) * 1e6) / 1e6;
-      const key: ResultKey = {
-        score,
-        startTime: row.startTime,
-        conversationId: row.conversationId,
-        transcriptIndex: row.transcriptIndex,
-        chunk: row.chunk,
-      };
-      if (after && compareByScore(key, after) <= 0) continue;
-      const worst = best[best.length - 1];
-      if (best.length >= keep && worst && compareByScore(key, worst.key) >= 0) continue;
-      let at = best.length;
-      while (at > 0 && compareByScore(key, (best[at - 1] as { key: ResultKey }).key) < 0) at--;
-      best.splice(at, 0, { key, agentId: row.agentId, text: row.chunkText });
-      if (best.length > keep) best.pop();
+      const key = keyOf(scoreOf(query, row.vector), row);
+      keepBest(best, keep, after, key, { key, agentId: row.agentId, text: row.chunkText });
     }
     const last = batch[batch.length - 1];
     if (batch.length < EMBEDDING_BATCH || !last) break;
@@ -62,12 +164,25 @@ export async function searchMessagesBySimilarity(
       chunk: last.chunk,
     };
   }
-  const names = new Map<string, string | null>();
-  for (const { key } of best.slice(0, pageSize)) {
-    if (names.has(key.conversationId)) continue;
-    const stored = await conversations.getConversation(key.conversationId);
-    names.set(key.conversationId, stored ? agentNameOf(JSON.parse(stored.json) as ConversationDoc) : null);
-  }
+  return best;
+}
+
+/** The page of ranked results, with their agents' names. */
+async function toSemanticPage(
+  conversations: ConversationStore,
+  best: readonly Ranked[],
+  request: SemanticSearchRequest,
+): Promise<MessageSearchPage> {
+  const { pageSize, cursor } = request;
+  // The agents' names are in the documents: read together, not one round trip after another.
+  const ids = [...new Set(best.slice(0, pageSize).map(({ key }) => key.conversationId))];
+  const stored = await Promise.all(ids.map((id) => conversations.getConversation(id)));
+  const names = new Map<string, string | null>(
+    ids.map((id, i) => {
+      const doc = stored[i];
+      return [id, doc ? agentNameOf(JSON.parse(doc.json) as ConversationDoc) : null];
+    }),
+  );
   const page = (cursor?.page ?? 0) + 1;
   const hits: Hit[] = best.map(({ key, agentId, text }) => ({
     key,

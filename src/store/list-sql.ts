@@ -184,3 +184,86 @@ export function buildCandidateSql(
     `ORDER BY c.start_time DESC, c.conversation_id DESC LIMIT ${bind(limit)}`;
   return { sql, params };
 }
+
+/** Rows of a candidate walk by time (`buildCandidateWalkSql`): a candidate's `doc`, or a row examined only. */
+export interface CandidateWalkDbRow {
+  conversation_id: string;
+  start_time: number;
+  agent_id: string;
+  /** The document when the row holds every search word; null for a row only examined. */
+  doc: string | null;
+  /** The row's place in the walk (1 for the first examined). */
+  n: number;
+}
+
+/**
+ * The filters a candidate walk by time reads rows through (one indexed equality and the start
+ * time bounds, which an index serves in time order), and the rest, checked on each row read.
+ */
+function splitWalkFilters(query: ListQuery): { walked: ListQuery; checked: ListQuery } {
+  const { agentId, userId, branchId, versionId, startBefore, startAfter, search: _search, ...rest } = query;
+  const walked: ListQuery = {
+    pageSize: query.pageSize,
+    cursor: null,
+    direction: query.direction,
+    anyOf: [],
+    evaluations: [],
+    dataCollection: [],
+    dynamicVariables: [],
+    ...(startBefore === undefined ? {} : { startBefore }),
+    ...(startAfter === undefined ? {} : { startAfter }),
+  };
+  const checked: ListQuery = { ...rest };
+  if (userId !== undefined) walked.userId = userId;
+  else if (agentId !== undefined) walked.agentId = agentId;
+  else if (branchId !== undefined) walked.branchId = branchId;
+  else if (versionId !== undefined) walked.versionId = versionId;
+  if (agentId !== undefined && walked.agentId === undefined) checked.agentId = agentId;
+  if (branchId !== undefined && walked.branchId === undefined) checked.branchId = branchId;
+  if (versionId !== undefined && walked.versionId === undefined) checked.versionId = versionId;
+  return { walked, checked };
+}
+
+/**
+ * A bounded candidate walk by time: the conversations passing the indexed filters (one indexed
+ * equality, the start time bounds) are read newest first from a position, at most `budget` of
+ * them, and those passing the other filters and holding every search word (as `dialect` writes
+ * the condition, which should not be the trigram index's) are returned, at most `limit`, each
+ * with its place in the walk. So `budget` bounds the rows read, whatever the filters. The
+ * statement stops once `limit` candidates are found, so a common word costs no more than the rows
+ * read to find them. Rows come in walk order. When the walk reaches `budget` without `limit`
+ * candidates, the rows at the budget and one past it come back (a null `doc` unless a candidate):
+ * the first is the position the walk stopped at, the second (when there is one) says it did not
+ * end there. Candidates past the budget are not returned.
+ * The budget's placeholder is used more than once: for numbered placeholders (`$n`) only.
+ */
+export function buildCandidateWalkSql(
+  query: ListQuery,
+  from: CandidatePosition | null,
+  limit: number,
+  budget: number,
+  dialect: ListSqlDialect,
+): SqlQuery {
+  const { params, bind } = createParams(dialect);
+  const { walked, checked } = splitWalkFilters(query);
+  const where = buildListConditions(walked, dialect, bind, false);
+  if (from) {
+    where.push(
+      `(c.start_time, c.conversation_id) ${from.inclusive ? "<=" : "<"} (${bind(from.startTime)}, ${bind(from.conversationId)})`,
+    );
+  }
+  const checks = buildListConditions(checked, dialect, bind, false);
+  const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
+  if (tokens.length > 0) checks.push(dialect.searchCondition(tokens, bind));
+  const hit = checks.length > 0 ? checks.map((check) => `(${check})`).join(" AND ") : "TRUE";
+  const maxRows = bind(budget);
+  const sql =
+    `SELECT w.conversation_id, w.start_time, w.agent_id, CASE WHEN w.hit AND w.n <= ${maxRows} THEN w.doc END AS doc, w.n::int AS n FROM (` +
+    `SELECT c.conversation_id, c.start_time, c.agent_id, c.doc, (${hit}) AS hit, ` +
+    "row_number() OVER (ORDER BY c.start_time DESC, c.conversation_id DESC) AS n FROM conversations c" +
+    `${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ` +
+    `ORDER BY c.start_time DESC, c.conversation_id DESC LIMIT ${maxRows} + 1) w ` +
+    `WHERE (w.hit AND w.n <= ${maxRows}) OR w.n >= ${maxRows} ` +
+    `ORDER BY w.start_time DESC, w.conversation_id DESC LIMIT ${bind(limit + 1)}`;
+  return { sql, params };
+}

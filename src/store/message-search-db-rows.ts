@@ -2,7 +2,14 @@
  * The rows of message search (candidate conversations, embedding state, embedded chunks) as both
  * schemas store them, and how they map to the store types: written once for both backends.
  */
-import type { CandidateConversation, EmbeddedChunk, PendingEmbedding } from "./message-search-store.js";
+import type {
+  CandidateConversation,
+  EmbeddedChunk,
+  LabelledChunk,
+  LabelledVector,
+  PendingEmbedding,
+  ScannedLabel,
+} from "./message-search-store.js";
 
 /** A candidate conversation row of a message search. */
 export interface CandidateDbRow {
@@ -62,4 +69,39 @@ export function toEmbeddedChunk<V>(
     startTime: r.start_time,
     agentId: r.agent_id,
   };
+}
+
+/** A labelled vector row (PostgreSQL sends a BIGINT label as text). */
+export interface LabelledVectorDbRow<V> {
+  label: number | string;
+  vector: V;
+}
+
+/** Reads a labelled vector row, with the backend's way of reading its vector. */
+export function toLabelledVector<V>(
+  r: LabelledVectorDbRow<V>,
+  readVector: (stored: V) => Float32Array,
+): LabelledVector {
+  return { label: Number(r.label), vector: readVector(r.vector) };
+}
+
+/** Reads a row of a scan by label (a null vector: made with another model). */
+export function toScannedLabel<V>(
+  r: LabelledVectorDbRow<V | null>,
+  readVector: (stored: V) => Float32Array,
+): ScannedLabel {
+  return { label: Number(r.label), vector: r.vector === null ? null : readVector(r.vector) };
+}
+
+/** An embedded chunk row found by its label. */
+export interface LabelledChunkDbRow<V> extends EmbeddedChunkDbRow<V> {
+  label: number | string;
+}
+
+/** Reads an embedded chunk row found by its label. */
+export function toLabelledChunk<V>(
+  r: LabelledChunkDbRow<V>,
+  readVector: (stored: V) => Float32Array,
+): LabelledChunk {
+  return { ...toEmbeddedChunk(r, readVector), label: Number(r.label) };
 }

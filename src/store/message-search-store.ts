@@ -17,6 +17,12 @@ export interface CandidatePosition {
   inclusive: boolean;
 }
 
+/**
+ * How a walk reads candidates: newest first, checking the words on each and stopping at the
+ * budget ("time"), or through the database planner's statement, which does not stop ("planner").
+ */
+export type CandidateWalkPath = "time" | "planner";
+
 /** One bounded step of a walk through candidates (`MessageSearchStore.walkCandidates`). */
 export interface CandidateWalk {
   /** Candidates in (start time, id) descending order, at most the limit asked for. */
@@ -28,6 +34,11 @@ export interface CandidateWalk {
    * goes on from (exclusive). Null when the candidates run to the limit or to the end.
    */
   resume: CandidatePosition | null;
+  /**
+   * The path the step took, from a store that chooses one (PostgreSQL): a search passes it to its
+   * later steps and pages, so they all read the same way whatever the store would choose then.
+   */
+  path?: CandidateWalkPath;
 }
 
 /** One embedded piece of a transcript message. */
@@ -43,6 +54,37 @@ export interface EmbeddedChunk extends EmbeddingRow {
   conversationId: string;
   startTime: number;
   agentId: string;
+}
+
+/** An embedded chunk's label (unique, never reused) and vector: what the ANN index holds. */
+export interface LabelledVector {
+  label: number;
+  vector: Float32Array;
+}
+
+/** An embedding as a scan by label reads it: the vector is null when it was made with another model. */
+export interface ScannedLabel {
+  label: number;
+  vector: Float32Array | null;
+}
+
+/**
+ * Where the database's writing transactions stand, for a reader of labels that may become visible
+ * out of order (PostgreSQL: the current snapshot's xmin and xmax, as numbers).
+ */
+export interface EmbeddingWriteHorizon {
+  /** Every transaction below this one has ended (committed or rolled back). */
+  oldestRunning: number;
+  /** Every transaction started so far is below this one. */
+  next: number;
+}
+
+/** A range of labels `[from, to)`. */
+export type LabelRange = readonly [from: number, to: number];
+
+/** An embedded chunk found by its label. */
+export interface LabelledChunk extends EmbeddedChunk {
+  label: number;
 }
 
 /** The key of an embedded chunk: the order a scan walks them in. */
@@ -93,12 +135,15 @@ export interface MessageSearchStore {
   /**
    * The same walk, stopped after examining about `budget` conversations, so a search whose words
    * hold in many conversations' text (or in none) never runs long; `resume` says where to go on.
+   * `path`, from an earlier step's `path`, makes the step read the same way (a store that never
+   * chooses ignores it).
    */
   walkCandidates(
     query: ListQuery,
     from: CandidatePosition | null,
     limit: number,
     budget: number,
+    path?: CandidateWalkPath,
   ): Promise<CandidateWalk>;
   /** Conversations whose embeddings need (re)making for `model`, at most `limit`, in id order. */
   findPendingEmbeddings(model: string, limit: number): Promise<PendingEmbedding[]>;
@@ -121,4 +166,31 @@ export interface MessageSearchStore {
   ): Promise<EmbeddedChunk[]>;
   /** How many conversations have embeddings made with `model`. */
   countEmbeddedConversations(model: string): Promise<number>;
+  /**
+   * The embeddings whose label is above `afterLabel`, in label order, at most `limit`; the vector
+   * of those made with another model than `model` is null.
+   */
+  scanLabelledVectors(model: string, afterLabel: number, limit: number): Promise<ScannedLabel[]>;
+  /** Those of `labels` that exist and were made with `model`, with their vectors (any order). */
+  findLabelledVectors(model: string, labels: readonly number[]): Promise<LabelledVector[]>;
+  /**
+   * Those of `labels` that exist, were made with `model` and are within the filter, with what a
+   * result needs (any order): how a semantic search checks what its ANN index found.
+   */
+  findChunksByLabel(
+    model: string,
+    labels: readonly number[],
+    filter: EmbeddingFilter,
+  ): Promise<LabelledChunk[]>;
+  /** How many embeddings (chunks) were made with `model`: the live points an ANN index should hold. */
+  countEmbeddings(model: string): Promise<number>;
+  /** Those made with `model` whose label is within one of `ranges` (any order). */
+  findLabelledVectorsInRanges(model: string, ranges: readonly LabelRange[]): Promise<LabelledVector[]>;
+  /**
+   * Where the writing transactions stand now; null when labels become visible in label order
+   * (one writer at a time, as SQLite): a reader then never sees a gap that fills later.
+   */
+  embeddingWriteHorizon(): Promise<EmbeddingWriteHorizon | null>;
+  /** The highest label ever handed out (0 when none): a persisted index above it is not this database's. */
+  highestEmbeddingLabel(): Promise<number>;
 }

@@ -6,12 +6,14 @@
  */
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConversationRecord } from "../../src/domain/conversation-record.js";
 import type { ListQuery } from "../../src/domain/list-query.js";
 import { MAX_RANKED_CHARS, searchMessagesByText } from "../../src/search/message-search.js";
-import { decodeSearchCursor } from "../../src/search/search-cursor.js";
+import { decodeSearchCursor, encodeSearchCursor } from "../../src/search/search-cursor.js";
 import { prepareQuery, scoreChunk } from "../../src/search/text-ranking.js";
+import { PostgresMessageSearchStore } from "../../src/store/postgres/postgres-message-search-store.js";
 import { SqliteMessageSearchStore } from "../../src/store/sqlite/sqlite-message-search-store.js";
 import type { Database } from "../../src/store/store.js";
 import { BASE_START_TIME, buildConversation } from "../fixtures/conversations.js";
@@ -42,12 +44,18 @@ const COMMON = ["the", "cal", "ler", "ask", "abo", "ord", "res", "olv", "ref", "
 const HOSTILE_WORDS = Array.from({ length: 16 }, (_, i) =>
   Array.from({ length: 10 }, (_, j) => COMMON[(i + j * 5) % COMMON.length]).join(""),
 );
+/** A word in every 100th conversation whose trigrams are all in every one: walked by time. */
+const SPARSE_WORD = "refunder";
+const holdsSparse = (i: number) => i % 100 === 37;
 /** A two-letter word (too short for the trigram index) in every 250th conversation. */
 const SHORT_WORD = "qz";
 
 const idAt = (i: number) => `hostile_${String(i).padStart(5, "0")}`;
 /** Two conversations per second, so walks meet ties on the second. */
 const startAt = (i: number) => BASE_START_TIME + Math.floor(i / 2) * 10;
+/** A user with five conversations, all older than the newest 300 (a selective filter). */
+const FEW_USER = "user_few";
+const ofFewUser = (i: number) => i % 400 === 11;
 
 function messagesOf(i: number): string[] {
   const messages = [
@@ -58,6 +66,9 @@ function messagesOf(i: number): string[] {
   if (i === 7) messages.push(MANY_WORDS.join(" "));
   if (i === 8) messages.push(MANY_WORDS.slice(1).join(" "));
   if (i % 250 === 3) messages.push(`Reference ${SHORT_WORD.toUpperCase()} noted.`);
+  if (holdsSparse(i)) messages.push(`Noted ${SPARSE_WORD} code.`);
+  // The best match of "understood" anywhere, in the oldest conversation of the few user FEW_USER has.
+  if (i === 11) messages.push("Understood.");
   return messages;
 }
 
@@ -66,6 +77,7 @@ function docAt(i: number) {
     id: idAt(i),
     startTime: startAt(i),
     agentId: i % 2 === 0 ? "agent_even" : "agent_odd",
+    ...(ofFewUser(i) ? { userId: FEW_USER } : {}),
     summary: "Call.",
     messages: messagesOf(i),
   });
@@ -112,8 +124,8 @@ describe.each(BACKENDS)("hostile message search on %s", (backend) => {
     );
     expect(walk.candidates).toEqual([]);
     expect(walk.examined).toBeLessThanOrEqual(300);
-    // SQLite walks the index itself and says where it stopped; PostgreSQL's trigram index answers.
-    if (backend === "sqlite") expect(walk.resume).not.toBeNull();
+    // Both walk the conversations newest first (the trigram index would not narrow) and say where they stopped.
+    expect(walk.resume).not.toBeNull();
   });
 
   it("finds exactly the conversations holding a 500-character word, 16 long words, or a short word", async () => {
@@ -162,6 +174,60 @@ describe.each(BACKENDS)("hostile message search on %s", (backend) => {
     if (backend === "sqlite") expect(endedEarly).toBeGreaterThan(0);
   });
 
+  it("walks a sparse word newest first within the budget, page after page, each match exactly once", async () => {
+    // One conversation in 100 holds it, and its trigrams are everywhere: both backends walk by time,
+    // so a page that may examine 150 conversations and wants 3 matches stops at the budget.
+    const expected = expectedIds(holdsSparse);
+    expect(expected).toHaveLength(COUNT / 100);
+    const seen: string[] = [];
+    let cursor = null;
+    let pages = 0;
+    let endedEarly = 0;
+    do {
+      const page = await searchMessagesByText(db.messageSearch, {
+        query: { ...QUERY, search: SPARSE_WORD },
+        words: [SPARSE_WORD],
+        pageSize: 3,
+        sortBy: "created_at",
+        cursor,
+        maxExamined: 150,
+      });
+      if (page.has_more && page.results.length < 3) endedEarly++;
+      seen.push(...page.results.map((r) => r.conversation_id));
+      cursor = page.next_cursor ? (decodeSearchCursor(page.next_cursor) ?? null) : null;
+      pages++;
+    } while (cursor && pages < 100);
+    expect(endedEarly).toBeGreaterThan(0);
+    expect(seen).toEqual(expected);
+  });
+
+  it("examines no more rows than the budget when a filter no index serves rejects them", async () => {
+    // Every conversation holds the word and none lasts that long: the rows the filter rejects count.
+    const walk = await db.messageSearch.walkCandidates(
+      { ...QUERY, search: "understood", durationMin: 1_000_000 },
+      null,
+      20,
+      300,
+    );
+    expect(walk.candidates).toEqual([]);
+    expect(walk.examined).toBeLessThanOrEqual(300);
+    expect(walk.resume).not.toBeNull();
+  });
+
+  // SQLite, which reads rows in steps, cannot tell: it reports a resume position when the budget is spent.
+  it.runIf(backend === "postgres")(
+    "tells a walk that ends exactly at the budget from one stopped by it",
+    async () => {
+      // The oldest 300 conversations, walked with a budget of 300 (and of 299).
+      const from = { startTime: startAt(299), conversationId: idAt(299), inclusive: true };
+      const query = { ...QUERY, search: "understood", durationMin: 1_000_000 };
+      const ended = await db.messageSearch.walkCandidates(query, from, 20, 300);
+      expect(ended.resume).toBeNull();
+      const stopped = await db.messageSearch.walkCandidates(query, from, 20, 299);
+      expect(stopped.resume).not.toBeNull();
+    },
+  );
+
   it("ranks no more documents by score than the ranking budget allows, when every conversation matches", async () => {
     const page = await searchMessagesByText(db.messageSearch, {
       query: { ...QUERY, search: "understood" },
@@ -178,6 +244,28 @@ describe.each(BACKENDS)("hostile message search on %s", (backend) => {
       Math.ceil(MAX_RANKED_CHARS / (documentChars * 0.9)) + 1,
     );
     expect(page.meta.total ?? COUNT).toBeLessThan(COUNT);
+  });
+
+  it("finds every conversation a selective filter selects, and the best match, however far below the examined budget they lie", async () => {
+    const expected = expectedIds(ofFewUser);
+    expect(expected).toHaveLength(5);
+    const request = {
+      query: { ...QUERY, search: "understood", userId: FEW_USER },
+      words: ["understood"],
+      pageSize: 20,
+      cursor: null,
+      // The five lie below the newest 1,600 conversations: a walk of the search index would stop long before.
+      maxExamined: 300,
+    };
+    const byScore = await searchMessagesByText(db.messageSearch, { ...request, sortBy: "search_score" });
+    // Each of the five has one hit, and the oldest a second one: the best ("Understood.") ranks first.
+    expect(byScore.meta.total).toBe(6);
+    expect(byScore.has_more).toBe(false);
+    expect(byScore.results[0]).toMatchObject({ conversation_id: idAt(11), chunk_text: "Understood." });
+    expect(new Set(byScore.results.map((r) => r.conversation_id))).toEqual(new Set(expected));
+    const byTime = await searchMessagesByText(db.messageSearch, { ...request, sortBy: "created_at" });
+    expect(byTime.has_more).toBe(false);
+    expect([...new Set(byTime.results.map((r) => r.conversation_id))]).toEqual(expected);
   });
 
   it("ranks the same window on every page of a search by score", async () => {
@@ -199,6 +287,58 @@ describe.each(BACKENDS)("hostile message search on %s", (backend) => {
       false,
     );
   });
+  it.runIf(backend === "postgres")(
+    "ranks the window the first page chose on later pages, whatever the walk would choose then",
+    async () => {
+      /** A store whose choice between time order and the planner is fixed (two nodes that disagree). */
+      class FixedChoiceStore extends PostgresMessageSearchStore {
+        constructor(
+          pool: pg.Pool,
+          private readonly byTime: boolean,
+        ) {
+          super(pool);
+        }
+        protected override async probeWalkByTime(): Promise<boolean> {
+          return this.byTime;
+        }
+      }
+      const pool = new pg.Pool({ connectionString: storage.databaseUrl, max: 2 });
+      try {
+        const request = {
+          query: { ...QUERY, search: "understood", agentId: "agent_odd" },
+          words: ["understood"],
+          sortBy: "search_score" as const,
+          // By time the window is the 60 newest conversations; through the planner, many more.
+          maxExamined: 60,
+        };
+        const keyOf = (r: { conversation_id: string; transcript_index: number }) =>
+          `${r.conversation_id}#${r.transcript_index}`;
+        for (const firstByTime of [true, false]) {
+          const whole = await searchMessagesByText(new FixedChoiceStore(pool, firstByTime), {
+            ...request,
+            pageSize: 50,
+            cursor: null,
+          });
+          const first = await searchMessagesByText(new FixedChoiceStore(pool, firstByTime), {
+            ...request,
+            pageSize: 20,
+            cursor: null,
+          });
+          const cursor = first.next_cursor ? (decodeSearchCursor(first.next_cursor) ?? null) : null;
+          expect(cursor).not.toBeNull();
+          const second = await searchMessagesByText(new FixedChoiceStore(pool, !firstByTime), {
+            ...request,
+            pageSize: 30,
+            cursor,
+          });
+          expect(second.meta.total, String(firstByTime)).toBe(first.meta.total);
+          expect([...first.results, ...second.results].map(keyOf)).toEqual(whole.results.map(keyOf));
+        }
+      } finally {
+        await pool.end();
+      }
+    },
+  );
 });
 
 describe.runIf(BACKENDS.includes("sqlite"))("hostile message search plans on SQLite", () => {
@@ -349,5 +489,20 @@ describe("text ranking of many-word queries", () => {
     // "ſ" folds to "s" and the Kelvin sign to "k", as PostgreSQL and SQLite now find them too.
     const prepared = prepareQuery(["s", "k"]);
     expect(scoreChunk("\u017f \u212a", prepared)).toBeGreaterThan(0);
+  });
+});
+
+describe("score cursors", () => {
+  it("carry the walk's path, and still decode without it (cursors made before)", () => {
+    const last = { score: 1.5, startTime: 10, conversationId: "c1", transcriptIndex: 2, chunk: 0 };
+    const top = { startTime: 20, conversationId: "c9" };
+    const withPath = { mode: "score" as const, page: 1, top, last, path: "time" as const };
+    expect(decodeSearchCursor(encodeSearchCursor(withPath))).toEqual(withPath);
+    const old = Buffer.from(JSON.stringify(["s", 1, 1.5, 10, "c1", 2, 0, 20, "c9"])).toString("base64url");
+    expect(decodeSearchCursor(old)).toEqual({ mode: "score", page: 1, top, last });
+    const bad = Buffer.from(JSON.stringify(["s", 1, 1.5, 10, "c1", 2, 0, 20, "c9", "x"])).toString(
+      "base64url",
+    );
+    expect(decodeSearchCursor(bad)).toBeUndefined();
   });
 });

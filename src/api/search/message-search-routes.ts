@@ -4,7 +4,8 @@ import type { EmbeddingsModel } from "../../providers/embeddings/embeddings-mode
 import { ProviderError } from "../../providers/provider-error.js";
 import { type MessageSearchPage, searchMessagesByText } from "../../search/message-search.js";
 import { decodeSearchCursor, type SearchCursor } from "../../search/search-cursor.js";
-import { searchMessagesBySimilarity } from "../../search/semantic-search.js";
+import type { SemanticIndex } from "../../search/semantic-index.js";
+import { type SemanticSearchAnswer, searchMessagesBySimilarity } from "../../search/semantic-search.js";
 import type { MessageSearchStore } from "../../store/message-search-store.js";
 import type { ConversationStore } from "../../store/store.js";
 import { ApiError, invalidCursor, ValidationFailed } from "../api-error.js";
@@ -18,7 +19,12 @@ export interface MessageSearchRoutesDeps {
   conversationStore: ConversationStore;
   /** Unset when no embeddings provider is configured: smart search falls back to text search. */
   embeddings: EmbeddingsModel | undefined;
+  /** The ANN index semantic search answers from once it is ready; unset: always the exact scan. */
+  semanticIndex?: SemanticIndex | undefined;
 }
+
+/** The response header that says which index a semantic search answered from: `ann` or `exact`. */
+export const SEMANTIC_INDEX_HEADER = "x-openconvai-semantic-index";
 
 /** The response header that says which search ran: `semantic` or `text`. */
 export const SEARCH_MODE_HEADER = "x-openconvai-search-mode";
@@ -144,9 +150,9 @@ export async function messageSearchRoutes(
       }
       queryWords(q.text_query);
       const cursor = readCursor(q.cursor, ["semantic"]);
-      let page: MessageSearchPage;
+      let answer: SemanticSearchAnswer;
       try {
-        page = await searchMessagesBySimilarity(deps.messageSearch, deps.conversationStore, embeddings, {
+        answer = await searchMessagesBySimilarity(deps.messageSearch, deps.conversationStore, embeddings, {
           text: q.text_query,
           filter: {
             ...(q.agent_id !== undefined ? { agentId: q.agent_id } : {}),
@@ -154,6 +160,7 @@ export async function messageSearchRoutes(
           },
           pageSize: q.page_size,
           cursor,
+          index: deps.semanticIndex,
         });
       } catch (error) {
         if (error instanceof ProviderError) {
@@ -164,7 +171,8 @@ export async function messageSearchRoutes(
         throw error;
       }
       reply.header(SEARCH_MODE_HEADER, "semantic");
-      return page;
+      reply.header(SEMANTIC_INDEX_HEADER, answer.index);
+      return answer.page;
     },
   );
 }

@@ -3,6 +3,7 @@ import { postgresAgentsMigration } from "./migration-agents.js";
 import { postgresConversationResourceMigration } from "./migration-conversation-resource.js";
 import { postgresConversationSignaturesMigration } from "./migration-conversation-signatures.js";
 import { postgresConversationStatsMigration } from "./migration-conversation-stats.js";
+import { postgresEmbeddingLabelsMigration } from "./migration-embedding-labels.js";
 import { postgresIngestMigration } from "./migration-ingest.js";
 import { postgresLiveSessionsMigration } from "./migration-live-sessions.js";
 import { postgresLongValuesMigration } from "./migration-long-values.js";
@@ -115,4 +116,6 @@ export const postgresMigrations: readonly PostgresMigration[] = [
   postgresRetentionMigration,
   // 15: live sessions' heartbeats (a node's sessions are recovered by any node once they stop)
   postgresSessionHeartbeatsMigration,
+  // 16: a label on every message embedding (the key of the semantic search's ANN index)
+  postgresEmbeddingLabelsMigration,
 ];

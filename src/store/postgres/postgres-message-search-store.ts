@@ -1,34 +1,80 @@
 import type pg from "pg";
-import type { ListQuery } from "../../domain/list-query.js";
+import { type ListQuery, tokenizeSearch } from "../../domain/list-query.js";
 import {
   buildEmbeddingScanSql,
   buildEmbeddingStateSql,
+  buildLabelLookupSql,
+  buildLabelledVectorScanSql,
+  buildLabelRangeLookupSql,
   buildPendingEmbeddingsSql,
 } from "../embedding-sql.js";
-import { buildCandidateSql } from "../list-sql.js";
+import { buildCandidateSql, buildCandidateWalkSql, type CandidateWalkDbRow } from "../list-sql.js";
 import {
   type CandidateDbRow,
   type EmbeddedChunkDbRow,
+  type LabelledChunkDbRow,
+  type LabelledVectorDbRow,
   type PendingEmbeddingDbRow,
   toCandidate,
   toEmbeddedChunk,
+  toLabelledChunk,
+  toLabelledVector,
   toPendingEmbedding,
+  toScannedLabel,
 } from "../message-search-db-rows.js";
 import type {
   CandidateConversation,
   CandidatePosition,
   CandidateWalk,
+  CandidateWalkPath,
   EmbeddedChunk,
   EmbeddingFilter,
   EmbeddingKey,
   EmbeddingRow,
   EmbeddingState,
+  EmbeddingWriteHorizon,
+  LabelledChunk,
+  LabelledVector,
+  LabelRange,
   MessageSearchStore,
   PendingEmbedding,
+  ScannedLabel,
 } from "../message-search-store.js";
+import { createParams } from "../sql-params.js";
 import { toPgText } from "./pg-text.js";
 import { inTransaction } from "./pg-transaction.js";
-import { postgresListDialect } from "./postgres-list-dialect.js";
+import { postgresListDialect, postgresScanDialect } from "./postgres-list-dialect.js";
+
+/** Labels bound as one array parameter, so the statement is the same for any number of them. */
+const PG_LABEL_SET = (placeholder: string) => `= ANY(${placeholder}::bigint[])`;
+/** Label ranges bound as one JSON array of `[from, to]` pairs. */
+const PG_LABEL_RANGES = (placeholder: string) =>
+  `(SELECT (x ->> 0)::bigint AS lo, (x ->> 1)::bigint AS hi FROM jsonb_array_elements(${placeholder}::jsonb) x) r`;
+
+/** The newest conversations a candidate walk looks at to choose between the trigram index and time order. */
+const WALK_PROBE_ROWS = 200;
+/**
+ * The share of them holding every word from which a candidate walk goes by time: its budget of
+ * 1,500 conversations then holds about 45 candidates or more, beyond what a ranking window of
+ * 400,000 characters reads. Below it the planner chooses (the trigram index, or time order).
+ */
+const WALK_BY_TIME_MIN_SHARE = 0.03;
+/** The share of them from which a word, or the words' trigrams, are too common for the trigram index to narrow the walk. */
+const COMMON_SHARE = 0.1;
+
+/** How long a walk's choice between the trigram index and time order is reused for the same words. */
+const WALK_CHOICE_MS = 10_000;
+
+/** Three-character pieces of the search tokens (every third position, at most 12): what the trigram index looks up. */
+function probeTrigrams(tokens: string[]): string[] {
+  const grams = new Set<string>();
+  for (const token of tokens) {
+    const chars = Array.from(token);
+    for (let i = 0; i + 3 <= chars.length && grams.size < 12; i += 3)
+      grams.add(chars.slice(i, i + 3).join(""));
+  }
+  return [...grams];
+}
 
 /** Reads a `real[]` (numbers, or numeric strings) as a float32 vector. */
 function fromPgArray(values: number[]): Float32Array {
@@ -37,6 +83,9 @@ function fromPgArray(values: number[]): Float32Array {
 
 /** Message search in PostgreSQL: candidates through the list query's conditions, embeddings as `real[]`. */
 export class PostgresMessageSearchStore implements MessageSearchStore {
+  /** Recent choices of `walkByTime`, by search words: the pages of one search probe once. */
+  private readonly walkChoices = new Map<string, { byTime: boolean; at: number }>();
+
   constructor(private readonly pool: pg.Pool) {}
 
   async findCandidates(
@@ -50,17 +99,94 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
   }
 
   /**
-   * One statement: the trigram index answers the words (PostgreSQL works off the event loop), so
-   * the walk never stops at its budget; what it read counts as examined.
+   * One statement. When the words are common among the newest conversations (together, each, or
+   * by their trigrams), the trigram index would read and sort every match (seconds for a query of
+   * many common words): the conversations are walked newest first instead, the words checked on
+   * each, and the walk stops at its budget. Otherwise the list's statement runs (the planner uses
+   * the trigram index or time order) and never stops at the budget; what it read counts as examined.
+   * `path` (an earlier step's) skips the choice: the steps and pages of one search read alike.
    */
   async walkCandidates(
     query: ListQuery,
     from: CandidatePosition | null,
     limit: number,
-    _budget: number,
+    budget: number,
+    path?: CandidateWalkPath,
   ): Promise<CandidateWalk> {
-    const candidates = await this.findCandidates(query, from, limit);
-    return { candidates, examined: candidates.length, resume: null };
+    const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
+    if (tokens.length === 0 || !Number.isFinite(budget)) {
+      const candidates = await this.findCandidates(query, from, limit);
+      return { candidates, examined: candidates.length, resume: null };
+    }
+    const chosen = path ?? ((await this.walkByTime(tokens)) ? "time" : "planner");
+    if (chosen === "planner") {
+      const candidates = await this.findCandidates(query, from, limit);
+      return { candidates, examined: candidates.length, resume: null, path: chosen };
+    }
+    const most = Math.max(1, Math.floor(budget));
+    const { sql, params } = buildCandidateWalkSql(query, from, limit, most, postgresScanDialect);
+    const { rows } = await this.pool.query<CandidateWalkDbRow>(sql, params.map(toPgText));
+    const candidates = rows
+      .flatMap((r) => (r.doc === null ? [] : [toCandidate({ ...r, doc: r.doc })]))
+      .slice(0, limit);
+    const lastCandidate = candidates[candidates.length - 1];
+    if (candidates.length === limit && lastCandidate) {
+      const at = rows.find((r) => r.conversation_id === lastCandidate.conversationId);
+      return { candidates, examined: Number(at?.n ?? most), resume: null, path: chosen };
+    }
+    // The row one past the budget says the walk stopped there rather than ended.
+    const stopped = rows.some((r) => Number(r.n) > most);
+    const atBudget = rows.find((r) => Number(r.n) === most);
+    const examined = rows.reduce((n, r) => Math.max(n, Math.min(Number(r.n), most)), 0);
+    return {
+      candidates,
+      examined,
+      resume:
+        stopped && atBudget
+          ? { startTime: atBudget.start_time, conversationId: atBudget.conversation_id, inclusive: false }
+          : null,
+      path: chosen,
+    };
+  }
+
+  /**
+   * Whether a candidate walk goes by time rather than through the trigram index: the words are
+   * together in at least WALK_BY_TIME_MIN_SHARE of the newest WALK_PROBE_ROWS conversations, or
+   * each word is in at least COMMON_SHARE of them, or the words' trigrams are all in at least
+   * COMMON_SHARE of them (the index would read long lists to narrow little).
+   */
+  private async walkByTime(tokens: string[]): Promise<boolean> {
+    const key = tokens.join("\u0000");
+    const known = this.walkChoices.get(key);
+    if (known && Date.now() - known.at < WALK_CHOICE_MS) return known.byTime;
+    const byTime = await this.probeWalkByTime(tokens);
+    if (this.walkChoices.size >= 200) this.walkChoices.clear();
+    this.walkChoices.set(key, { byTime, at: Date.now() });
+    return byTime;
+  }
+
+  /** The probe behind `walkByTime`, on the newest conversations (protected: tests choose its answer). */
+  protected async probeWalkByTime(tokens: string[]): Promise<boolean> {
+    const { params, bind } = createParams(postgresScanDialect);
+    const all = postgresScanDialect.searchCondition(tokens, bind);
+    const each = tokens.map(
+      (token) => `count(*) FILTER (WHERE ${postgresScanDialect.searchCondition([token], bind)})`,
+    );
+    const grams = probeTrigrams(tokens).map((gram) => `strpos(c.search_text, ${bind(gram)}) > 0`);
+    const gramShare = grams.length > 0 ? `count(*) FILTER (WHERE ${grams.join(" AND ")})` : "0";
+    const result = await this.pool.query<{ n: number; hits: number; rarest: number; grams: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE ${all})::int AS hits, least(${each.join(", ")})::int AS rarest, ` +
+        `(${gramShare})::int AS grams FROM (SELECT c.search_text FROM conversations c ` +
+        `ORDER BY c.start_time DESC, c.conversation_id DESC LIMIT ${WALK_PROBE_ROWS}) c`,
+      params.map(toPgText),
+    );
+    const probe = result.rows[0];
+    if (!probe || probe.n === 0) return false;
+    return (
+      probe.hits >= probe.n * WALK_BY_TIME_MIN_SHARE ||
+      probe.rarest >= probe.n * COMMON_SHARE ||
+      probe.grams >= probe.n * COMMON_SHARE
+    );
   }
 
   async findPendingEmbeddings(model: string, limit: number): Promise<PendingEmbedding[]> {
@@ -113,7 +239,14 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
     after: EmbeddingKey | null,
     limit: number,
   ): Promise<EmbeddedChunk[]> {
-    const { sql, params } = buildEmbeddingScanSql(model, filter, after, limit, postgresListDialect);
+    const { sql, params } = buildEmbeddingScanSql(
+      model,
+      filter,
+      after,
+      limit,
+      postgresListDialect,
+      "ordered-subquery",
+    );
     const result = await this.pool.query<EmbeddedChunkDbRow<number[]>>(sql, params.map(toPgText));
     return result.rows.map((r) => toEmbeddedChunk(r, fromPgArray));
   }
@@ -124,5 +257,83 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
       [model],
     );
     return result.rows[0]?.n ?? 0;
+  }
+
+  async scanLabelledVectors(model: string, afterLabel: number, limit: number): Promise<ScannedLabel[]> {
+    const { sql, params } = buildLabelledVectorScanSql(model, afterLabel, limit, postgresListDialect);
+    const result = await this.pool.query<LabelledVectorDbRow<number[] | null>>(sql, params.map(toPgText));
+    return result.rows.map((r) => toScannedLabel(r, fromPgArray));
+  }
+
+  async findLabelledVectors(model: string, labels: readonly number[]): Promise<LabelledVector[]> {
+    if (labels.length === 0) return [];
+    const { sql, params } = buildLabelLookupSql(
+      "vectors",
+      model,
+      PG_LABEL_SET,
+      labels,
+      {},
+      postgresListDialect,
+    );
+    const result = await this.pool.query<LabelledVectorDbRow<number[]>>(sql, params.map(toPgText));
+    return result.rows.map((r) => toLabelledVector(r, fromPgArray));
+  }
+
+  async findChunksByLabel(
+    model: string,
+    labels: readonly number[],
+    filter: EmbeddingFilter,
+  ): Promise<LabelledChunk[]> {
+    if (labels.length === 0) return [];
+    const { sql, params } = buildLabelLookupSql(
+      "chunks",
+      model,
+      PG_LABEL_SET,
+      labels,
+      filter,
+      postgresListDialect,
+    );
+    const result = await this.pool.query<LabelledChunkDbRow<number[]>>(sql, params.map(toPgText));
+    return result.rows.map((r) => toLabelledChunk(r, fromPgArray));
+  }
+
+  async countEmbeddings(model: string): Promise<number> {
+    const result = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM message_embeddings m
+      JOIN embedding_state s ON s.conversation_id = m.conversation_id WHERE s.model = $1`,
+      [model],
+    );
+    return Number(result.rows[0]?.n ?? 0);
+  }
+
+  async findLabelledVectorsInRanges(model: string, ranges: readonly LabelRange[]): Promise<LabelledVector[]> {
+    if (ranges.length === 0) return [];
+    const { sql, params } = buildLabelRangeLookupSql(
+      model,
+      PG_LABEL_RANGES,
+      JSON.stringify(ranges),
+      postgresListDialect,
+    );
+    const result = await this.pool.query<LabelledVectorDbRow<number[]>>(sql, params.map(toPgText));
+    return result.rows.map((r) => toLabelledVector(r, fromPgArray));
+  }
+
+  async embeddingWriteHorizon(): Promise<EmbeddingWriteHorizon | null> {
+    // A label is taken from the sequence at insert time and becomes visible at commit: a later
+    // label can be seen first. The snapshot says which transactions may still commit rows.
+    const result = await this.pool.query<{ xmin: string; xmax: string }>(
+      `SELECT txid_snapshot_xmin(txid_current_snapshot())::text AS xmin,
+        txid_snapshot_xmax(txid_current_snapshot())::text AS xmax`,
+    );
+    const row = result.rows[0];
+    return { oldestRunning: Number(row?.xmin ?? 0), next: Number(row?.xmax ?? 0) };
+  }
+
+  async highestEmbeddingLabel(): Promise<number> {
+    // The identity sequence's last value: the highest label handed out, even once its row is deleted.
+    const result = await this.pool.query<{ last: string | null }>(
+      "SELECT pg_sequence_last_value(pg_get_serial_sequence('message_embeddings', 'label')::regclass) AS last",
+    );
+    return Number(result.rows[0]?.last ?? 0);
   }
 }

@@ -3,6 +3,7 @@ import { sqliteAgentsMigration } from "./migration-agents.js";
 import { sqliteConversationResourceMigration } from "./migration-conversation-resource.js";
 import { sqliteConversationSignaturesMigration } from "./migration-conversation-signatures.js";
 import { sqliteConversationStatsMigration } from "./migration-conversation-stats.js";
+import { sqliteEmbeddingLabelsMigration } from "./migration-embedding-labels.js";
 import { sqliteIngestMigration } from "./migration-ingest.js";
 import { sqliteLiveSessionsMigration } from "./migration-live-sessions.js";
 import { sqliteRecordingTracksMigration } from "./migration-recording-tracks.js";
@@ -107,4 +108,6 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
   sqliteRetentionMigration,
   // 14: live sessions' heartbeats (a node's sessions are recovered by any node once they stop)
   sqliteSessionHeartbeatsMigration,
+  // 15: a label on every message embedding (the key of the semantic search's ANN index)
+  sqliteEmbeddingLabelsMigration,
 ];

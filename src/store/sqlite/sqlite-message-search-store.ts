@@ -3,16 +3,24 @@ import { type ListQuery, tokenizeSearch } from "../../domain/list-query.js";
 import {
   buildEmbeddingScanSql,
   buildEmbeddingStateSql,
+  buildLabelLookupSql,
+  buildLabelledVectorScanSql,
+  buildLabelRangeLookupSql,
   buildPendingEmbeddingsSql,
 } from "../embedding-sql.js";
 import { buildCandidateSql } from "../list-sql.js";
 import {
   type CandidateDbRow,
   type EmbeddedChunkDbRow,
+  type LabelledChunkDbRow,
+  type LabelledVectorDbRow,
   type PendingEmbeddingDbRow,
   toCandidate,
   toEmbeddedChunk,
+  toLabelledChunk,
+  toLabelledVector,
   toPendingEmbedding,
+  toScannedLabel,
 } from "../message-search-db-rows.js";
 import type {
   CandidateConversation,
@@ -23,8 +31,13 @@ import type {
   EmbeddingKey,
   EmbeddingRow,
   EmbeddingState,
+  EmbeddingWriteHorizon,
+  LabelledChunk,
+  LabelledVector,
+  LabelRange,
   MessageSearchStore,
   PendingEmbedding,
+  ScannedLabel,
 } from "../message-search-store.js";
 import { sqliteListDialect } from "./sqlite-list-dialect.js";
 import { walkCandidateIndex } from "./walk-search-index.js";
@@ -33,6 +46,12 @@ import { walkCandidateIndex } from "./walk-search-index.js";
 function toBlob(vector: Float32Array): Buffer {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 }
+
+/** Labels bound as one JSON array parameter, so one prepared statement serves any number of them. */
+const SQLITE_LABEL_SET = (placeholder: string) => `IN (SELECT value FROM json_each(${placeholder}))`;
+/** Label ranges bound as one JSON array of `[from, to]` pairs. */
+const SQLITE_LABEL_RANGES = (placeholder: string) =>
+  `(SELECT value ->> 0 AS lo, value ->> 1 AS hi FROM json_each(${placeholder})) r`;
 
 function fromBlob(blob: Buffer): Float32Array {
   const copy = new Uint8Array(blob.byteLength);
@@ -132,5 +151,76 @@ export class SqliteMessageSearchStore implements MessageSearchStore {
     return (
       this.db.prepare("SELECT count(*) AS n FROM embedding_state WHERE model = ?").get(model) as { n: number }
     ).n;
+  }
+
+  async scanLabelledVectors(model: string, afterLabel: number, limit: number): Promise<ScannedLabel[]> {
+    const { sql, params } = buildLabelledVectorScanSql(model, afterLabel, limit, sqliteListDialect);
+    const rows = this.prepare(sql).all(...params) as LabelledVectorDbRow<Buffer | null>[];
+    return rows.map((r) => toScannedLabel(r, fromBlob));
+  }
+
+  async findLabelledVectors(model: string, labels: readonly number[]): Promise<LabelledVector[]> {
+    if (labels.length === 0) return [];
+    const { sql, params } = buildLabelLookupSql(
+      "vectors",
+      model,
+      SQLITE_LABEL_SET,
+      JSON.stringify(labels),
+      {},
+      sqliteListDialect,
+    );
+    const rows = this.prepare(sql).all(...params) as LabelledVectorDbRow<Buffer>[];
+    return rows.map((r) => toLabelledVector(r, fromBlob));
+  }
+
+  async findChunksByLabel(
+    model: string,
+    labels: readonly number[],
+    filter: EmbeddingFilter,
+  ): Promise<LabelledChunk[]> {
+    if (labels.length === 0) return [];
+    const { sql, params } = buildLabelLookupSql(
+      "chunks",
+      model,
+      SQLITE_LABEL_SET,
+      JSON.stringify(labels),
+      filter,
+      sqliteListDialect,
+    );
+    const rows = this.prepare(sql).all(...params) as LabelledChunkDbRow<Buffer>[];
+    return rows.map((r) => toLabelledChunk(r, fromBlob));
+  }
+
+  async countEmbeddings(model: string): Promise<number> {
+    const row = this.prepare(`SELECT count(*) AS n FROM message_embeddings m
+      JOIN embedding_state s ON s.conversation_id = m.conversation_id WHERE s.model = ?`).get(model) as {
+      n: number;
+    };
+    return row.n;
+  }
+
+  async findLabelledVectorsInRanges(model: string, ranges: readonly LabelRange[]): Promise<LabelledVector[]> {
+    if (ranges.length === 0) return [];
+    const { sql, params } = buildLabelRangeLookupSql(
+      model,
+      SQLITE_LABEL_RANGES,
+      JSON.stringify(ranges),
+      sqliteListDialect,
+    );
+    const rows = this.prepare(sql).all(...params) as LabelledVectorDbRow<Buffer>[];
+    return rows.map((r) => toLabelledVector(r, fromBlob));
+  }
+
+  async embeddingWriteHorizon(): Promise<EmbeddingWriteHorizon | null> {
+    // One writer at a time: labels are handed out and committed in order.
+    return null;
+  }
+
+  async highestEmbeddingLabel(): Promise<number> {
+    // AUTOINCREMENT records the highest label ever handed out, even once its row is deleted.
+    const row = this.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'message_embeddings'").get() as
+      | { seq: number }
+      | undefined;
+    return row?.seq ?? 0;
   }
 }

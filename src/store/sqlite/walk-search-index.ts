@@ -4,7 +4,7 @@ import { type ListDbRow, toListPage } from "../db-rows.js";
 import { buildListConditions, cursorCondition, LIST_COLUMNS } from "../list-sql.js";
 import { type CandidateDbRow, toCandidate } from "../message-search-db-rows.js";
 import type { CandidatePosition, CandidateWalk } from "../message-search-store.js";
-import { createParams } from "../sql-params.js";
+import { type Bind, createParams } from "../sql-params.js";
 import type { ListRow } from "../store.js";
 import { secondOfSortKey, sortKeyCeiling, sortKeyFloor, sortKeySecond } from "./sort-key.js";
 import { searchConditions, sqliteListDialect } from "./sqlite-list-dialect.js";
@@ -135,6 +135,90 @@ function compareNewestFirst(a: KeyedCandidateRow, b: KeyedCandidateRow): number 
   return a.conversation_id < b.conversation_id ? 1 : a.conversation_id > b.conversation_id ? -1 : 0;
 }
 
+/** Conversations an indexed filter may select for a walk to go through them instead of the search index. */
+const FILTER_WALK_MAX_ROWS = 2000;
+
+/** The filter conditions of a walk (search left out) and its start position, as bound by `bind`. */
+function filterConditions(query: ListQuery, from: CandidatePosition | null, bind: Bind): string[] {
+  const where = buildListConditions(query, sqliteListDialect, bind, false);
+  if (from) {
+    where.push(
+      `(c.start_time, c.conversation_id) ${from.inclusive ? "<=" : "<"} (${bind(from.startTime)}, ${bind(from.conversationId)})`,
+    );
+  }
+  return where;
+}
+
+/**
+ * With a filter an index answers (agent, user, branch or version), the conversations it selects
+ * may be few. Then they are walked newest first through that index and the words checked on each
+ * one's text: at most FILTER_WALK_MAX_ROWS rows (and no more than the budget), where walking the
+ * search index would spend the budget on conversations the filter rejects and stop before the
+ * ones it selects. Undefined when the filter selects more (the search index is walked instead).
+ */
+function walkFiltered(
+  prepare: (sql: string) => BetterSqlite3.Statement,
+  query: ListQuery,
+  tokens: string[],
+  from: CandidatePosition | null,
+  limit: number,
+  budget: number,
+): CandidateWalk | undefined {
+  if (
+    query.agentId === undefined &&
+    query.userId === undefined &&
+    query.branchId === undefined &&
+    query.versionId === undefined
+  ) {
+    return undefined;
+  }
+  // The rows walked are those the indexed filters select (the other filters are checked on them).
+  const indexed: ListQuery = {
+    pageSize: query.pageSize,
+    cursor: null,
+    direction: query.direction,
+    anyOf: [],
+    evaluations: [],
+    dataCollection: [],
+    dynamicVariables: [],
+    ...(query.agentId === undefined ? {} : { agentId: query.agentId }),
+    ...(query.userId === undefined ? {} : { userId: query.userId }),
+    ...(query.branchId === undefined ? {} : { branchId: query.branchId }),
+    ...(query.versionId === undefined ? {} : { versionId: query.versionId }),
+  };
+  const most = Math.min(FILTER_WALK_MAX_ROWS, budget);
+  const counting = createParams(sqliteListDialect);
+  const count = prepare(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM conversations c WHERE ${filterConditions(indexed, from, counting.bind).join(" AND ")} LIMIT ?)`,
+  );
+  const selected = (count.get(...counting.params, most + 1) as { n: number }).n;
+  if (selected > most) return undefined;
+  const read = createParams(sqliteListDialect);
+  const where = filterConditions(query, from, read.bind);
+  for (const token of tokens) where.push(`instr(t.body, ${read.bind(token)}) > 0`);
+  const rows = prepare(
+    "SELECT c.conversation_id, c.start_time, c.agent_id, c.doc FROM conversations c " +
+      `CROSS JOIN conversation_text t ON t.rowid = c.sort_key WHERE ${where.join(" AND ")} ` +
+      "ORDER BY c.start_time DESC, c.conversation_id DESC LIMIT ?",
+  ).all(...read.params, limit) as CandidateDbRow[];
+  const last = rows[rows.length - 1];
+  let examined = selected;
+  if (rows.length === limit && last) {
+    // A full batch read the selected rows down to its last candidate only.
+    const upTo = createParams(sqliteListDialect);
+    const reached = filterConditions(indexed, from, upTo.bind);
+    reached.push(
+      `(c.start_time, c.conversation_id) >= (${upTo.bind(last.start_time)}, ${upTo.bind(last.conversation_id)})`,
+    );
+    examined = (
+      prepare(`SELECT count(*) AS n FROM conversations c WHERE ${reached.join(" AND ")}`).get(
+        ...upTo.params,
+      ) as { n: number }
+    ).n;
+  }
+  return { candidates: rows.map(toCandidate), examined, resume: null };
+}
+
 /**
  * The candidates of a message search, walking the search index newest first in steps. Each step
  * reads at most MAX_STEP_ROWS index rows (after the first step, only rows holding the query's
@@ -152,6 +236,8 @@ export async function walkCandidateIndex(
   limit: number,
   budget: number,
 ): Promise<CandidateWalk> {
+  const filtered = walkFiltered(prepare, query, tokens, from, limit, budget);
+  if (filtered) return filtered;
   const scan = createParams(sqliteListDialect);
   // CASE stops at the first word missing (AND evaluates every LIKE); the longest, rarest-looking words go first.
   const byLength = [...tokens].sort((a, b) => b.length - a.length);
@@ -211,6 +297,8 @@ export async function walkCandidateIndex(
     ) as { k: number; hit: number | null; pre?: number }[];
     examined += rows.length;
     const keys = rows.filter((r) => r.hit === 1).map((r) => r.k);
+    const switched = !usePrefilter;
+    const foundBefore = found.length;
     if (!usePrefilter && matchStep) {
       hits += keys.length;
       preHits += rows.filter((r) => r.pre === 1).length;
@@ -230,7 +318,13 @@ export async function walkCandidateIndex(
     const complete = found.filter((r) => secondOfSortKey(r.k) > frontierSecond).length;
     if (complete >= limit) break;
     if (examined >= budget && frontierSecond < firstSecond) break;
-    size *= 4;
+    // A document is read for every candidate row, so the next step reads about as many rows as the
+    // candidates still needed take at the rate this step found them (at most four times as many as
+    // this step); the first step through the pre-filter expects most of its rows to be candidates.
+    const needed = limit - complete;
+    const rate = (found.length - foundBefore) / rows.length;
+    if (usePrefilter && switched) size = needed * 2 + 16;
+    else size = rate > 0 ? Math.min(size * 4, Math.ceil((needed / rate) * 1.25) + 16) : size * 4;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const complete = found.filter((r) => secondOfSortKey(r.k) > frontierSecond).sort(compareNewestFirst);
