@@ -17,6 +17,8 @@ export async function startServerProcess(options: {
   root: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** More environment for the server (settings of its own, e.g. an embeddings provider). */
+  env?: Record<string, string>;
 }): Promise<ServerProcess> {
   const apiKey = "oc_bench_key_0123456789abcdefghijklmnopqrstuv";
   const child = spawn(
@@ -27,6 +29,7 @@ export async function startServerProcess(options: {
         ...process.env,
         OPENCONVAI_BOOTSTRAP_KEY: apiKey,
         ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+        ...(options.env ?? {}),
       },
       stdio: ["ignore", "ignore", "pipe"],
     },
