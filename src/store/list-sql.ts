@@ -16,6 +16,12 @@ export interface ListSqlDialect extends SqlPlaceholders {
    * and then the exact one; without it, a plain `=` or `IN`.
    */
   equalsAny?(column: string, placeholders: readonly string[]): string;
+  /**
+   * Set when the matches of a rare search are few: the ORDER BY is written so that no index
+   * serves it, so the planner fetches the matches through the search index and sorts them rather
+   * than walking the start-time index through every conversation until a page is full.
+   */
+  sortsMatches?: boolean;
 }
 
 /** `column` equal to one of the placeholders, through the dialect's indexed form when it has one. */
@@ -44,9 +50,10 @@ export function cursorCondition(query: ListQuery, bind: Bind): string | undefine
 }
 
 /** The ORDER BY of the list. */
-export function listOrder(query: ListQuery): string {
+export function listOrder(query: ListQuery, dialect?: ListSqlDialect): string {
   const order = query.direction === "desc" ? "DESC" : "ASC";
-  return `ORDER BY c.start_time ${order}, c.conversation_id ${order}`;
+  const startTime = dialect?.sortsMatches ? "(c.start_time + 0)" : "c.start_time";
+  return `ORDER BY ${startTime} ${order}, c.conversation_id ${order}`;
 }
 
 /**
@@ -157,7 +164,7 @@ export function buildListSql(query: ListQuery, dialect: ListSqlDialect): SqlQuer
   if (cursor) where.push(cursor);
   const sql =
     `SELECT ${LIST_COLUMNS} FROM conversations c${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ` +
-    `${listOrder(query)} LIMIT ${bind(query.pageSize + 1)}`;
+    `${listOrder(query, dialect)} LIMIT ${bind(query.pageSize + 1)}`;
   return { sql, params };
 }
 

@@ -22,10 +22,16 @@ import { insertDeliveries } from "./outbox-sql.js";
 import { toPgText } from "./pg-text.js";
 import { textArrayParam } from "./pg-text-array.js";
 import { inTransaction } from "./pg-transaction.js";
-import { postgresListDialect, postgresScanDialect } from "./postgres-list-dialect.js";
+import { postgresListDialect, postgresMatchesDialect, postgresScanDialect } from "./postgres-list-dialect.js";
 
-/** A search matching at least this many conversations is walked in time order instead. */
-const COMMON_SEARCH_MATCHES = 200;
+/**
+ * A search matching at least this many conversations is walked in time order instead; the bar
+ * grows with the table (see `commonSearchMatches`) between these bounds.
+ */
+const COMMON_SEARCH_MATCHES_MIN = 200;
+const COMMON_SEARCH_MATCHES_MAX = 20_000;
+/** How long the table's row estimate is kept before it is read again. */
+const ROW_ESTIMATE_TTL_MS = 60_000;
 
 /** One written column of `conversations`: its name, its array type for `unnest`, and its value. */
 interface Column {
@@ -334,21 +340,45 @@ export class PostgresConversationStore implements ConversationStore {
 
   async listConversations(query: ListQuery): Promise<ListPage<ListRow>> {
     const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
-    const common = tokens.length > 0 && (await this.isCommonSearch(tokens));
-    const { sql, params } = buildListSql(query, common ? postgresScanDialect : postgresListDialect);
+    const common = tokens.length > 0 && (await this.isCommonSearch(tokens, query.pageSize));
+    const dialect =
+      tokens.length === 0 ? postgresListDialect : common ? postgresScanDialect : postgresMatchesDialect;
+    const { sql, params } = buildListSql(query, dialect);
     const result = await this.pool.query<ListDbRow>(sql, params.map(toPgText));
     return toListPage(result.rows, query.pageSize);
   }
 
+  /** The planner's estimate of the table's rows, read at most once a minute. */
+  private rowEstimate = { rows: 0, readAt: Number.NEGATIVE_INFINITY };
+
+  /**
+   * How many matches make a search common. Walking the start-time index reads about
+   * pageSize / share conversations for a page; fetching the matches through the trigram index
+   * reads share × rows. The two cost the same at sqrt(pageSize × rows) matches (about 5,600 at a
+   * million conversations and the default page), so that is the bar.
+   */
+  private async commonSearchMatches(pageSize: number): Promise<number> {
+    const now = Date.now();
+    if (now - this.rowEstimate.readAt > ROW_ESTIMATE_TTL_MS) {
+      const result = await this.pool.query<{ n: string }>(
+        "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = 'conversations'::regclass",
+      );
+      this.rowEstimate = { rows: Number(result.rows[0]?.n ?? 0), readAt: now };
+    }
+    const bar = Math.round(Math.sqrt(pageSize * this.rowEstimate.rows));
+    return Math.min(COMMON_SEARCH_MATCHES_MAX, Math.max(COMMON_SEARCH_MATCHES_MIN, bar));
+  }
+
   /** Whether the search words occur together in many conversations (probed through the trigram index). */
-  private async isCommonSearch(tokens: string[]): Promise<boolean> {
+  private async isCommonSearch(tokens: string[], pageSize: number): Promise<boolean> {
+    const bar = await this.commonSearchMatches(pageSize);
     const { params, bind } = createParams(postgresListDialect);
     const condition = postgresListDialect.searchCondition(tokens, bind);
     const result = await this.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM conversations c WHERE ${condition} LIMIT ${COMMON_SEARCH_MATCHES}) s`,
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM conversations c WHERE ${condition} LIMIT ${bar}) s`,
       params.map(toPgText),
     );
-    return (result.rows[0]?.n ?? 0) >= COMMON_SEARCH_MATCHES;
+    return (result.rows[0]?.n ?? 0) >= bar;
   }
 
   async deleteConversation(conversationId: string): Promise<DeletedConversation | undefined> {

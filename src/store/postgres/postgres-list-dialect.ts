@@ -41,3 +41,10 @@ export const postgresScanDialect: ListSqlDialect = {
       .join(" AND ");
   },
 };
+
+/**
+ * The list dialect for a search whose words are rare (a probe found few matches): the trigram
+ * index finds every match and they are sorted, where the start-time index would be walked through
+ * thousands of conversations for each page.
+ */
+export const postgresMatchesDialect: ListSqlDialect = { ...postgresListDialect, sortsMatches: true };
