@@ -188,7 +188,7 @@ export function buildCandidateSql(
   const sql =
     "SELECT c.conversation_id, c.start_time, c.agent_id, c.doc FROM conversations c" +
     `${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ` +
-    `ORDER BY c.start_time DESC, c.conversation_id DESC LIMIT ${bind(limit)}`;
+    `ORDER BY ${dialect.sortsMatches ? "(c.start_time + 0)" : "c.start_time"} DESC, c.conversation_id DESC LIMIT ${bind(limit)}`;
   return { sql, params };
 }
 

@@ -24,14 +24,15 @@ import { textArrayParam } from "./pg-text-array.js";
 import { inTransaction } from "./pg-transaction.js";
 import { postgresListDialect, postgresMatchesDialect, postgresScanDialect } from "./postgres-list-dialect.js";
 
+/** A search matching fewer than this many conversations fetches its matches through the trigram index. */
+const COMMON_SEARCH_MATCHES = 200;
+/** The newest conversations a search is tried on, to tell how common its words are among them. */
+const COMMON_SEARCH_SAMPLE = 200;
 /**
- * A search matching at least this many conversations is walked in time order instead; the bar
- * grows with the table (see `commonSearchMatches`) between these bounds.
+ * Matches among the sample that make a search common (1 %): walking the start-time index then
+ * reads about 100 conversations a result, less than fetching and sorting every match at a million.
  */
-const COMMON_SEARCH_MATCHES_MIN = 200;
-const COMMON_SEARCH_MATCHES_MAX = 20_000;
-/** How long the table's row estimate is kept before it is read again. */
-const ROW_ESTIMATE_TTL_MS = 60_000;
+const COMMON_SEARCH_SAMPLE_MATCHES = 2;
 
 /** One written column of `conversations`: its name, its array type for `unnest`, and its value. */
 interface Column {
@@ -340,7 +341,7 @@ export class PostgresConversationStore implements ConversationStore {
 
   async listConversations(query: ListQuery): Promise<ListPage<ListRow>> {
     const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
-    const common = tokens.length > 0 && (await this.isCommonSearch(tokens, query.pageSize));
+    const common = tokens.length > 0 && (await this.isCommonSearch(tokens));
     const dialect =
       tokens.length === 0 ? postgresListDialect : common ? postgresScanDialect : postgresMatchesDialect;
     const { sql, params } = buildListSql(query, dialect);
@@ -348,37 +349,27 @@ export class PostgresConversationStore implements ConversationStore {
     return toListPage(result.rows, query.pageSize);
   }
 
-  /** The planner's estimate of the table's rows, read at most once a minute. */
-  private rowEstimate = { rows: 0, readAt: Number.NEGATIVE_INFINITY };
-
   /**
-   * How many matches make a search common. Walking the start-time index reads about
-   * pageSize / share conversations for a page; fetching the matches through the trigram index
-   * reads share × rows. The two cost the same at sqrt(pageSize × rows) matches (about 5,600 at a
-   * million conversations and the default page), so that is the bar.
+   * Whether the search words occur together in many conversations. A probe through the trigram
+   * index stops at COMMON_SEARCH_MATCHES; a search found that often is then tried on the newest
+   * conversations, and only one found among 1 % of them walks the start-time index: a word in
+   * 0.1 % of a million conversations (a thousand matches) is fetched and sorted, where walking
+   * would read a thousand conversations for each result.
    */
-  private async commonSearchMatches(pageSize: number): Promise<number> {
-    const now = Date.now();
-    if (now - this.rowEstimate.readAt > ROW_ESTIMATE_TTL_MS) {
-      const result = await this.pool.query<{ n: string }>(
-        "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = 'conversations'::regclass",
-      );
-      this.rowEstimate = { rows: Number(result.rows[0]?.n ?? 0), readAt: now };
-    }
-    const bar = Math.round(Math.sqrt(pageSize * this.rowEstimate.rows));
-    return Math.min(COMMON_SEARCH_MATCHES_MAX, Math.max(COMMON_SEARCH_MATCHES_MIN, bar));
-  }
-
-  /** Whether the search words occur together in many conversations (probed through the trigram index). */
-  private async isCommonSearch(tokens: string[], pageSize: number): Promise<boolean> {
-    const bar = await this.commonSearchMatches(pageSize);
+  private async isCommonSearch(tokens: string[]): Promise<boolean> {
     const { params, bind } = createParams(postgresListDialect);
     const condition = postgresListDialect.searchCondition(tokens, bind);
     const result = await this.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM conversations c WHERE ${condition} LIMIT ${bar}) s`,
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM conversations c WHERE ${condition} LIMIT ${COMMON_SEARCH_MATCHES}) s`,
       params.map(toPgText),
     );
-    return (result.rows[0]?.n ?? 0) >= bar;
+    if ((result.rows[0]?.n ?? 0) < COMMON_SEARCH_MATCHES) return false;
+    const sampled = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT c.search_text FROM conversations c
+        ORDER BY c.start_time DESC, c.conversation_id DESC LIMIT ${COMMON_SEARCH_SAMPLE}) c WHERE ${condition}`,
+      params.map(toPgText),
+    );
+    return (sampled.rows[0]?.n ?? 0) >= COMMON_SEARCH_SAMPLE_MATCHES;
   }
 
   async deleteConversation(conversationId: string): Promise<DeletedConversation | undefined> {

@@ -43,7 +43,7 @@ import type {
 import { createParams } from "../sql-params.js";
 import { toPgText } from "./pg-text.js";
 import { inTransaction } from "./pg-transaction.js";
-import { postgresListDialect, postgresScanDialect } from "./postgres-list-dialect.js";
+import { postgresListDialect, postgresMatchesDialect, postgresScanDialect } from "./postgres-list-dialect.js";
 
 /** Labels bound as one array parameter, so the statement is the same for any number of them. */
 const PG_LABEL_SET = (placeholder: string) => `= ANY(${placeholder}::bigint[])`;
@@ -93,7 +93,10 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
     from: CandidatePosition | null,
     limit: number,
   ): Promise<CandidateConversation[]> {
-    const { sql, params } = buildCandidateSql(query, from, limit, postgresListDialect);
+    // The planner's path is taken for rare words: their matches are fetched and sorted.
+    const searched = query.search !== undefined && tokenizeSearch(query.search).length > 0;
+    const dialect = searched ? postgresMatchesDialect : postgresListDialect;
+    const { sql, params } = buildCandidateSql(query, from, limit, dialect);
     const result = await this.pool.query<CandidateDbRow>(sql, params.map(toPgText));
     return result.rows.map(toCandidate);
   }
