@@ -203,13 +203,9 @@ export interface CandidateWalkDbRow {
   n: number;
 }
 
-/**
- * The filters a candidate walk by time reads rows through (one indexed equality and the start
- * time bounds, which an index serves in time order), and the rest, checked on each row read.
- */
-function splitWalkFilters(query: ListQuery): { walked: ListQuery; checked: ListQuery } {
-  const { agentId, userId, branchId, versionId, startBefore, startAfter, search: _search, ...rest } = query;
-  const walked: ListQuery = {
+/** A list query with the page size and direction of `query` and no filter at all. */
+export function unfilteredListQuery(query: ListQuery): ListQuery {
+  return {
     pageSize: query.pageSize,
     cursor: null,
     direction: query.direction,
@@ -217,6 +213,17 @@ function splitWalkFilters(query: ListQuery): { walked: ListQuery; checked: ListQ
     evaluations: [],
     dataCollection: [],
     dynamicVariables: [],
+  };
+}
+
+/**
+ * The filters a candidate walk by time reads rows through (one indexed equality and the start
+ * time bounds, which an index serves in time order), and the rest, checked on each row read.
+ */
+function splitWalkFilters(query: ListQuery): { walked: ListQuery; checked: ListQuery } {
+  const { agentId, userId, branchId, versionId, startBefore, startAfter, search: _search, ...rest } = query;
+  const walked: ListQuery = {
+    ...unfilteredListQuery(query),
     ...(startBefore === undefined ? {} : { startBefore }),
     ...(startAfter === undefined ? {} : { startAfter }),
   };

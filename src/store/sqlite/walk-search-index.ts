@@ -1,7 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { ListPage, ListQuery } from "../../domain/list-query.js";
 import { type ListDbRow, toListPage } from "../db-rows.js";
-import { buildListConditions, cursorCondition, LIST_COLUMNS } from "../list-sql.js";
+import { buildListConditions, cursorCondition, LIST_COLUMNS, unfilteredListQuery } from "../list-sql.js";
 import { type CandidateDbRow, toCandidate } from "../message-search-db-rows.js";
 import type { CandidatePosition, CandidateWalk } from "../message-search-store.js";
 import { type Bind, createParams } from "../sql-params.js";
@@ -174,13 +174,7 @@ function walkFiltered(
   }
   // The rows walked are those the indexed filters select (the other filters are checked on them).
   const indexed: ListQuery = {
-    pageSize: query.pageSize,
-    cursor: null,
-    direction: query.direction,
-    anyOf: [],
-    evaluations: [],
-    dataCollection: [],
-    dynamicVariables: [],
+    ...unfilteredListQuery(query),
     ...(query.agentId === undefined ? {} : { agentId: query.agentId }),
     ...(query.userId === undefined ? {} : { userId: query.userId }),
     ...(query.branchId === undefined ? {} : { branchId: query.branchId }),
