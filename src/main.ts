@@ -127,6 +127,7 @@ async function openStorage(
       sqliteFile: config.sqliteFile,
       workload,
       serverLock: server,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
       ...(observer ? { observer } : {}),
     });
   } catch (error) {

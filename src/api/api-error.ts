@@ -26,6 +26,7 @@ export type ApiErrorCode =
   | "request_timeout"
   | "headers_too_large"
   | "invalid_request"
+  | "query_timeout"
   | "internal_error";
 
 /** The HTTP error type: an error the API renders in upstream's envelope; `cause` is logged, never sent. */

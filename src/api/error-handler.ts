@@ -14,6 +14,7 @@
  * | malformed or empty JSON body                   | 422    | `json_invalid`                         |
  * | unsupported Content-Type                       | 415    | unsupported_media_type                 |
  * | any other 4xx from Fastify                     | same   | invalid_request                        |
+ * | a database query cancelled (SQLSTATE 57014)    | 503    | query_timeout (logged at warn, no SQL) |
  * | anything else                                  | 500    | internal_error (the error is logged)   |
  *
  * What Node's HTTP parser refuses before Fastify sees a request (a malformed request, headers too
@@ -65,6 +66,33 @@ function jsonInvalid(error: Error): ValidationFailed {
   ]);
 }
 
+/**
+ * SQLSTATE 57014 (query_canceled): PostgreSQL cancelled a statement, almost always because it ran
+ * past the pool's statement_timeout (OPENCONVAI_DATABASE_STATEMENT_TIMEOUT_MS). Looked for on the
+ * error and the few causes it may be wrapped in.
+ */
+const QUERY_CANCELED = "57014";
+
+function isQueryCanceled(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    if ((current as { code?: unknown }).code === QUERY_CANCELED) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** The 503 of a query the database cancelled: what happened and what to do, nothing of the query. */
+function queryTimeout(): ApiError {
+  return new ApiError(
+    503,
+    "query_timeout",
+    "The database query took longer than the server's statement timeout and was cancelled. " +
+      "Narrow the request (fewer or rarer search words, a filter, a shorter time range) and try again, " +
+      "or ask the operator to raise OPENCONVAI_DATABASE_STATEMENT_TIMEOUT_MS.",
+  );
+}
+
 /** Maps anything thrown while handling a request to the HTTP error it is answered with. */
 export function toHttpError(error: unknown, request: FastifyRequest): HttpError {
   if (error instanceof ApiError || error instanceof ValidationFailed) return error;
@@ -85,6 +113,7 @@ export function toHttpError(error: unknown, request: FastifyRequest): HttpError 
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return new ApiError(415, "unsupported_media_type", (error as Error).message);
   }
+  if (isQueryCanceled(error)) return queryTimeout();
   if (error instanceof SyntaxError || fastifyError.statusCode === 400) return jsonInvalid(error as Error);
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
@@ -103,7 +132,14 @@ export function toHttpError(error: unknown, request: FastifyRequest): HttpError 
 /** The error handler: maps the error, logs what the client is not told, renders the envelope. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const httpError = toHttpError(error, request);
-  if (httpError instanceof ApiError && httpError.cause !== undefined) {
+  if (httpError instanceof ApiError && httpError.code === "query_timeout") {
+    // The route, not the error: a database error may carry the statement's context and values
+    // (search words from transcripts). The request log line has the request id.
+    request.log.warn(
+      { sqlState: QUERY_CANCELED, route: request.routeOptions.url },
+      "a database query ran past the statement timeout and was cancelled",
+    );
+  } else if (httpError instanceof ApiError && httpError.cause !== undefined) {
     if (httpError.statusCode === 500) request.log.error({ err: httpError.cause }, "request failed");
     else request.log.warn({ err: httpError.cause }, httpError.message);
   }

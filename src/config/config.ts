@@ -26,6 +26,12 @@ export interface Config {
   databaseUrl: string | undefined;
   /** The SQLite file a `sqlite:` URL names; unset means `openconvai.sqlite` in the data dir. */
   sqliteFile: string | undefined;
+  /**
+   * OPENCONVAI_DATABASE_STATEMENT_TIMEOUT_MS: how long one PostgreSQL statement may run before the
+   * server cancels it (default 30000; 0: no timeout). Migrations, import batches and the
+   * background jobs' long scans are exempt. SQLite has none.
+   */
+  databaseStatementTimeoutMs: number;
   /** A key made sure to exist at start (for containers and tests). */
   bootstrapKey: string | undefined;
   limits: { jsonBytes: number; audioBytes: number; fileBytes: number };
@@ -92,6 +98,10 @@ const MIB = 1024 * 1024;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 const LOG_FORMATS: LogFormat[] = ["auto", "json", "pretty"];
 const DATABASE_URL_SETTING = "--database-url / DATABASE_URL";
+/** The PostgreSQL statement timeout unless OPENCONVAI_DATABASE_STATEMENT_TIMEOUT_MS says otherwise. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+/** The shortest statement timeout taken (below it even a key check could be cancelled), and the longest: a day. */
+const STATEMENT_TIMEOUT_RANGE = { min: 100, max: 86_400_000 };
 
 /** The query parameters pg reads a password from (compared in lower case). */
 const PASSWORD_PARAMETERS = new Set(["password", "sslpassword"]);
@@ -175,6 +185,19 @@ function parseInteger(name: string, raw: string, min: number, max: number): numb
   return value;
 }
 
+/** OPENCONVAI_DATABASE_STATEMENT_TIMEOUT_MS: 0 (no timeout), or milliseconds within STATEMENT_TIMEOUT_RANGE. */
+function parseStatementTimeout(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_STATEMENT_TIMEOUT_MS;
+  const value = Number(raw);
+  const { min, max } = STATEMENT_TIMEOUT_RANGE;
+  if (!/^\d+$/.test(raw.trim()) || (value !== 0 && (value < min || value > max))) {
+    throw new ConfigError(
+      `OPENCONVAI_DATABASE_STATEMENT_TIMEOUT_MS must be 0 (no timeout) or a whole number of milliseconds from ${min} to ${max}, got "${raw.slice(0, 40)}": set it to how long one PostgreSQL query may run (default ${DEFAULT_STATEMENT_TIMEOUT_MS}), or unset it.`,
+    );
+  }
+  return value;
+}
+
 /** A node id: 1 to 128 letters, digits, dots, dashes or underscores. */
 function parseNodeId(raw: string): string {
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(raw)) {
@@ -248,6 +271,9 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     dataDir: path.resolve(pick(flags.data, "OPENCONVAI_DATA") ?? "./data"),
     databaseUrl: sqliteFile === undefined ? databaseUrl : undefined,
     sqliteFile,
+    databaseStatementTimeoutMs: parseStatementTimeout(
+      pick(undefined, "OPENCONVAI_DATABASE_STATEMENT_TIMEOUT_MS"),
+    ),
     bootstrapKey: pick(undefined, "OPENCONVAI_BOOTSTRAP_KEY"),
     limits: {
       jsonBytes: parseInteger(

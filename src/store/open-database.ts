@@ -33,11 +33,18 @@ export async function openDatabase(options: {
   serverLock?: boolean;
   /** Told of query times and the pool (PostgreSQL only; SQLite reports nothing). */
   observer?: DatabaseObserver;
+  /** How long one PostgreSQL statement may run, in ms (0: no timeout); unset, the store's default. */
+  statementTimeoutMs?: number;
 }): Promise<Database> {
   const { databaseUrl, sqliteFile } = options;
   if (databaseUrl) {
     try {
-      return await openPostgresDatabase(databaseUrl, options.observer ? { observer: options.observer } : {});
+      return await openPostgresDatabase(databaseUrl, {
+        ...(options.observer ? { observer: options.observer } : {}),
+        ...(options.statementTimeoutMs !== undefined
+          ? { statementTimeoutMs: options.statementTimeoutMs }
+          : {}),
+      });
     } catch (error) {
       const message = describePostgresOpenError(error, databaseUrl);
       throw message === undefined ? error : new DatabaseOpenError(message, { cause: error });

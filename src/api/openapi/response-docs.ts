@@ -57,7 +57,7 @@ const ERROR_MEANINGS: Record<number, string> = {
   415: "The body's type is not accepted (`unsupported_media_type`).",
   416: "The `Range` cannot be served (`range_not_satisfiable`).",
   502: "A configured model provider failed; nothing was written.",
-  503: "Not configured on this server.",
+  503: "Not configured on this server, or (PostgreSQL) a query ran past the statement timeout (`query_timeout`).",
 };
 
 /**

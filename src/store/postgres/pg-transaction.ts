@@ -25,3 +25,24 @@ export async function inTransaction<T>(
     client.release(broken);
   }
 }
+
+/**
+ * Lifts the pool's statement timeout for the rest of the transaction it runs in (SET LOCAL: the
+ * connection has its own timeout again after COMMIT or ROLLBACK, whoever uses it next).
+ */
+export const NO_STATEMENT_TIMEOUT_SQL = "SET LOCAL statement_timeout = 0";
+
+/**
+ * Runs long work that is not a request's (an import batch, a background job's scan, a day's
+ * statistics backfill) in one transaction without the pool's statement timeout. A request's own
+ * queries never go through here: their timeout is what stops a hostile one.
+ */
+export async function withoutStatementTimeout<T>(
+  pool: pg.Pool,
+  body: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  return inTransaction(pool, async (client) => {
+    await client.query(NO_STATEMENT_TIMEOUT_SQL);
+    return body(client);
+  });
+}

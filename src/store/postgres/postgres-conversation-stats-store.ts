@@ -10,7 +10,7 @@ import {
   type StatsToolCount,
 } from "../conversation-stats-store.js";
 import { toPgText } from "./pg-text.js";
-import { inTransaction } from "./pg-transaction.js";
+import { inTransaction, withoutStatementTimeout } from "./pg-transaction.js";
 
 /** The finished conversations of one day ($2 ≤ start_time < $3), walked through the start_time index. */
 const DAY_ROWS = "c.start_time >= $2 AND c.start_time < $3 AND c.status IN ('done', 'failed')";
@@ -98,9 +98,11 @@ export class PostgresConversationStatsStore implements ConversationStatsStore {
    * generation to recompute) and makes writers of that day wait until the rollups are replaced;
    * a writer that committed first is seen by the recompute (READ COMMITTED: each statement reads
    * what is committed when it starts). One day at a time, so no reader holds two days' locks.
+   * Without the statement timeout: the backfill of a busy day must finish once, or the day would
+   * stay dirty and every overview would start it again. The reads of the rollups keep it.
    */
   private async recomputeDay(day: number): Promise<void> {
-    await inTransaction(this.pool, async (client) => {
+    await withoutStatementTimeout(this.pool, async (client) => {
       const locked = await client.query<{ generation: number }>(
         "SELECT generation FROM stats_dirty_days WHERE day = $1 FOR UPDATE",
         [day],

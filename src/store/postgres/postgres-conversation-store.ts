@@ -21,7 +21,7 @@ import {
 import { insertDeliveries } from "./outbox-sql.js";
 import { toPgText } from "./pg-text.js";
 import { textArrayParam } from "./pg-text-array.js";
-import { inTransaction } from "./pg-transaction.js";
+import { inTransaction, withoutStatementTimeout } from "./pg-transaction.js";
 import { postgresListDialect, postgresMatchesDialect, postgresScanDialect } from "./postgres-list-dialect.js";
 
 /** A search matching fewer than this many conversations fetches its matches through the trigram index. */
@@ -195,7 +195,9 @@ export class PostgresConversationStore implements ConversationStore {
       // Set once the records are written: an error past it is the outbox's, not the records' fault.
       let recordsWritten = false;
       try {
-        const written = await inTransaction(this.pool, async (client) => {
+        // Import batches only (a request writes one conversation): without the statement timeout,
+        // as a batch of a thousand large documents may wait on other writers' row locks.
+        const written = await withoutStatementTimeout(this.pool, async (client) => {
           if (setting) await client.query(setting);
           await client.query(LOCK_STATS_DAYS_SQL, days);
           const outcomes = await this.writeRecords(client, records);
@@ -421,8 +423,11 @@ export class PostgresConversationStore implements ConversationStore {
     });
   }
 
+  /** Every row counted: `export`'s progress total, not a request's; without the statement timeout. */
   async countConversations(): Promise<number> {
-    const result = await this.pool.query<{ n: number }>("SELECT count(*) AS n FROM conversations");
+    const result = await withoutStatementTimeout(this.pool, (client) =>
+      client.query<{ n: number }>("SELECT count(*) AS n FROM conversations"),
+    );
     return result.rows[0]?.n ?? 0;
   }
 }

@@ -2,6 +2,7 @@ import pg from "pg";
 import type { DatabaseObserver } from "../database-observer.js";
 import { type Database, SchemaTooNewError } from "../store.js";
 import { postgresMigrations } from "./migrations.js";
+import { NO_STATEMENT_TIMEOUT_SQL } from "./pg-transaction.js";
 import { PostgresAgentStore } from "./postgres-agent-store.js";
 import { PostgresAnalysisSettingsStore } from "./postgres-analysis-settings-store.js";
 import { PostgresConversationSignatureStore } from "./postgres-conversation-signature-store.js";
@@ -25,6 +26,13 @@ import { timedClientClass } from "./timed-client.js";
 /** Connections per process unless told otherwise: enough for concurrent requests, polite to a shared server. */
 export const DEFAULT_POOL_SIZE = 10;
 
+/**
+ * How long one statement on a pooled connection may run unless told otherwise: a request's query
+ * (a list search of many words at a million conversations) is cancelled by the server then, and
+ * its connection comes back. Long work exempts itself (`withoutStatementTimeout`).
+ */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+
 /** Every openconvai node takes this transaction-level advisory lock to migrate, so nodes starting together take turns. */
 const MIGRATION_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('openconvai.migrations', 0))";
 
@@ -36,6 +44,12 @@ export interface PostgresOptions {
   schema?: string;
   /** The pool's maximum number of connections. */
   maxConnections?: number;
+  /**
+   * How long one statement may run before PostgreSQL cancels it (SQLSTATE 57014), in ms; 0 sets
+   * none (the server's own `statement_timeout` applies). Default DEFAULT_STATEMENT_TIMEOUT_MS.
+   * Migrations, import batches and the background jobs' long scans run without it.
+   */
+  statementTimeoutMs?: number;
   /** Told of every query's time and of the pool (the server's metrics). */
   observer?: DatabaseObserver;
 }
@@ -279,6 +293,9 @@ async function ensureTrigramExtension(client: pg.PoolClient): Promise<void> {
 async function migrate(client: pg.PoolClient): Promise<void> {
   await client.query("BEGIN");
   try {
+    // No statement timeout: an index built on a big table takes minutes, and a node waits for
+    // the lock while another migrates.
+    await client.query(NO_STATEMENT_TIMEOUT_SQL);
     await client.query(MIGRATION_LOCK_SQL);
     const schema = await ensureSchema(client);
     const table = `${pg.escapeIdentifier(schema)}.schema_version`;
@@ -330,20 +347,42 @@ async function checkReachable(connectionString: string): Promise<void> {
   }
 }
 
-/** Opens a PostgreSQL database at a postgres:// URL, migrated and ready. */
-export async function openPostgresDatabase(url: string, options: PostgresOptions = {}): Promise<Database> {
+/**
+ * The configuration of the pool `openPostgresDatabase` opens, with the URL it connects to (the
+ * schema's search_path added).
+ */
+export function postgresPoolConfig(
+  url: string,
+  options: PostgresOptions = {},
+): pg.PoolConfig & { connectionString: string } {
+  const connectionString = options.schema ? withSchema(url, options.schema) : url;
   // Per pool, not global: BIGINT columns (seq, counts, sizes, times) come back as numbers. They stay
   // far below 2^53.
-  const connectionString = options.schema ? withSchema(url, options.schema) : url;
   const types = new pg.TypeOverrides();
   types.setTypeParser(pg.types.builtins.INT8, Number);
-  const pool = new pg.Pool({
+  const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 0) {
+    throw new Error(
+      `The statement timeout must be a whole number of ms, 0 or more, got ${statementTimeoutMs}.`,
+    );
+  }
+  return {
     connectionString,
     max: options.maxConnections ?? DEFAULT_POOL_SIZE,
+    // Sent as each connection starts (pg leaves 0 out, and the server's own setting applies):
+    // `SHOW statement_timeout` on a pooled connection says it.
+    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
     fallback_application_name: "openconvai",
     types,
     ...(options.observer ? { Client: timedClientClass(options.observer) } : {}),
-  });
+  };
+}
+
+/** Opens a PostgreSQL database at a postgres:// URL, migrated and ready. */
+export async function openPostgresDatabase(url: string, options: PostgresOptions = {}): Promise<Database> {
+  const config = postgresPoolConfig(url, options);
+  const { connectionString } = config;
+  const pool = new pg.Pool(config);
   // An idle connection that breaks (a server restart) is dropped by the pool; the next query reconnects.
   pool.on("error", () => undefined);
   const ping = poolPinger(pool);

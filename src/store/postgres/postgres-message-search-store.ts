@@ -42,7 +42,7 @@ import type {
 } from "../message-search-store.js";
 import { createParams } from "../sql-params.js";
 import { toPgText } from "./pg-text.js";
-import { inTransaction } from "./pg-transaction.js";
+import { inTransaction, withoutStatementTimeout } from "./pg-transaction.js";
 import { postgresListDialect, postgresMatchesDialect, postgresScanDialect } from "./postgres-list-dialect.js";
 
 /** Labels bound as one array parameter, so the statement is the same for any number of them. */
@@ -300,15 +300,22 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
     return result.rows.map((r) => toLabelledChunk(r, fromPgArray));
   }
 
+  /** Every embedding of the model counted (the semantic index's rebuild check, in the background): without the statement timeout. */
   async countEmbeddings(model: string): Promise<number> {
-    const result = await this.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM message_embeddings m
-      JOIN embedding_state s ON s.conversation_id = m.conversation_id WHERE s.model = $1`,
-      [model],
+    const result = await withoutStatementTimeout(this.pool, (client) =>
+      client.query<{ n: string }>(
+        `SELECT count(*) AS n FROM message_embeddings m
+        JOIN embedding_state s ON s.conversation_id = m.conversation_id WHERE s.model = $1`,
+        [model],
+      ),
     );
     return Number(result.rows[0]?.n ?? 0);
   }
 
+  /**
+   * The semantic index's look-up of its holes, in the background (a search's catch-up skips the
+   * holes): up to thousands of label ranges at once, without the statement timeout.
+   */
   async findLabelledVectorsInRanges(model: string, ranges: readonly LabelRange[]): Promise<LabelledVector[]> {
     if (ranges.length === 0) return [];
     const { sql, params } = buildLabelRangeLookupSql(
@@ -317,7 +324,9 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
       JSON.stringify(ranges),
       postgresListDialect,
     );
-    const result = await this.pool.query<LabelledVectorDbRow<number[]>>(sql, params.map(toPgText));
+    const result = await withoutStatementTimeout(this.pool, (client) =>
+      client.query<LabelledVectorDbRow<number[]>>(sql, params.map(toPgText)),
+    );
     return result.rows.map((r) => toLabelledVector(r, fromPgArray));
   }
 

@@ -13,7 +13,7 @@ import type {
   TrimQuery,
 } from "../retention-store.js";
 import { toPgText } from "./pg-text.js";
-import { inTransaction } from "./pg-transaction.js";
+import { inTransaction, withoutStatementTimeout } from "./pg-transaction.js";
 
 /** An agent's rows: the index holds the hash of agent_id (migration 5), then the value is compared. */
 const AGENT_IS = "hashtextextended(c.agent_id, 0) = hashtextextended($1::text, 0) AND c.agent_id = $1::text";
@@ -35,7 +35,12 @@ interface PositionDbRow {
   start_time: number;
 }
 
-/** The retention job's storage in PostgreSQL; every find walks an index on (…, start_time, conversation_id). */
+/**
+ * The retention job's storage in PostgreSQL; every find walks an index on (…, start_time,
+ * conversation_id). The finds run without the statement timeout (the job's own, never a
+ * request's): one may walk many rows it leaves out (a full sweep reads every already trimmed
+ * document) before it fills a page.
+ */
 export class PostgresRetentionStore implements RetentionStore {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -66,37 +71,42 @@ export class PostgresRetentionStore implements RetentionStore {
 
   async findStartedBefore(query: StartedBeforeQuery): Promise<ConversationPosition[]> {
     const agent = query.agentId === null ? "$1::text IS NULL" : AGENT_IS;
-    const result = await this.pool.query<PositionDbRow>(
-      `SELECT c.conversation_id, c.start_time FROM conversations c
+    const result = await withoutStatementTimeout(this.pool, (client) =>
+      client.query<PositionDbRow>(
+        `SELECT c.conversation_id, c.start_time FROM conversations c
        WHERE ${agent} AND c.start_time >= $5::float8 AND c.start_time < $6::float8 AND ${SETTLED}
          ${NOT_EXCEPTED} ${PAGE}`,
-      [
-        toPgText(query.agentId),
-        ...pageParams(query.after, query.limit),
-        query.startFrom ?? Number.NEGATIVE_INFINITY,
-        query.startBefore,
-        ...exceptParams(query.except),
-      ],
+        [
+          toPgText(query.agentId),
+          ...pageParams(query.after, query.limit),
+          query.startFrom ?? Number.NEGATIVE_INFINITY,
+          query.startBefore,
+          ...exceptParams(query.except),
+        ],
+      ),
     );
     return result.rows.map(toPosition);
   }
 
   async findSettled(query: SettledQuery): Promise<ConversationPosition[]> {
-    const result = await this.pool.query<PositionDbRow>(
-      `SELECT c.conversation_id, c.start_time FROM conversations c
+    const result = await withoutStatementTimeout(this.pool, (client) =>
+      client.query<PositionDbRow>(
+        `SELECT c.conversation_id, c.start_time FROM conversations c
        WHERE ${AGENT_IS} AND c.start_time >= $5::float8 AND ${SETTLED} ${PAGE}`,
-      [
-        toPgText(query.agentId),
-        ...pageParams(query.after, query.limit),
-        query.startFrom ?? Number.NEGATIVE_INFINITY,
-      ],
+        [
+          toPgText(query.agentId),
+          ...pageParams(query.after, query.limit),
+          query.startFrom ?? Number.NEGATIVE_INFINITY,
+        ],
+      ),
     );
     return result.rows.map(toPosition);
   }
 
   async findToTrim(query: TrimQuery): Promise<TrimCandidate[]> {
-    const result = await this.pool.query<PositionDbRow & { ready: boolean }>(
-      `SELECT c.conversation_id, c.start_time, (${SETTLED} AND ${NOT_LIVE}) AS ready FROM conversations c
+    const result = await withoutStatementTimeout(this.pool, (client) =>
+      client.query<PositionDbRow & { ready: boolean }>(
+        `SELECT c.conversation_id, c.start_time, (${SETTLED} AND ${NOT_LIVE}) AS ready FROM conversations c
        WHERE ${AGENT_IS} AND c.start_time >= $5::float8 AND c.start_time < $6::float8
          AND (c.start_time, c.conversation_id) > ($2::float8, $3::text)
          AND NOT ((NOT $7::boolean
@@ -105,14 +115,15 @@ export class PostgresRetentionStore implements RetentionStore {
              OR (c.doc::jsonb #> '{metadata,deletion_settings,delete_transcript_and_pii}')
                IS NOT DISTINCT FROM 'true'::jsonb))
        ORDER BY c.start_time, c.conversation_id LIMIT $4`,
-      [
-        toPgText(query.agentId),
-        ...pageParams(query.after, query.limit),
-        query.startFrom ?? Number.NEGATIVE_INFINITY,
-        query.startBefore,
-        query.audio,
-        query.transcript,
-      ],
+        [
+          toPgText(query.agentId),
+          ...pageParams(query.after, query.limit),
+          query.startFrom ?? Number.NEGATIVE_INFINITY,
+          query.startBefore,
+          query.audio,
+          query.transcript,
+        ],
+      ),
     );
     return result.rows.map((row) => ({ ...toPosition(row), ready: row.ready }));
   }
