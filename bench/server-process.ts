@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { binNodeFlags } from "./live-processes.js";
 
 /** An openconvai server running as a child process, as a user would run it. */
 export interface ServerProcess {
@@ -21,9 +22,11 @@ export async function startServerProcess(options: {
   env?: Record<string, string>;
 }): Promise<ServerProcess> {
   const apiKey = "oc_bench_key_0123456789abcdefghijklmnopqrstuv";
+  const bin = path.join(options.root, "dist", "cli", "bin.js");
+  // With the Node flags `openconvai serve` and `npm start` run with (the bin's #! line).
   const child = spawn(
     process.execPath,
-    [path.join(options.root, "dist", "cli", "bin.js"), "serve", "--port", "0", "--data", options.dataDir],
+    [...binNodeFlags(bin), bin, "serve", "--port", "0", "--data", options.dataDir],
     {
       env: {
         ...process.env,
