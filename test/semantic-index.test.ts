@@ -355,7 +355,7 @@ describe.each(BACKENDS)("the semantic ANN index on %s", (backend) => {
     expect(answer.page).toEqual((await search(db, other, undefined)).page);
   });
 
-  it("loads a sidecar without a sha256 (the first layout) and rebuilds a file whose sha256 differs", async () => {
+  it("loads a sidecar of the first layout (no sha256, no aliases) and rebuilds a file whose sha256 differs", async () => {
     const { storage, db } = await openStorage();
     const dir = path.join(storage.dataDir, "semantic-index");
     const random = randomFrom(37);
@@ -371,8 +371,10 @@ describe.each(BACKENDS)("the semantic ANN index on %s", (backend) => {
     expect(String(sidecar.file)).toMatch(
       /-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.hnsw$/,
     );
-    const { sha256: _sha, holeRanges: _ranges, ...firstLayout } = sidecar;
-    await writeFile(sidecarPath, JSON.stringify({ ...firstLayout, holes: [] }));
+    expect(sidecar.format).toBe(2);
+    expect(sidecar.labels).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const { sha256: _sha, holeRanges: _ranges, labels: _labels, ...firstLayout } = sidecar;
+    await writeFile(sidecarPath, JSON.stringify({ ...firstLayout, format: 1, holes: [] }));
     const second = startIndex(db, dir);
     await second.whenReady();
     expect(second.stats.origin).toBe("loaded");

@@ -5,6 +5,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type { LabelledVector, LabelRange, MessageSearchStore } from "../store/message-search-store.js";
+import { DistinctVectorIndex } from "./ann/distinct-vector-index.js";
 import { HnswIndex, MAX_HNSW_LABEL, type NeighbourLabels } from "./ann/hnsw-index.js";
 
 /** Rows read per query while building or catching up. */
@@ -25,10 +26,10 @@ const RETRY_MS = 10_000;
 const SAVE_INTERVAL_MS = 5 * 60_000;
 /** Index files older than this that no sidecar names are left over by a crash. */
 const STALE_FILE_MS = 60 * 60_000;
-/** The share of dead points (rows deleted or re-embedded) from which the index is rebuilt. */
+/** The share of dead labels (rows deleted or re-embedded) from which the index is rebuilt. */
 const MAX_DEAD_SHARE = 0.25;
-/** The sidecar's format; another value is rebuilt. */
-const FORMAT = 1;
+/** The sidecar's format (2: with a labels file); format 1 loads without aliases, another is rebuilt. */
+const FORMAT = 2;
 
 /** Where the index stands: building (searches use the exact scan) or ready. */
 export type SemanticIndexState = "building" | "ready" | "stopped" | "disabled";
@@ -59,6 +60,8 @@ interface Sidecar {
   holeRanges?: [number, number, number | null][];
   /** The index file's sha256 (hex); files of the first layout have none and load unchecked. */
   sha256?: string;
+  /** The labels file (format 2: aliases and hash table, see DistinctVectorIndex.save), size, sha256. */
+  labels?: { file: string; bytes: number; sha256: string };
 }
 
 /** How the index came to be and what it did since (for logs and tests). */
@@ -92,8 +95,9 @@ export interface SemanticIndexOptions {
  * the file and only catches up. Every `pollMs` it reads the rows above the watermark: that is how
  * each node of a deployment sees what any node's indexer wrote. Deleted or re-embedded rows are
  * not removed here: a search checks every label it returns against the database (the rows gone
- * are dropped from the answer and marked deleted), see semantic-search.ts; when more than a
- * quarter of the points are dead, `compact` rebuilds the graph in the background.
+ * are dropped from the answer and removed), see semantic-search.ts; when more than a quarter of
+ * the labels are dead, `compact` rebuilds the graph in the background. Identical vectors (the same
+ * text embedded in many conversations) share one graph point (ann/distinct-vector-index.ts).
  *
  * Labels committed out of order: a PostgreSQL sequence hands labels out at insert time, so a
  * transaction that took label 100 may commit after one that took 101, and a reader that already
@@ -106,7 +110,7 @@ export interface SemanticIndexOptions {
  * labels become visible in order and it has no holes.
  */
 export class SemanticIndex {
-  private index: HnswIndex | undefined;
+  private index: DistinctVectorIndex | undefined;
   private watermark = 0;
   /** Label gaps below the watermark still looked for, in label order. */
   private holes: Hole[] = [];
@@ -124,6 +128,7 @@ export class SemanticIndex {
   private changedSinceSave = false;
   private lastSave = 0;
   private savedFile: string | undefined;
+  private savedLabelsFile: string | undefined;
   private pendingForget: number[] = [];
   private logger: Logger | undefined;
   private opening: Promise<void> | undefined;
@@ -195,8 +200,8 @@ export class SemanticIndex {
   }
 
   /**
-   * Rebuilds the index when more than `MAX_DEAD_SHARE` of its points are dead (the model's live
-   * rows counted in the database): a new graph is built from the live rows in the background
+   * Rebuilds the index when more than `MAX_DEAD_SHARE` of its labels are dead (`size` against the
+   * model's live rows counted in the database): a new graph is built from the live rows in the background
    * while this one keeps answering, then swapped in (with its watermark and holes) and saved.
    * True when it rebuilt.
    */
@@ -204,7 +209,10 @@ export class SemanticIndex {
     if (!this.ready || this.rebuilding || this.stopping) return false;
     const live = await this.options.store.countEmbeddings(this.options.model);
     if (this.size === 0 || live >= (1 - MAX_DEAD_SHARE) * this.size) return false;
-    this.logger?.info({ points: this.size, live }, "semantic index: rebuilding to reclaim dead points");
+    this.logger?.info(
+      { labels: this.size, points: this.index?.points, live },
+      "semantic index: rebuilding to reclaim dead points",
+    );
     const fresh = new SemanticIndex({ ...this.options, dir: undefined });
     fresh.logger = this.logger;
     this.rebuilding = fresh;
@@ -271,7 +279,10 @@ export class SemanticIndex {
     return this.state;
   }
 
-  /** Points the index holds (deleted ones included). */
+  /**
+   * Labels the index holds, each point marked deleted counting as one (see
+   * DistinctVectorIndex.size): what the dead share is measured against.
+   */
   get size(): number {
     return this.index?.size ?? 0;
   }
@@ -320,7 +331,12 @@ export class SemanticIndex {
       this.stats.origin = "loaded";
       this.state = "ready";
       this.logger?.info(
-        { points: this.size, watermark: this.watermark, ms: Date.now() - started },
+        {
+          labels: this.size,
+          points: this.index?.points,
+          watermark: this.watermark,
+          ms: Date.now() - started,
+        },
         "semantic index: loaded from the data dir",
       );
       await this.readNew();
@@ -332,7 +348,7 @@ export class SemanticIndex {
     if (this.stopping || this.state === "disabled") return;
     this.state = "ready";
     this.logger?.info(
-      { points: this.size, watermark: this.watermark, ms: Date.now() - started },
+      { labels: this.size, points: this.index?.points, watermark: this.watermark, ms: Date.now() - started },
       "semantic index: built",
     );
     if (this.options.dir) await this.save();
@@ -354,6 +370,7 @@ export class SemanticIndex {
     for (const label of forget) {
       this.index?.remove(label);
       this.stats.forgotten++;
+      this.changedSinceSave = true;
     }
     for (let batch = 0; batch < batches; batch++) {
       if (this.stopping) return;
@@ -427,7 +444,7 @@ export class SemanticIndex {
         );
         return false;
       }
-      this.index ??= HnswIndex.create(row.vector.length, SCAN_BATCH);
+      this.index ??= DistinctVectorIndex.create(row.vector.length, SCAN_BATCH);
       if (row.vector.length !== this.index.dimensions) {
         skipped++;
         continue;
@@ -478,8 +495,14 @@ export class SemanticIndex {
     } catch {
       return false;
     }
+    const labels = sidecar.labels;
     const fits =
-      sidecar.format === FORMAT &&
+      (sidecar.format === FORMAT || sidecar.format === 1) &&
+      (sidecar.format === 1 ||
+        (typeof labels?.file === "string" &&
+          /^[\w.-]+$/.test(labels.file) &&
+          Number.isInteger(labels.bytes) &&
+          typeof labels.sha256 === "string")) &&
       sidecar.model === this.options.model &&
       Number.isInteger(sidecar.dimensions) &&
       Number.isInteger(sidecar.watermark) &&
@@ -500,7 +523,15 @@ export class SemanticIndex {
       if ((await stat(file)).size !== sidecar.bytes) throw new Error("the index file has another size");
       if (sidecar.sha256 !== undefined && (await sha256Of(file)) !== sidecar.sha256)
         throw new Error("the index file's sha256 differs from its sidecar's");
-      this.index = await HnswIndex.load(file, sidecar.dimensions);
+      let labelsFile: string | undefined;
+      if (sidecar.format !== 1 && labels) {
+        labelsFile = path.join(where.dir, labels.file);
+        if ((await stat(labelsFile)).size !== labels.bytes)
+          throw new Error("the labels file has another size");
+        if ((await sha256Of(labelsFile)) !== labels.sha256)
+          throw new Error("the labels file's sha256 differs from its sidecar's");
+      }
+      this.index = await DistinctVectorIndex.load(file, labelsFile, sidecar.dimensions);
     } catch (error) {
       this.logger?.warn({ err: error }, "semantic index: the persisted index could not be read; rebuilding");
       return false;
@@ -516,19 +547,22 @@ export class SemanticIndex {
         holes.push({ from: from as number, to: to as number, tag: tag as number | null });
     }
     this.holes = holes.sort((a, b) => a.from - b.from);
+    // Identical points of a format-1 file turned into aliases: saved, then compacted, at the next poll.
+    if (sidecar.format === 1 && this.index.aliases > 0) this.changedSinceSave = true;
     this.savedFile = sidecar.file;
-    await this.removeStaleFiles(where.dir, where.prefix, sidecar.file);
+    this.savedLabelsFile = sidecar.format === 1 ? undefined : labels?.file;
+    await this.removeStaleFiles(where.dir, where.prefix, [sidecar.file, this.savedLabelsFile]);
     return true;
   }
 
   /**
-   * Removes this model's index files other than `keep` left over by processes that stopped before
+   * Removes this model's index files other than those in `keep` left over by processes that stopped before
    * removing them (a crash); only those older than an hour, so a file another node sharing the
    * data dir has just written stays.
    */
-  private async removeStaleFiles(dir: string, prefix: string, keep: string): Promise<void> {
+  private async removeStaleFiles(dir: string, prefix: string, keep: (string | undefined)[]): Promise<void> {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
-      if (!name.startsWith(`${prefix}-`) || name === keep) continue;
+      if (!name.startsWith(`${prefix}-`) || keep.includes(name)) continue;
       const file = path.join(dir, name);
       const stats = await stat(file).catch(() => undefined);
       if (stats && Date.now() - stats.mtimeMs > STALE_FILE_MS) await rm(file, { force: true });
@@ -537,9 +571,9 @@ export class SemanticIndex {
 
   /**
    * Writes the index to a file of its own (a random name: nodes sharing a data dir never write the
-   * same file), then the sidecar naming it with its sha256; each written to a temporary file,
-   * flushed to disk and renamed (the folder flushed too), so a reader sees a whole file or the
-   * previous one, even after a power loss.
+   * same file) and its labels file beside it, then the sidecar naming both with their sha256;
+   * each written to a temporary file, flushed to disk and renamed (the folder flushed too), so a
+   * reader sees a whole file or the previous one, even after a power loss.
    */
   private async save(): Promise<void> {
     const where = this.paths();
@@ -547,11 +581,20 @@ export class SemanticIndex {
     await mkdir(where.dir, { recursive: true });
     const id = randomUUID();
     const file = `${where.prefix}-${id}.hnsw`;
+    const labelsFile = `${where.prefix}-${id}.labels`;
     const temp = path.join(where.dir, `${file}.tmp`);
-    await this.index.save(temp);
+    const labelsTemp = path.join(where.dir, `${labelsFile}.tmp`);
+    await this.index.save(temp, labelsTemp);
     await syncFile(temp);
+    await syncFile(labelsTemp);
     const sha256 = await sha256Of(temp);
+    const labels = {
+      file: labelsFile,
+      bytes: (await stat(labelsTemp)).size,
+      sha256: await sha256Of(labelsTemp),
+    };
     await rename(temp, path.join(where.dir, file));
+    await rename(labelsTemp, path.join(where.dir, labelsFile));
     const sidecar: Sidecar = {
       format: FORMAT,
       model: this.options.model,
@@ -562,6 +605,7 @@ export class SemanticIndex {
       holes: [],
       holeRanges: this.holes.map((h) => [h.from, h.to, h.tag]),
       sha256,
+      labels,
     };
     const sidecarTemp = path.join(where.dir, `${where.prefix}-${id}.json.tmp`);
     await writeFile(sidecarTemp, JSON.stringify(sidecar));
@@ -571,7 +615,10 @@ export class SemanticIndex {
     await syncFile(where.dir);
     if (this.savedFile && this.savedFile !== file)
       await rm(path.join(where.dir, this.savedFile), { force: true });
+    if (this.savedLabelsFile && this.savedLabelsFile !== labelsFile)
+      await rm(path.join(where.dir, this.savedLabelsFile), { force: true });
     this.savedFile = file;
+    this.savedLabelsFile = labelsFile;
     this.changedSinceSave = false;
     this.lastSave = Date.now();
     this.stats.saves++;

@@ -100,6 +100,20 @@ export class HnswIndex {
     }
   }
 
+  /** The vector stored under a label; undefined when the label is not in the index or deleted. */
+  getPoint(label: number): Float32Array | undefined {
+    try {
+      return Float32Array.from(this.graph.getPoint(label));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every label stored, those marked deleted included. */
+  labels(): number[] {
+    return this.graph.getIdsList();
+  }
+
   /** The `k` labels nearest to `query`, of `dimensions` (fewer when the index holds fewer). */
   search(query: Float32Array, k: number): NeighbourLabels {
     if (this.size === 0) return { labels: [], distances: [] };

@@ -1,0 +1,322 @@
+/**
+ * Identical vectors in the semantic ANN index (the same text embedded in many conversations): one
+ * graph point per distinct vector, the other labels its aliases. The index alone: a point shared,
+ * removals that keep the vector searchable, hash collisions never merged, save and load, an index
+ * written before aliases existed, and recall where a plain HNSW graph collapses. Then on real
+ * SQLite and PostgreSQL: searches find every copy, and deleted copies stay gone across a restart.
+ */
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { buildConversationRecord } from "../src/domain/conversation-record.js";
+import type { EmbeddingsModel } from "../src/providers/embeddings/embeddings-model.js";
+import { DistinctVectorIndex, vectorHash } from "../src/search/ann/distinct-vector-index.js";
+import { HnswIndex } from "../src/search/ann/hnsw-index.js";
+import { SemanticIndex } from "../src/search/semantic-index.js";
+import { searchMessagesBySimilarity } from "../src/search/semantic-search.js";
+import type { Database } from "../src/store/store.js";
+import { BASE_START_TIME, buildConversation } from "./fixtures/conversations.js";
+import { BACKENDS, createTestStorage } from "./support/backends.js";
+
+const MODEL = "toy-model";
+
+/** A seeded random generator (mulberry32), so a failure can be replayed. */
+function randomFrom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function unitVector(random: () => number, dimensions: number): Float32Array {
+  const v = Float32Array.from({ length: dimensions }, () => random() * 2 - 1);
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i] as number) * (b[i] as number);
+  return sum;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), "openconvai-dv-"));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe("the distinct-vector index", () => {
+  const random = randomFrom(3);
+  const greeting = unitVector(random, 16);
+  const others = Array.from({ length: 20 }, () => unitVector(random, 16));
+
+  /** Labels 1–10 hold the greeting, 11–30 a vector each. */
+  function build(): DistinctVectorIndex {
+    const index = DistinctVectorIndex.create(16);
+    for (let label = 1; label <= 10; label++) index.add(label, Float32Array.from(greeting));
+    for (const [i, vector] of others.entries()) index.add(11 + i, vector);
+    return index;
+  }
+
+  it("keeps identical vectors as one graph point and returns all their labels, highest first", () => {
+    const index = build();
+    expect(index.points).toBe(21);
+    expect(index.aliases).toBe(9);
+    expect(index.size).toBe(30);
+    const found = index.search(greeting, 10);
+    expect(found.labels).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(new Set(found.distances).size).toBe(1);
+    // Fewer than asked only when the graph has nothing more: 4 of the 10 copies, then all 30 labels.
+    expect(index.search(greeting, 4).labels).toEqual([10, 9, 8, 7]);
+    const all = index.search(greeting, 50);
+    expect(all.labels.length).toBe(30);
+    expect(new Set(all.labels).size).toBe(30);
+    expect(all.labels.slice(0, 10)).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    // Adding a label again changes nothing.
+    index.add(1, greeting);
+    index.add(5, greeting);
+    expect(index.size).toBe(30);
+    expect(index.search(greeting, 50).labels.length).toBe(30);
+  });
+
+  it("keeps a vector found when its point's label is removed, and drops it with its last label", () => {
+    const index = build();
+    index.remove(1);
+    expect(index.search(greeting, 9).labels).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2]);
+    // The point moved to another label: the old one is a dead point, the label count is unchanged.
+    expect(index.points).toBe(22);
+    expect(index.size).toBe(30);
+    // An alias removed is forgotten: one label fewer.
+    index.remove(7);
+    expect(index.size).toBe(29);
+    for (const label of [2, 3, 4, 5, 6, 8, 9]) index.remove(label);
+    expect(index.search(greeting, 1).labels).toEqual([10]);
+    index.remove(10);
+    expect(index.search(greeting, 50).labels.some((label) => label <= 10)).toBe(false);
+    expect(index.search(greeting, 50).labels.length).toBe(20);
+    // Removing again, or an unknown label, is ignored; the same vector added later is found again.
+    index.remove(10);
+    index.remove(999);
+    index.add(31, greeting);
+    index.add(32, greeting);
+    expect(index.search(greeting, 2).labels).toEqual([32, 31]);
+  });
+
+  it("returns a group's labels highest first when they arrive out of order and most are removed", () => {
+    const index = DistinctVectorIndex.create(16);
+    // The point's label (50) sits among its aliases; aliases arrive out of label order.
+    for (const label of [50, 70, 20, 90, 10, 60, 80, 30, 40]) index.add(label, Float32Array.from(greeting));
+    expect(index.points).toBe(1);
+    expect(index.search(greeting, 9).labels).toEqual([90, 80, 70, 60, 50, 40, 30, 20, 10]);
+    expect(index.search(greeting, 3).labels).toEqual([90, 80, 70]);
+    // Removing most aliases (the kept order is compacted past half) leaves the rest in order.
+    for (const label of [90, 70, 30, 20, 10]) index.remove(label);
+    expect(index.search(greeting, 9).labels).toEqual([80, 60, 50, 40]);
+    // A label added later below the highest is still placed in order.
+    index.add(55, Float32Array.from(greeting));
+    expect(index.search(greeting, 9).labels).toEqual([80, 60, 55, 50, 40]);
+    // The point's own label removed: one alias takes the point over, the order holds.
+    index.remove(50);
+    expect(index.search(greeting, 9).labels).toEqual([80, 60, 55, 40]);
+    expect(index.search(greeting, 2).labels).toEqual([80, 60]);
+  });
+
+  it("never merges different vectors whose hashes collide", () => {
+    const collide = randomFrom(99);
+    const seen = new Map<number, Float32Array>();
+    let pair: [Float32Array, Float32Array] | undefined;
+    for (let i = 0; i < 1_000_000 && !pair; i++) {
+      const v = unitVector(collide, 4);
+      const hash = vectorHash(v);
+      const earlier = seen.get(hash);
+      if (earlier?.some((x, at) => x !== v[at])) pair = [earlier, v];
+      else seen.set(hash, v);
+    }
+    if (!pair) throw new Error("no collision found");
+    const [a, b] = pair;
+    const index = DistinctVectorIndex.create(4);
+    index.add(1, a);
+    index.add(2, b);
+    index.add(3, Float32Array.from(b));
+    expect(index.points).toBe(2);
+    expect(index.search(b, 2).labels).toEqual([3, 2]);
+    index.remove(2);
+    index.add(4, Float32Array.from(a));
+    expect(index.search(a, 2).labels).toEqual([4, 1]);
+    expect(index.search(b, 1).labels).toEqual([3]);
+  });
+
+  it("keeps its aliases across save and load, deleted ones staying deleted", async () => {
+    const dir = await tempDir();
+    const index = build();
+    index.remove(1);
+    index.remove(4);
+    await index.save(path.join(dir, "graph.hnsw"), path.join(dir, "graph.labels"));
+    const loaded = await DistinctVectorIndex.load(
+      path.join(dir, "graph.hnsw"),
+      path.join(dir, "graph.labels"),
+      16,
+    );
+    expect(loaded.points).toBe(index.points);
+    expect(loaded.aliases).toBe(7);
+    expect(loaded.size).toBe(index.size);
+    expect(loaded.search(greeting, 50).labels).toEqual(index.search(greeting, 50).labels);
+    expect(loaded.search(greeting, 8).labels).toEqual([10, 9, 8, 7, 6, 5, 3, 2]);
+    // The hash table was rebuilt: a new copy is an alias, and removals still hand the point over.
+    loaded.add(40, greeting);
+    expect(loaded.points).toBe(index.points);
+    for (const label of [2, 3, 5, 6, 7, 8, 9]) loaded.remove(label);
+    expect(loaded.search(greeting, 2).labels).toEqual([40, 10]);
+  });
+
+  it("loads a graph written before aliases existed, its identical points turned into aliases", async () => {
+    const dir = await tempDir();
+    const plain = HnswIndex.create(16);
+    for (let label = 1; label <= 10; label++) plain.add(label, greeting);
+    for (const [i, vector] of others.entries()) plain.add(11 + i, vector);
+    await plain.save(path.join(dir, "old.hnsw"));
+    const loaded = await DistinctVectorIndex.load(path.join(dir, "old.hnsw"), undefined, 16);
+    expect(loaded.aliases).toBe(9);
+    expect(loaded.search(greeting, 10).labels).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(loaded.search(greeting, 50).labels.length).toBe(30);
+    // The point's label removed: its heir was a point of the old graph (marked deleted), alive again.
+    loaded.remove(1);
+    expect(loaded.search(greeting, 9).labels).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2]);
+    for (const label of [2, 3, 4, 5, 6, 7, 8, 9, 10]) loaded.remove(label);
+    expect(loaded.search(greeting, 50).labels.some((label) => label <= 10)).toBe(false);
+  });
+
+  it("finds at least 95% of the top 10 where 9,000 of 12,000 vectors are copies of 30", () => {
+    const dimensions = 64;
+    const rand = randomFrom(5);
+    const distinct = Array.from({ length: 30 }, () => unitVector(rand, dimensions));
+    const vectors: Float32Array[] = [];
+    for (const vector of distinct) for (let copy = 0; copy < 300; copy++) vectors.push(vector);
+    for (let i = 0; i < 3000; i++) vectors.push(unitVector(rand, dimensions));
+    // Copies arrive interleaved with other rows, as greetings do.
+    for (let i = vectors.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [vectors[i], vectors[j]] = [vectors[j] as Float32Array, vectors[i] as Float32Array];
+    }
+    const index = DistinctVectorIndex.create(dimensions);
+    for (const [i, vector] of vectors.entries()) index.add(i + 1, vector);
+    expect(index.points).toBe(3030);
+    let found = 0;
+    for (let q = 0; q < 30; q++) {
+      const query = unitVector(rand, dimensions);
+      const tenth = vectors.map((v) => dot(query, v)).sort((a, b) => b - a)[9] as number;
+      const labels = index.search(query, 10).labels;
+      expect(labels.length).toBe(10);
+      // A label counts when its exact similarity reaches the exact 10th best (ties are equal).
+      found += labels.filter(
+        (label) => dot(query, vectors[label - 1] as Float32Array) >= tenth - 1e-5,
+      ).length;
+    }
+    expect(found / 300).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe.each(BACKENDS)("identical vectors in the semantic ANN index on %s", (backend) => {
+  const DIMENSIONS = 32;
+
+  function queryModel(vector: Float32Array): EmbeddingsModel {
+    return { model: MODEL, embed: async () => [vector] } as unknown as EmbeddingsModel;
+  }
+
+  /** Conversations whose chunk 0 is the same greeting and chunk 1 a vector of its own. */
+  async function storeGreetings(db: Database, ids: readonly string[], greeting: Float32Array): Promise<void> {
+    const random = randomFrom(61);
+    for (const [i, id] of ids.entries()) {
+      const doc = buildConversation({ id, agentId: "agent_a", startTime: BASE_START_TIME + i });
+      await db.conversations.putConversation(buildConversationRecord(doc));
+    }
+    for (const item of await db.messageSearch.findPendingEmbeddings(MODEL, 1000)) {
+      const rows = [0, 1].map((chunk) => ({
+        transcriptIndex: 0,
+        chunk,
+        chunkText: `${item.conversationId} chunk ${chunk}`,
+        vector: chunk === 0 ? Float32Array.from(greeting) : unitVector(random, DIMENSIONS),
+      }));
+      const state = { model: MODEL, updatedAt: item.updatedAt, textHash: `h-${item.conversationId}` };
+      expect(await db.messageSearch.replaceEmbeddings(item.conversationId, state, rows)).toBe(true);
+    }
+  }
+
+  it("finds every copy of a repeated vector, and deleted copies stay gone after a restart", async () => {
+    const storage = createTestStorage(backend);
+    const db = await storage.open();
+    cleanups.push(async () => {
+      await db.close();
+      await storage.cleanup();
+    });
+    const dir = path.join(storage.dataDir, "semantic-index");
+    const greeting = unitVector(randomFrom(59), DIMENSIONS);
+    const ids = Array.from({ length: 30 }, (_, i) => `conv_${String(i).padStart(3, "0")}`);
+    await storeGreetings(db, ids, greeting);
+    const first = new SemanticIndex({ store: db.messageSearch, model: MODEL, dir, pollMs: 60_000 });
+    first.start();
+    cleanups.push(() => first.stop());
+    await first.whenReady();
+    expect(first.size).toBe(60);
+
+    const search = (index: SemanticIndex | undefined, pageSize: number) =>
+      searchMessagesBySimilarity(db.messageSearch, db.conversations, queryModel(greeting), {
+        text: "q",
+        filter: {},
+        pageSize,
+        cursor: null,
+        index,
+      });
+    const ann = await search(first, 30);
+    expect(ann.index).toBe("ann");
+    expect(ann.page.results.map((r) => r.chunk_text).sort()).toEqual(ids.map((id) => `${id} chunk 0`));
+    expect(ann.page.results.every((r) => r.score === 1)).toBe(true);
+
+    // Delete the conversation holding the point's label (the lowest) and one holding an alias.
+    const labels = (await first.search(greeting, 30))?.labels ?? [];
+    expect(labels.length).toBe(30);
+    const rows = await db.messageSearch.findChunksByLabel(MODEL, labels, {});
+    const ownerOf = new Map(rows.map((row) => [row.label, row.conversationId]));
+    const rep = Math.min(...labels);
+    const alias = labels[5] as number;
+    for (const label of [rep, alias]) await db.conversations.deleteConversation(ownerOf.get(label) as string);
+    // The search finds both gone (and forgets them); the next catch-up removes them from the index.
+    const greetings = (answer: Awaited<ReturnType<typeof search>>) =>
+      answer.page.results.filter((r) => r.score === 1).map((r) => r.conversation_id);
+    const afterDelete = await search(first, 30);
+    expect(afterDelete.index).toBe("ann");
+    expect(greetings(afterDelete).length).toBe(28);
+    expect(greetings(afterDelete)).not.toContain(ownerOf.get(rep));
+    await first.catchUp();
+    const copies = async (index: SemanticIndex) =>
+      ((await index.search(greeting, 60))?.labels ?? []).filter((label) => labels.includes(label));
+    const kept = await copies(first);
+    expect(kept.length).toBe(28);
+    expect(kept).not.toContain(rep);
+    expect(kept).not.toContain(alias);
+    await first.stop();
+    expect((await readdir(dir)).filter((name) => name.endsWith(".labels")).length).toBe(1);
+
+    const second = new SemanticIndex({ store: db.messageSearch, model: MODEL, dir, pollMs: 60_000 });
+    second.start();
+    cleanups.push(() => second.stop());
+    await second.whenReady();
+    expect(second.stats.origin).toBe("loaded");
+    expect(second.stats.added).toBe(0);
+    expect(second.size).toBe(first.size);
+    expect(await copies(second)).toEqual(kept);
+    const reloaded = await search(second, 30);
+    expect(reloaded.index).toBe("ann");
+    expect(greetings(reloaded).sort()).toEqual(greetings(afterDelete).sort());
+  });
+});
