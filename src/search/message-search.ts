@@ -226,14 +226,11 @@ export async function searchMessagesByText(
   let examined = 0;
   let ranked = 0;
   let from: CandidatePosition | null = windowTop ? { ...windowTop, inclusive: true } : null;
+  // Documents are read for every candidate a walk returns: the first batch is half a batch, the next
+  // ones about what the characters left to rank take at the documents' size so far.
+  let batchSize = Math.ceil(CANDIDATE_BATCH / 2);
   while (from) {
-    const walk = await store.walkCandidates(
-      request.query,
-      from,
-      CANDIDATE_BATCH,
-      maxExamined - examined,
-      path,
-    );
+    const walk = await store.walkCandidates(request.query, from, batchSize, maxExamined - examined, path);
     path ??= walk.path;
     examined += walk.examined;
     const batch = walk.candidates;
@@ -247,7 +244,7 @@ export async function searchMessagesByText(
     const lastCandidate = batch[batch.length - 1];
     if (
       walk.resume ||
-      batch.length < CANDIDATE_BATCH ||
+      batch.length < batchSize ||
       scanned >= MAX_CANDIDATE_CONVERSATIONS ||
       ranked >= MAX_RANKED_CHARS ||
       examined >= maxExamined ||
@@ -260,6 +257,8 @@ export async function searchMessagesByText(
       conversationId: lastCandidate.conversationId,
       inclusive: false,
     };
+    const charsLeft = MAX_RANKED_CHARS - ranked;
+    batchSize = Math.min(CANDIDATE_BATCH, Math.max(8, Math.ceil(charsLeft / (ranked / scanned)) + 1));
     await yieldToEventLoop();
   }
   hits.sort((a, b) => compareByScore(a.key, b.key));

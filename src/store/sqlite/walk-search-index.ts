@@ -135,6 +135,26 @@ function compareNewestFirst(a: KeyedCandidateRow, b: KeyedCandidateRow): number 
   return a.conversation_id < b.conversation_id ? 1 : a.conversation_id > b.conversation_id ? -1 : 0;
 }
 
+/**
+ * The rows of a step up to the one after the second of its `needed`-th hit (keys descending): a
+ * document is read for every hit, so a step whose rows hold more hits than the walk still needs
+ * stops there. The row after that second (of an older one) is kept so the second is known complete;
+ * the walk goes on below it if the hits kept turn out too few. All rows when there is no such row.
+ */
+function throughNeededHits<R extends { k: number; hit: number | null }>(rows: R[], needed: number): R[] {
+  let hitsSeen = 0;
+  let second: number | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as R;
+    if (second === undefined) {
+      if (row.hit === 1 && ++hitsSeen === needed) second = secondOfSortKey(row.k);
+    } else if (secondOfSortKey(row.k) !== second) {
+      return rows.slice(0, i + 1);
+    }
+  }
+  return rows;
+}
+
 /** Conversations an indexed filter may select for a walk to go through them instead of the search index. */
 const FILTER_WALK_MAX_ROWS = 2000;
 
@@ -260,6 +280,8 @@ export async function walkCandidateIndex(
   let usePrefilter = false;
   let hits = 0;
   let preHits = 0;
+  /** Rows the plain steps kept (the shares above are of these). */
+  let plainRows = 0;
   const fetch = createParams(sqliteListDialect);
   const where = [
     `c.sort_key IN (SELECT value FROM json_each(${fetch.bind("[]")}))`,
@@ -284,25 +306,29 @@ export async function walkCandidateIndex(
   for (;;) {
     let n = Math.min(size, MAX_STEP_ROWS);
     if (budget - examined > 0) n = Math.min(n, budget - examined);
-    const rows = (
+    const stepRows = (
       usePrefilter && matchStep
         ? matchStep.all(...scan.params, match, hi, n)
         : plainStep.all(...scan.params, ...preScan.params, hi, n)
     ) as { k: number; hit: number | null; pre?: number }[];
-    examined += rows.length;
+    // Every row the statement read counts against the budget, those cut off below included.
+    examined += stepRows.length;
+    const rows = throughNeededHits(stepRows, Math.max(1, limit - found.length));
+    const cut = rows.length < stepRows.length;
     const keys = rows.filter((r) => r.hit === 1).map((r) => r.k);
     const switched = !usePrefilter;
     const foundBefore = found.length;
     if (!usePrefilter && matchStep) {
       hits += keys.length;
       preHits += rows.filter((r) => r.pre === 1).length;
-      usePrefilter = hits < examined * PLAIN_WALK_MIN_HITS && preHits < examined * PREFILTER_MAX_SHARE;
+      plainRows += rows.length;
+      usePrefilter = hits < plainRows * PLAIN_WALK_MIN_HITS && preHits < plainRows * PREFILTER_MAX_SHARE;
     }
     if (keys.length > 0) {
       found.push(...(read.all(JSON.stringify(keys), ...fetch.params.slice(1)) as KeyedCandidateRow[]));
     }
     const last = rows[rows.length - 1];
-    if (rows.length < n || !last) {
+    if ((!cut && rows.length < n) || !last) {
       frontierSecond = Number.NEGATIVE_INFINITY;
       break;
     }
