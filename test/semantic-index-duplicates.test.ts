@@ -5,7 +5,8 @@
  * written before aliases existed, and recall where a plain HNSW graph collapses. Then on real
  * SQLite and PostgreSQL: searches find every copy, and deleted copies stay gone across a restart.
  */
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,6 +14,7 @@ import { buildConversationRecord } from "../src/domain/conversation-record.js";
 import type { EmbeddingsModel } from "../src/providers/embeddings/embeddings-model.js";
 import { DistinctVectorIndex, vectorHash } from "../src/search/ann/distinct-vector-index.js";
 import { HnswIndex } from "../src/search/ann/hnsw-index.js";
+import { decodeSearchCursor, type SearchCursor } from "../src/search/search-cursor.js";
 import { SemanticIndex } from "../src/search/semantic-index.js";
 import { searchMessagesBySimilarity } from "../src/search/semantic-search.js";
 import type { Database } from "../src/store/store.js";
@@ -95,6 +97,7 @@ describe("the distinct-vector index", () => {
     expect(index.search(greeting, 9).labels).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2]);
     // The point moved to another label: the old one is a dead point, the label count is unchanged.
     expect(index.points).toBe(22);
+    expect(index.dead).toBe(1);
     expect(index.size).toBe(30);
     // An alias removed is forgotten: one label fewer.
     index.remove(7);
@@ -129,6 +132,16 @@ describe("the distinct-vector index", () => {
     index.remove(50);
     expect(index.search(greeting, 9).labels).toEqual([80, 60, 55, 40]);
     expect(index.search(greeting, 2).labels).toEqual([80, 60]);
+  });
+
+  it("takes points again after it was saved empty and loaded", async () => {
+    const dir = await tempDir();
+    const empty = HnswIndex.create(16);
+    await empty.save(path.join(dir, "empty.hnsw"));
+    const loaded = await HnswIndex.load(path.join(dir, "empty.hnsw"), 16);
+    loaded.add(1, greeting);
+    loaded.add(2, others[0] as Float32Array);
+    expect(loaded.search(greeting, 1).labels).toEqual([1]);
   });
 
   it("never merges different vectors whose hashes collide", () => {
@@ -187,10 +200,15 @@ describe("the distinct-vector index", () => {
     await plain.save(path.join(dir, "old.hnsw"));
     const loaded = await DistinctVectorIndex.load(path.join(dir, "old.hnsw"), undefined, 16);
     expect(loaded.aliases).toBe(9);
+    // The 9 copies' points stay in the graph, marked deleted: counted, so a rebuild can reclaim them.
+    expect(loaded.points).toBe(30);
+    expect(loaded.dead).toBe(9);
     expect(loaded.search(greeting, 10).labels).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
     expect(loaded.search(greeting, 50).labels.length).toBe(30);
     // The point's label removed: its heir was a point of the old graph (marked deleted), alive again.
     loaded.remove(1);
+    expect(loaded.points).toBe(30);
+    expect(loaded.dead).toBe(9);
     expect(loaded.search(greeting, 9).labels).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2]);
     for (const label of [2, 3, 4, 5, 6, 7, 8, 9, 10]) loaded.remove(label);
     expect(loaded.search(greeting, 50).labels.some((label) => label <= 10)).toBe(false);
@@ -234,13 +252,20 @@ describe.each(BACKENDS)("identical vectors in the semantic ANN index on %s", (ba
   }
 
   /** Conversations whose chunk 0 is the same greeting and chunk 1 a vector of its own. */
-  async function storeGreetings(db: Database, ids: readonly string[], greeting: Float32Array): Promise<void> {
+  /** Stores and embeds the conversations; answers each one's `updatedAt` (to embed it again). */
+  async function storeGreetings(
+    db: Database,
+    ids: readonly string[],
+    greeting: Float32Array,
+  ): Promise<Map<string, number>> {
+    const updatedAt = new Map<string, number>();
     const random = randomFrom(61);
     for (const [i, id] of ids.entries()) {
       const doc = buildConversation({ id, agentId: "agent_a", startTime: BASE_START_TIME + i });
       await db.conversations.putConversation(buildConversationRecord(doc));
     }
-    for (const item of await db.messageSearch.findPendingEmbeddings(MODEL, 1000)) {
+    const pending = await db.messageSearch.findPendingEmbeddings(MODEL, 1000);
+    for (const item of pending.filter((p) => ids.includes(p.conversationId))) {
       const rows = [0, 1].map((chunk) => ({
         transcriptIndex: 0,
         chunk,
@@ -249,7 +274,9 @@ describe.each(BACKENDS)("identical vectors in the semantic ANN index on %s", (ba
       }));
       const state = { model: MODEL, updatedAt: item.updatedAt, textHash: `h-${item.conversationId}` };
       expect(await db.messageSearch.replaceEmbeddings(item.conversationId, state, rows)).toBe(true);
+      updatedAt.set(item.conversationId, item.updatedAt);
     }
+    return updatedAt;
   }
 
   it("finds every copy of a repeated vector, and deleted copies stay gone after a restart", async () => {
@@ -318,5 +345,124 @@ describe.each(BACKENDS)("identical vectors in the semantic ANN index on %s", (ba
     const reloaded = await search(second, 30);
     expect(reloaded.index).toBe("ann");
     expect(greetings(reloaded).sort()).toEqual(greetings(afterDelete).sort());
+  });
+
+  it("pages through a group of identical vectors larger than a page in the exact scan's order, skipping none", async () => {
+    const storage = createTestStorage(backend);
+    const db = await storage.open();
+    cleanups.push(async () => {
+      await db.close();
+      await storage.cleanup();
+    });
+    const greeting = unitVector(randomFrom(71), DIMENSIONS);
+    const ids = Array.from({ length: 150 }, (_, i) => `conv_${String(i).padStart(3, "0")}`);
+    const updatedAt = await storeGreetings(db, ids, greeting);
+    // The oldest half embedded again (same vector, new higher labels): label order is no longer
+    // start-time order, which is where a group cut at k used to lose rows between pages.
+    for (const id of ids.slice(0, 75)) {
+      const state = { model: MODEL, updatedAt: 0, textHash: `again-${id}` };
+      const rows = [
+        { transcriptIndex: 0, chunk: 0, chunkText: `${id} chunk 0`, vector: Float32Array.from(greeting) },
+      ];
+      const replaced = await db.messageSearch.replaceEmbeddings(
+        id,
+        { ...state, updatedAt: updatedAt.get(id) ?? 0 },
+        rows,
+      );
+      expect(replaced).toBe(true);
+    }
+    const index = new SemanticIndex({
+      store: db.messageSearch,
+      model: MODEL,
+      pollMs: 60_000,
+      dir: undefined,
+    });
+    index.start();
+    cleanups.push(() => index.stop());
+    await index.whenReady();
+    const pageThrough = async (with_: SemanticIndex | undefined) => {
+      const seen: string[] = [];
+      const answered = new Set<string>();
+      let cursor: SearchCursor | null = null;
+      for (let page = 0; page < 40; page++) {
+        const answer = await searchMessagesBySimilarity(
+          db.messageSearch,
+          db.conversations,
+          queryModel(greeting),
+          {
+            text: "q",
+            filter: {},
+            pageSize: 10,
+            cursor,
+            index: with_,
+          },
+        );
+        answered.add(answer.index);
+        seen.push(...answer.page.results.filter((r) => r.score === 1).map((r) => r.conversation_id));
+        if (!answer.page.next_cursor) break;
+        cursor = decodeSearchCursor(answer.page.next_cursor) ?? null;
+      }
+      return { seen, answered };
+    };
+    const exact = await pageThrough(undefined);
+    expect(exact.answered).toEqual(new Set(["exact"]));
+    expect([...exact.seen].sort()).toEqual(ids);
+    const ann = await pageThrough(index);
+    expect(ann.answered.has("ann")).toBe(true);
+    expect(ann.seen).toEqual(exact.seen);
+  });
+
+  it("rebuilds an index of the first layout whose identical points became aliases (dead points a search walks through)", async () => {
+    const storage = createTestStorage(backend);
+    const db = await storage.open();
+    cleanups.push(async () => {
+      await db.close();
+      await storage.cleanup();
+    });
+    const dir = path.join(storage.dataDir, "semantic-index");
+    const greeting = unitVector(randomFrom(67), DIMENSIONS);
+    const ids = Array.from({ length: 30 }, (_, i) => `conv_${String(i).padStart(3, "0")}`);
+    await storeGreetings(db, ids, greeting);
+    // A graph as the first layout wrote it: one point per label, the 30 copies of the greeting included.
+    const rows = await db.messageSearch.scanLabelledVectors(MODEL, 0, 1000);
+    expect(rows.length).toBe(60);
+    const plain = HnswIndex.create(DIMENSIONS);
+    for (const row of rows) if (row.vector) plain.add(row.label, row.vector);
+    const prefix = `index-${createHash("sha256").update(MODEL).digest("hex").slice(0, 16)}`;
+    const file = `${prefix}-old.hnsw`;
+    await mkdir(dir, { recursive: true });
+    await plain.save(path.join(dir, file));
+    const sidecar = {
+      format: 1,
+      model: MODEL,
+      dimensions: DIMENSIONS,
+      file,
+      bytes: (await stat(path.join(dir, file))).size,
+      watermark: Math.max(...rows.map((row) => row.label)),
+      holes: [],
+    };
+    await writeFile(path.join(dir, `${prefix}.json`), JSON.stringify(sidecar));
+
+    const index = new SemanticIndex({ store: db.messageSearch, model: MODEL, dir, pollMs: 60_000 });
+    index.start();
+    cleanups.push(() => index.stop());
+    await index.whenReady();
+    expect(index.stats.origin).toBe("loaded");
+    // 29 copies became aliases, their points marked deleted: 29 of 60 points dead, the labels all live.
+    expect(index.size).toBe(89);
+    // 30 more conversations: every label is live (60 + 60 of 89 + 60), but 29 of 90 points are dead.
+    const more = Array.from({ length: 30 }, (_, i) => `conv_${String(100 + i).padStart(3, "0")}`);
+    await storeGreetings(db, more, greeting);
+    await index.catchUp();
+    expect(index.size).toBe(149);
+    expect(await db.messageSearch.countEmbeddings(MODEL)).toBe(120);
+    expect(await index.compact()).toBe(true);
+    expect(index.stats.rebuilds).toBe(1);
+    // The new graph holds one point per distinct vector, and every copy is still found.
+    expect(index.size).toBe(120);
+    const labels = (await index.search(greeting, 60))?.labels ?? [];
+    const owners = await db.messageSearch.findChunksByLabel(MODEL, labels, {});
+    expect(owners.map((row) => row.conversationId).sort()).toEqual([...ids, ...more]);
+    expect(await index.compact()).toBe(false);
   });
 });

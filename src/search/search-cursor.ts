@@ -21,6 +21,8 @@ export interface ResultKey {
   conversationId: string;
   transcriptIndex: number;
   chunk: number;
+  /** Semantic results only: the embedding's label, which orders results of equal score. */
+  label?: number;
 }
 
 const MODES = { s: "score", c: "created", v: "semantic" } as const;
@@ -33,6 +35,8 @@ export function encodeSearchCursor(cursor: SearchCursor): string {
   if (cursor.mode === "score") {
     body.push(cursor.top.startTime, cursor.top.conversationId);
     if (cursor.path) body.push(cursor.path === "time" ? "t" : "p");
+  } else if (cursor.mode === "semantic") {
+    body.push(cursor.last.label ?? 0);
   }
   return Buffer.from(JSON.stringify(body)).toString("base64url");
 }
@@ -73,6 +77,11 @@ export function decodeSearchCursor(text: string): SearchCursor | undefined {
     if (walk === undefined) return { mode, page: page as number, top, last };
     return { mode, page: page as number, top, last, path: walk === "t" ? "time" : "planner" };
   }
+  if (mode === "semantic") {
+    // The label (8th) orders results of equal score; a cursor without one is not this version's.
+    if (!Number.isInteger(topStart)) return undefined;
+    return { mode, page: page as number, last: { ...last, label: topStart as number } };
+  }
   return { mode, page: page as number, last };
 }
 
@@ -89,6 +98,14 @@ export function compareByScore(a: ResultKey, b: ResultKey): number {
     a.transcriptIndex - b.transcriptIndex ||
     a.chunk - b.chunk
   );
+}
+
+/**
+ * Order of semantic results: similarity, then the newest embedding (the highest label). Labels are
+ * unique, so no two results tie; the ANN index hands identical vectors out in the same order.
+ */
+export function compareBySimilarity(a: ResultKey, b: ResultKey): number {
+  return b.score - a.score || (b.label ?? 0) - (a.label ?? 0);
 }
 
 /** Order of text results by time: newest conversation first, then position in the transcript. */

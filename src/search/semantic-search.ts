@@ -9,7 +9,7 @@ import type {
 import type { ConversationStore } from "../store/store.js";
 import { cosineSimilarity } from "./cosine-similarity.js";
 import { agentNameOf, type Hit, type MessageSearchPage, toPage, yieldToEventLoop } from "./message-search.js";
-import { compareByScore, type ResultKey, type SearchCursor } from "./search-cursor.js";
+import { compareBySimilarity, type ResultKey, type SearchCursor } from "./search-cursor.js";
 import type { SemanticIndex } from "./semantic-index.js";
 
 /** Embedded chunks read from the store at a time by a semantic search. */
@@ -77,11 +77,11 @@ export async function searchMessagesBySimilarity(
 
 /** Inserts a result into `best` (kept in result order, at most `keep`) when it comes after the cursor. */
 function keepBest(best: Ranked[], keep: number, after: ResultKey | null, key: ResultKey, row: Ranked): void {
-  if (after && compareByScore(key, after) <= 0) return;
+  if (after && compareBySimilarity(key, after) <= 0) return;
   const worst = best[best.length - 1];
-  if (best.length >= keep && worst && compareByScore(key, worst.key) >= 0) return;
+  if (best.length >= keep && worst && compareBySimilarity(key, worst.key) >= 0) return;
   let at = best.length;
-  while (at > 0 && compareByScore(key, (best[at - 1] as Ranked).key) < 0) at--;
+  while (at > 0 && compareBySimilarity(key, (best[at - 1] as Ranked).key) < 0) at--;
   best.splice(at, 0, row);
   if (best.length > keep) best.pop();
 }
@@ -98,6 +98,7 @@ function keyOf(score: number, row: EmbeddedChunk): ResultKey {
     conversationId: row.conversationId,
     transcriptIndex: row.transcriptIndex,
     chunk: row.chunk,
+    label: row.label,
   };
 }
 

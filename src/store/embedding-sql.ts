@@ -53,7 +53,7 @@ export function buildEmbeddingScanSql(
       `(m.conversation_id, m.transcript_index, m.chunk) > (${bind(after.conversationId)}, ${bind(after.transcriptIndex)}, ${bind(after.chunk)})`,
     );
   }
-  const sql = `SELECT m.conversation_id, m.transcript_index, m.chunk, m.chunk_text, m.vector, c.start_time, c.agent_id
+  const sql = `SELECT m.label, m.conversation_id, m.transcript_index, m.chunk, m.chunk_text, m.vector, c.start_time, c.agent_id
     FROM message_embeddings m
     JOIN embedding_state s ON s.conversation_id = m.conversation_id
     JOIN conversations c ON c.conversation_id = m.conversation_id
@@ -82,8 +82,8 @@ function buildFencedEmbeddingScanSql(
   const where = [`s.model = ${bind(model)}`];
   if (filter.agentId !== undefined) where.push(`c.agent_id = ${bind(filter.agentId)}`);
   if (filter.branchId !== undefined) where.push(`c.branch_id = ${bind(filter.branchId)}`);
-  const sql = `SELECT m.conversation_id, m.transcript_index, m.chunk, m.chunk_text, m.vector, c.start_time, c.agent_id
-    FROM (SELECT conversation_id, transcript_index, chunk, chunk_text, vector FROM message_embeddings ${from}
+  const sql = `SELECT m.label, m.conversation_id, m.transcript_index, m.chunk, m.chunk_text, m.vector, c.start_time, c.agent_id
+    FROM (SELECT label, conversation_id, transcript_index, chunk, chunk_text, vector FROM message_embeddings ${from}
       ORDER BY conversation_id, transcript_index, chunk OFFSET 0) m
     JOIN embedding_state s ON s.conversation_id = m.conversation_id
     JOIN conversations c ON c.conversation_id = m.conversation_id

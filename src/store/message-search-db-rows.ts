@@ -46,6 +46,8 @@ export function toPendingEmbedding(r: PendingEmbeddingDbRow): PendingEmbedding {
 
 /** An embedded chunk row; the vector comes as each backend stores it (`V`). */
 export interface EmbeddedChunkDbRow<V> {
+  /** The row's label (a BIGINT on PostgreSQL, read as a number). */
+  label: number | string;
   conversation_id: string;
   transcript_index: number;
   chunk: number;
@@ -61,6 +63,7 @@ export function toEmbeddedChunk<V>(
   readVector: (stored: V) => Float32Array,
 ): EmbeddedChunk {
   return {
+    label: Number(r.label),
     conversationId: r.conversation_id,
     transcriptIndex: r.transcript_index,
     chunk: r.chunk,

@@ -51,6 +51,8 @@ export interface EmbeddingRow {
 
 /** An embedded chunk as a semantic search reads it, with what a result needs of its conversation. */
 export interface EmbeddedChunk extends EmbeddingRow {
+  /** The row's label: unique, never reused (semantic results of equal score are ordered by it). */
+  label: number;
   conversationId: string;
   startTime: number;
   agentId: string;

@@ -44,6 +44,8 @@ export class DistinctVectorIndex {
   private readonly groupOfRep = new Map<number, Group>();
   /** The group of each alias (its `rep` is the alias's current representative). */
   private readonly groupOfAlias = new Map<number, Group>();
+  /** Points of the graph marked deleted (hnswlib-node does not say how many). */
+  private deadPoints = 0;
 
   private constructor(private readonly graph: HnswIndex) {}
 
@@ -63,8 +65,10 @@ export class DistinctVectorIndex {
     graphFile: string,
     labelsFile: string | undefined,
     dimensions: number,
+    deadPoints = 0,
   ): Promise<DistinctVectorIndex> {
     const index = new DistinctVectorIndex(await HnswIndex.load(graphFile, dimensions));
+    index.deadPoints = deadPoints;
     const { graph } = index;
     let slice = performance.now();
     const pause = async (): Promise<void> => {
@@ -83,6 +87,7 @@ export class DistinctVectorIndex {
           index.addToBucket(hash, label);
         } else {
           graph.remove(label);
+          index.deadPoints++;
           index.addAlias(rep, label);
         }
         await pause();
@@ -133,6 +138,14 @@ export class DistinctVectorIndex {
     return this.graph.size;
   }
 
+  /**
+   * Points of the graph marked deleted (its label removed, or turned into an alias when a graph of
+   * the first layout was loaded): they stay in the graph, and a search walks through them.
+   */
+  get dead(): number {
+    return this.deadPoints;
+  }
+
   /** Labels held as aliases of a point. */
   get aliases(): number {
     return this.groupOfAlias.size;
@@ -174,8 +187,12 @@ export class DistinctVectorIndex {
     const group = this.groupOfRep.get(label);
     const heir = group?.aliases.values().next().value;
     if (group && heir !== undefined) {
+      const before = this.graph.size;
+      // An heir that was a point of a graph of the first layout (marked deleted) comes back to life.
       this.graph.add(heir, vector);
+      if (this.graph.size === before) this.deadPoints--;
       this.graph.remove(label);
+      this.deadPoints++;
       dropAlias(group, heir);
       this.groupOfAlias.delete(heir);
       this.groupOfRep.delete(label);
@@ -185,6 +202,7 @@ export class DistinctVectorIndex {
       return;
     }
     this.graph.remove(label);
+    this.deadPoints++;
     this.replaceInBucket(hash, label, undefined);
   }
 

@@ -87,7 +87,8 @@ export class HnswIndex {
    */
   add(label: number, vector: Float32Array): void {
     const capacity = this.graph.getMaxElements();
-    if (this.graph.getCurrentCount() >= capacity) this.graph.resizeIndex(capacity * 2);
+    // An index saved empty loads with no room at all: it grows to at least 16.
+    if (this.graph.getCurrentCount() >= capacity) this.graph.resizeIndex(Math.max(16, capacity * 2));
     this.graph.addPoint(Array.from(vector), label);
   }
 
