@@ -371,6 +371,29 @@ describe.each(BACKENDS)("identical vectors in the semantic ANN index on %s", (ba
       );
       expect(replaced).toBe(true);
     }
+    // A vector a hair away from the greeting (another text, or a provider's float noise), embedded
+    // last: its score rounds to the greeting's, so it comes first among them (highest label), though
+    // the graph finds it after the whole group.
+    const near = Float32Array.from(greeting);
+    near[0] = (near[0] as number) + 5e-4;
+    const norm = Math.hypot(...near);
+    const nearVector = near.map((x) => x / norm);
+    const nearId = "conv_near";
+    await db.conversations.putConversation(
+      buildConversationRecord(
+        buildConversation({ id: nearId, agentId: "agent_a", startTime: BASE_START_TIME + 500 }),
+      ),
+    );
+    const nearPending = (await db.messageSearch.findPendingEmbeddings(MODEL, 1000)).find(
+      (p) => p.conversationId === nearId,
+    );
+    expect(
+      await db.messageSearch.replaceEmbeddings(
+        nearId,
+        { model: MODEL, updatedAt: nearPending?.updatedAt ?? 0, textHash: "near" },
+        [{ transcriptIndex: 0, chunk: 0, chunkText: `${nearId} chunk 0`, vector: nearVector }],
+      ),
+    ).toBe(true);
     const index = new SemanticIndex({
       store: db.messageSearch,
       model: MODEL,
@@ -406,7 +429,8 @@ describe.each(BACKENDS)("identical vectors in the semantic ANN index on %s", (ba
     };
     const exact = await pageThrough(undefined);
     expect(exact.answered).toEqual(new Set(["exact"]));
-    expect([...exact.seen].sort()).toEqual(ids);
+    expect([...exact.seen].sort()).toEqual([...ids, nearId].sort());
+    expect(exact.seen[0]).toBe(nearId);
     const ann = await pageThrough(index);
     expect(ann.answered.has("ann")).toBe(true);
     expect(ann.seen).toEqual(exact.seen);

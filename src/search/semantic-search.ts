@@ -40,6 +40,12 @@ export interface SemanticSearchAnswer {
  */
 export const MAX_ANN_NEIGHBOURS = 2000;
 
+/**
+ * How far below the last result kept a vector left out by the ANN index must score for the page to
+ * be final: scores are rounded to 6 decimals, and the index's distances are float32 sums.
+ */
+const SCORE_MARGIN = 2e-6;
+
 /** A ranked result before its agent name is looked up. */
 interface Ranked {
   key: ResultKey;
@@ -131,8 +137,14 @@ async function rankByAnn(
       const key = keyOf(scoreOf(query, row.vector), row);
       keepBest(best, keep, after, key, { key, agentId: row.agentId, text: row.chunkText });
     }
-    // Enough survivors, or the index has nothing more to give.
-    if (best.length >= keep || found.labels.length < k) return best;
+    // The index has nothing more to give; or enough survivors, and no vector left out could score
+    // as high as the last one kept (two vectors whose rounded scores tie are ordered by label, so
+    // one left out could belong before it).
+    if (found.labels.length < k) return best;
+    const worst = best[best.length - 1];
+    const leftOut = found.nextDistance === undefined ? undefined : 1 - found.nextDistance;
+    if (worst && best.length >= keep && (leftOut === undefined || leftOut < worst.key.score - SCORE_MARGIN))
+      return best;
     if (k >= MAX_ANN_NEIGHBOURS) return undefined;
     k = Math.min(4 * k, MAX_ANN_NEIGHBOURS);
   }

@@ -79,8 +79,11 @@ export class DistinctVectorIndex {
     if (labelsFile === undefined) {
       for (const label of graph.labels()) {
         const vector = graph.getPoint(label);
-        // Marked deleted.
-        if (!vector) continue;
+        // Marked deleted (a row found gone): a dead point too.
+        if (!vector) {
+          index.deadPoints++;
+          continue;
+        }
         const hash = vectorHash(vector);
         const rep = index.findIdentical(hash, vector);
         if (rep === undefined) {
@@ -217,9 +220,16 @@ export class DistinctVectorIndex {
     const found = this.graph.search(query, k);
     const labels: number[] = [];
     const distances: number[] = [];
+    // The points the graph gave that were not started: the nearest of them is how near a vector
+    // left out may be. When every point was started and k labels were found, the graph may hold
+    // more points, no nearer than the last one it gave.
+    let nextDistance: number | undefined;
     for (const [i, point] of found.labels.entries()) {
-      if (labels.length >= k) break;
       const distance = found.distances[i] as number;
+      if (labels.length >= k) {
+        nextDistance = distance;
+        break;
+      }
       const group = this.groupOfRep.get(point);
       if (!group) {
         labels.push(point);
@@ -245,7 +255,8 @@ export class DistinctVectorIndex {
         distances.push(distance);
       }
     }
-    return { labels, distances };
+    if (nextDistance === undefined && found.labels.length >= k) nextDistance = found.distances.at(-1);
+    return nextDistance === undefined ? { labels, distances } : { labels, distances, nextDistance };
   }
 
   /**
