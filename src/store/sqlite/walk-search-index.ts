@@ -344,10 +344,11 @@ export async function walkCandidateIndex(
     if (examined >= budget && frontierSecond < firstSecond) break;
     // A document is read for every candidate row, so the next step reads about as many rows as the
     // candidates still needed take at the rate this step found them (at most four times as many as
-    // this step); the first step through the pre-filter expects most of its rows to be candidates.
+    // this step); the first step through the pre-filter expects most of its rows to be candidates
+    // (a quarter more than needed: a lower share found reads on in the next step).
     const needed = limit - complete;
     const rate = (found.length - foundBefore) / rows.length;
-    if (usePrefilter && switched) size = needed * 2 + 16;
+    if (usePrefilter && switched) size = Math.ceil(needed * 1.25) + 16;
     else size = rate > 0 ? Math.min(size * 4, Math.ceil((needed / rate) * 1.25) + 16) : size * 4;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
