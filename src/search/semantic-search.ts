@@ -137,14 +137,12 @@ async function rankByAnn(
       const key = keyOf(scoreOf(query, row.vector), row);
       keepBest(best, keep, after, key, { key, agentId: row.agentId, text: row.chunkText });
     }
-    // The index has nothing more to give; or enough survivors, and no vector left out could score
-    // as high as the last one kept (two vectors whose rounded scores tie are ordered by label, so
-    // one left out could belong before it).
-    if (found.labels.length < k) return best;
+    // The index has nothing more to give; or enough survivors, and no label left out could come
+    // before the last one kept (one of a vector whose rounded score ties, ordered by label).
+    if (found.nextDistance === undefined) return best;
     const worst = best[best.length - 1];
-    const leftOut = found.nextDistance === undefined ? undefined : 1 - found.nextDistance;
-    if (worst && best.length >= keep && (leftOut === undefined || leftOut < worst.key.score - SCORE_MARGIN))
-      return best;
+    const leftOut = 1 - found.nextDistance;
+    if (worst && best.length >= keep && leftOut < worst.key.score - SCORE_MARGIN) return best;
     if (k >= MAX_ANN_NEIGHBOURS) return undefined;
     k = Math.min(4 * k, MAX_ANN_NEIGHBOURS);
   }

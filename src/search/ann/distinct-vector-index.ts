@@ -25,6 +25,12 @@ interface Group {
 const MAX_DEAD_ORDER_SHARE = 0.5;
 
 /**
+ * Distances this close count as equal: scores are rounded to 6 decimals (`1 − distance`), and the
+ * graph's distances are float32 sums.
+ */
+const TIE_MARGIN = 2e-6;
+
+/**
  * An HNSW graph with one point per distinct vector (see docs/design-notes.md, "Semantic search:
  * the ANN index"). The same text embedded thousands of times gives identical vectors, and
  * identical points only link to each other in HNSW: the graph falls apart into cliques a search
@@ -210,53 +216,54 @@ export class DistinctVectorIndex {
   }
 
   /**
-   * At most `k` labels nearest to `query`, nearest first: the graph's `k` nearest points, each
-   * expanded into its labels, highest (newest) first. Fewer than `k` only when the graph's
-   * points found hold fewer labels, that is when the graph has no more points to give. The labels
-   * of one point have the same score: which of a large group are returned follows the labels, not
-   * the exact scan's order among equal scores (newer conversations first).
+   * The labels that can be among the `k` nearest to `query` when labels of equal distance are
+   * ordered highest (newest) first: the graph's points nearest first, each expanded into at most
+   * `k` of its labels, highest first, until a point is farther than the k-th label taken (by more
+   * than `TIE_MARGIN`: points as near as that one are all taken, since any of their labels may
+   * come before it). `nextDistance` is the nearest a label left out of another point may be:
+   * undefined when the graph has nothing more (it gave fewer points than asked, all taken), the
+   * last point's distance when all it gave were taken (it may hold more, none nearer).
    */
   search(query: Float32Array, k: number): NeighbourLabels {
     const found = this.graph.search(query, k);
     const labels: number[] = [];
     const distances: number[] = [];
-    // The points the graph gave that were not started: the nearest of them is how near a vector
-    // left out may be. When every point was started and k labels were found, the graph may hold
-    // more points, no nearer than the last one it gave.
-    let nextDistance: number | undefined;
+    let kth: number | undefined;
     for (const [i, point] of found.labels.entries()) {
       const distance = found.distances[i] as number;
-      if (labels.length >= k) {
-        nextDistance = distance;
-        break;
-      }
+      if (kth !== undefined && distance > kth + TIE_MARGIN)
+        return { labels, distances, nextDistance: distance };
+      let taken = 0;
+      const take = (label: number): void => {
+        labels.push(label);
+        distances.push(distance);
+        taken++;
+      };
       const group = this.groupOfRep.get(point);
       if (!group) {
-        labels.push(point);
-        distances.push(distance);
-        continue;
-      }
-      // The group's labels, highest first: its aliases walked down `order`, the point in its place.
-      if (group.unsorted) {
-        group.order.sort((a, b) => a - b);
-        group.unsorted = false;
-      }
-      let pointDone = false;
-      for (let at = group.order.length - 1; at >= -1 && labels.length < k; at--) {
-        const alias = at >= 0 ? (group.order[at] as number) : -1;
-        if (!pointDone && point > alias) {
-          pointDone = true;
-          labels.push(point);
-          distances.push(distance);
-          if (labels.length >= k) break;
+        take(point);
+      } else {
+        // The group's labels, highest first: its aliases walked down `order`, the point in its place.
+        if (group.unsorted) {
+          group.order.sort((a, b) => a - b);
+          group.unsorted = false;
         }
-        if (at < 0 || !group.aliases.has(alias)) continue;
-        labels.push(alias);
-        distances.push(distance);
+        let pointDone = false;
+        for (let at = group.order.length - 1; at >= -1 && taken < k; at--) {
+          const alias = at >= 0 ? (group.order[at] as number) : -1;
+          if (!pointDone && point > alias) {
+            pointDone = true;
+            take(point);
+            if (taken >= k) break;
+          }
+          if (at >= 0 && group.aliases.has(alias)) take(alias);
+        }
       }
+      if (kth === undefined && labels.length >= k) kth = distances[k - 1];
     }
-    if (nextDistance === undefined && found.labels.length >= k) nextDistance = found.distances.at(-1);
-    return nextDistance === undefined ? { labels, distances } : { labels, distances, nextDistance };
+    if (found.labels.length < k) return { labels, distances };
+    const last = found.distances[found.distances.length - 1];
+    return last === undefined ? { labels, distances } : { labels, distances, nextDistance: last };
   }
 
   /**

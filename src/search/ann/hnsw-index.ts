@@ -32,9 +32,9 @@ export interface NeighbourLabels {
   /** `1 − inner product` of each (the vectors are unit length). */
   distances: number[];
   /**
-   * How near the nearest vector left out may be: no label of another vector than those returned is
-   * nearer (a group of identical vectors cut at k leaves out only its lower labels, which come
-   * after the ones returned). Undefined when nothing was left out.
+   * How near a label left out may be (a group of identical vectors cut at k leaves out only its
+   * lower labels, which come after the ones returned, and are not counted). Undefined when the
+   * index has nothing more.
    */
   nextDistance?: number;
 }
