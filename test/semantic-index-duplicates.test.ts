@@ -152,6 +152,28 @@ describe("the distinct-vector index", () => {
     expect(found.nextDistance).toBeCloseTo(1 - Math.SQRT1_2, 6);
   });
 
+  it("stops at four times k labels when many points tie with the k-th, saying so", () => {
+    const index = DistinctVectorIndex.create(16);
+    const query = new Float32Array(16);
+    query[0] = 1;
+    // Ten vectors equally near the query, six labels each.
+    let label = 0;
+    for (let d = 1; d <= 10; d++) {
+      const v = new Float32Array(16);
+      v[0] = 0.8;
+      v[d] = 0.6;
+      for (let copy = 0; copy < 6; copy++) index.add(++label, Float32Array.from(v));
+    }
+    // k 6: six points of six labels each tie, 36 labels; the answer stops at 24 and says so.
+    const found = index.search(query, 6);
+    expect(found.capped).toBe(true);
+    expect(found.labels.length).toBe(24);
+    const all = index.search(query, 60);
+    expect(all.capped).toBeUndefined();
+    expect(all.labels.length).toBe(60);
+    expect(all.nextDistance).toBeUndefined();
+  });
+
   it("takes points again after it was saved empty and loaded", async () => {
     const dir = await tempDir();
     const empty = HnswIndex.create(16);
@@ -454,6 +476,56 @@ describe.each(BACKENDS)("identical vectors in the semantic ANN index on %s", (ba
     const ann = await pageThrough(index);
     expect(ann.answered.has("ann")).toBe(true);
     expect(ann.seen).toEqual(exact.seen);
+  });
+
+  it("answers a page right when the newest copies of a group are gone from the database before the index knows", async () => {
+    const storage = createTestStorage(backend);
+    const db = await storage.open();
+    cleanups.push(async () => {
+      await db.close();
+      await storage.cleanup();
+    });
+    const greeting = unitVector(randomFrom(73), DIMENSIONS);
+    const ids = Array.from({ length: 120 }, (_, i) => `conv_${String(i).padStart(3, "0")}`);
+    // Only the greeting in each (the graph holds a single point, fewer than a search asks for).
+    for (const [i, id] of ids.entries()) {
+      const doc = buildConversation({ id, agentId: "agent_a", startTime: BASE_START_TIME + i });
+      await db.conversations.putConversation(buildConversationRecord(doc));
+    }
+    for (const item of await db.messageSearch.findPendingEmbeddings(MODEL, 1000)) {
+      const rows = [
+        { transcriptIndex: 0, chunk: 0, chunkText: `${item.conversationId} hi`, vector: greeting },
+      ];
+      const state = { model: MODEL, updatedAt: item.updatedAt, textHash: `h-${item.conversationId}` };
+      expect(await db.messageSearch.replaceEmbeddings(item.conversationId, state, rows)).toBe(true);
+    }
+    const index = new SemanticIndex({
+      store: db.messageSearch,
+      model: MODEL,
+      pollMs: 60_000,
+      dir: undefined,
+    });
+    index.start();
+    cleanups.push(() => index.stop());
+    await index.whenReady();
+    // The 60 greeting copies with the highest labels deleted: the first 50 the index hands out are gone.
+    const labels = (await index.search(greeting, 120))?.labels ?? [];
+    const rows = await db.messageSearch.findChunksByLabel(MODEL, labels, {});
+    expect(rows.length).toBe(120);
+    const owners = [...rows].sort((a, b) => b.label - a.label);
+    for (const row of owners.slice(0, 60)) await db.conversations.deleteConversation(row.conversationId);
+    const page = (with_: SemanticIndex | undefined) =>
+      searchMessagesBySimilarity(db.messageSearch, db.conversations, queryModel(greeting), {
+        text: "q",
+        filter: {},
+        pageSize: 10,
+        cursor: null,
+        index: with_,
+      });
+    const exact = await page(undefined);
+    expect(exact.page.results.map((r) => r.score)).toEqual(Array(10).fill(1));
+    const ann = await page(index);
+    expect(ann.page.results).toEqual(exact.page.results);
   });
 
   it("rebuilds an index of the first layout whose identical points became aliases (dead points a search walks through)", async () => {

@@ -271,7 +271,8 @@ export class SemanticIndex {
 
   /** Labels a search found gone from the database: marked deleted at the next catch-up. */
   forget(labels: readonly number[]): void {
-    this.pendingForget.push(...labels);
+    // One by one: a spread of a very long list overflows the call stack.
+    for (const label of labels) this.pendingForget.push(label);
   }
 
   /** Label ranges still looked for (labels that may yet commit below the watermark). */

@@ -7,6 +7,7 @@ import type {
   MessageSearchStore,
 } from "../store/message-search-store.js";
 import type { ConversationStore } from "../store/store.js";
+import type { NeighbourLabels } from "./ann/hnsw-index.js";
 import { cosineSimilarity } from "./cosine-similarity.js";
 import { agentNameOf, type Hit, type MessageSearchPage, toPage, yieldToEventLoop } from "./message-search.js";
 import { compareBySimilarity, type ResultKey, type SearchCursor } from "./search-cursor.js";
@@ -137,15 +138,34 @@ async function rankByAnn(
       const key = keyOf(scoreOf(query, row.vector), row);
       keepBest(best, keep, after, key, { key, agentId: row.agentId, text: row.chunkText });
     }
-    // The index has nothing more to give; or enough survivors, and no label left out could come
-    // before the last one kept (one of a vector whose rounded score ties, ordered by label).
-    if (found.nextDistance === undefined) return best;
-    const worst = best[best.length - 1];
-    const leftOut = 1 - found.nextDistance;
-    if (worst && best.length >= keep && leftOut < worst.key.score - SCORE_MARGIN) return best;
+    if (isFinal(found, best, keep)) return best;
     if (k >= MAX_ANN_NEIGHBOURS) return undefined;
     k = Math.min(4 * k, MAX_ANN_NEIGHBOURS);
   }
+}
+
+/**
+ * Whether the ANN answer settles the page: no label left out can come before the last result kept.
+ * Left out are the points not returned (none nearer than `nextDistance`) and the lower labels of
+ * the groups cut at k: such a group at the last result's score (rounded scores tie, then labels
+ * order) settles it only when its lowest label returned is not above the last result's; one
+ * scoring higher never does (its other labels come first). An index with nothing more and no cut
+ * group settles any page, however short.
+ */
+function isFinal(found: NeighbourLabels, best: readonly Ranked[], keep: number): boolean {
+  if (found.capped) return false;
+  const cuts = found.cuts ?? [];
+  if (found.nextDistance === undefined && cuts.length === 0) return true;
+  const worst = best[best.length - 1];
+  if (!worst || best.length < keep) return false;
+  const { score, label } = worst.key;
+  if (found.nextDistance !== undefined && 1 - found.nextDistance >= score - SCORE_MARGIN) return false;
+  for (const cut of cuts) {
+    const cutScore = 1 - cut.distance;
+    if (cutScore < score - SCORE_MARGIN) continue;
+    if (cutScore > score + SCORE_MARGIN || cut.lowest > (label ?? 0)) return false;
+  }
+  return true;
 }
 
 /** Compares the query with every embedded chunk within the filter. */

@@ -30,6 +30,9 @@ const MAX_DEAD_ORDER_SHARE = 0.5;
  */
 const TIE_MARGIN = 2e-6;
 
+/** Labels one search gives at most, as a multiple of the `k` asked (when many points tie). */
+const MAX_LABELS_PER_K = 4;
+
 /**
  * An HNSW graph with one point per distinct vector (see docs/design-notes.md, "Semantic search:
  * the ANN index"). The same text embedded thousands of times gives identical vectors, and
@@ -220,24 +223,37 @@ export class DistinctVectorIndex {
    * ordered highest (newest) first: the graph's points nearest first, each expanded into at most
    * `k` of its labels, highest first, until a point is farther than the k-th label taken (by more
    * than `TIE_MARGIN`: points as near as that one are all taken, since any of their labels may
-   * come before it). `nextDistance` is the nearest a label left out of another point may be:
-   * undefined when the graph has nothing more (it gave fewer points than asked, all taken), the
-   * last point's distance when all it gave were taken (it may hold more, none nearer).
+   * come before it), or `MAX_LABELS_PER_K` × k labels are taken (`capped`). `cuts` lists the
+   * points that had more than k labels (their other labels are lower than the lowest taken).
+   * `nextDistance` is the nearest a point not taken may be: undefined when the graph has no more
+   * (it gave fewer points than asked, all taken), the last point's distance when all it gave were
+   * taken (it may hold more, none nearer).
    */
   search(query: Float32Array, k: number): NeighbourLabels {
     const found = this.graph.search(query, k);
     const labels: number[] = [];
     const distances: number[] = [];
+    const cuts: { distance: number; lowest: number }[] = [];
+    const answer = (rest: Partial<NeighbourLabels>): NeighbourLabels => ({
+      labels,
+      distances,
+      ...(cuts.length > 0 ? { cuts } : {}),
+      ...rest,
+    });
+    // Ties with the k-th label can take many points: a round gives at most this many labels.
+    const most = MAX_LABELS_PER_K * k;
     let kth: number | undefined;
     for (const [i, point] of found.labels.entries()) {
       const distance = found.distances[i] as number;
-      if (kth !== undefined && distance > kth + TIE_MARGIN)
-        return { labels, distances, nextDistance: distance };
+      if (kth !== undefined && distance > kth + TIE_MARGIN) return answer({ nextDistance: distance });
+      if (labels.length >= most) return answer({ nextDistance: distance, capped: true });
       let taken = 0;
+      let lowest = point;
       const take = (label: number): void => {
         labels.push(label);
         distances.push(distance);
         taken++;
+        lowest = label;
       };
       const group = this.groupOfRep.get(point);
       if (!group) {
@@ -258,12 +274,15 @@ export class DistinctVectorIndex {
           }
           if (at >= 0 && group.aliases.has(alias)) take(alias);
         }
+        // Cut at k: its other labels are lower than the lowest taken.
+        if (taken < group.aliases.size + 1) cuts.push({ distance, lowest });
       }
       if (kth === undefined && labels.length >= k) kth = distances[k - 1];
     }
-    if (found.labels.length < k) return { labels, distances };
+    // Every point the graph gave was taken: when it gave fewer than asked it has no more.
+    if (found.labels.length < k) return answer({});
     const last = found.distances[found.distances.length - 1];
-    return last === undefined ? { labels, distances } : { labels, distances, nextDistance: last };
+    return answer(last === undefined ? {} : { nextDistance: last });
   }
 
   /**

@@ -31,12 +31,12 @@ export interface NeighbourLabels {
   labels: number[];
   /** `1 − inner product` of each (the vectors are unit length). */
   distances: number[];
-  /**
-   * How near a label left out may be (a group of identical vectors cut at k leaves out only its
-   * lower labels, which come after the ones returned, and are not counted). Undefined when the
-   * index has nothing more.
-   */
+  /** How near a point not returned may be; undefined when the index gave every point it has. */
   nextDistance?: number;
+  /** Groups of identical vectors cut at k: their distance and the lowest label returned (the rest are lower). */
+  cuts?: { distance: number; lowest: number }[];
+  /** The answer stopped at its label cap while points still tied with the k-th label. */
+  capped?: boolean;
 }
 
 /**
