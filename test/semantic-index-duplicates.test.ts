@@ -293,8 +293,21 @@ describe.each(BACKENDS)("identical vectors in the semantic ANN index on %s", (ba
     return { model: MODEL, embed: async () => [vector] } as unknown as EmbeddingsModel;
   }
 
-  /** Conversations whose chunk 0 is the same greeting and chunk 1 a vector of its own. */
-  /** Stores and embeds the conversations; answers each one's `updatedAt` (to embed it again). */
+  /** A database of this backend, closed and removed after the test. */
+  async function openStorage(): Promise<{ storage: ReturnType<typeof createTestStorage>; db: Database }> {
+    const storage = createTestStorage(backend);
+    const db = await storage.open();
+    cleanups.push(async () => {
+      await db.close();
+      await storage.cleanup();
+    });
+    return { storage, db };
+  }
+
+  /**
+   * Stores conversations whose chunk 0 is the same greeting and chunk 1 a vector of its own, and
+   * embeds them; answers each one's `updatedAt` (to embed it again).
+   */
   async function storeGreetings(
     db: Database,
     ids: readonly string[],
@@ -322,12 +335,7 @@ describe.each(BACKENDS)("identical vectors in the semantic ANN index on %s", (ba
   }
 
   it("finds every copy of a repeated vector, and deleted copies stay gone after a restart", async () => {
-    const storage = createTestStorage(backend);
-    const db = await storage.open();
-    cleanups.push(async () => {
-      await db.close();
-      await storage.cleanup();
-    });
+    const { storage, db } = await openStorage();
     const dir = path.join(storage.dataDir, "semantic-index");
     const greeting = unitVector(randomFrom(59), DIMENSIONS);
     const ids = Array.from({ length: 30 }, (_, i) => `conv_${String(i).padStart(3, "0")}`);
@@ -390,12 +398,7 @@ describe.each(BACKENDS)("identical vectors in the semantic ANN index on %s", (ba
   });
 
   it("pages through a group of identical vectors larger than a page in the exact scan's order, skipping none", async () => {
-    const storage = createTestStorage(backend);
-    const db = await storage.open();
-    cleanups.push(async () => {
-      await db.close();
-      await storage.cleanup();
-    });
+    const { db } = await openStorage();
     const greeting = unitVector(randomFrom(71), DIMENSIONS);
     const ids = Array.from({ length: 150 }, (_, i) => `conv_${String(i).padStart(3, "0")}`);
     const updatedAt = await storeGreetings(db, ids, greeting);
@@ -479,12 +482,7 @@ describe.each(BACKENDS)("identical vectors in the semantic ANN index on %s", (ba
   });
 
   it("answers a page right when the newest copies of a group are gone from the database before the index knows", async () => {
-    const storage = createTestStorage(backend);
-    const db = await storage.open();
-    cleanups.push(async () => {
-      await db.close();
-      await storage.cleanup();
-    });
+    const { db } = await openStorage();
     const greeting = unitVector(randomFrom(73), DIMENSIONS);
     const ids = Array.from({ length: 120 }, (_, i) => `conv_${String(i).padStart(3, "0")}`);
     // Only the greeting in each (the graph holds a single point, fewer than a search asks for).
@@ -529,12 +527,7 @@ describe.each(BACKENDS)("identical vectors in the semantic ANN index on %s", (ba
   });
 
   it("rebuilds an index of the first layout whose identical points became aliases (dead points a search walks through)", async () => {
-    const storage = createTestStorage(backend);
-    const db = await storage.open();
-    cleanups.push(async () => {
-      await db.close();
-      await storage.cleanup();
-    });
+    const { storage, db } = await openStorage();
     const dir = path.join(storage.dataDir, "semantic-index");
     const greeting = unitVector(randomFrom(67), DIMENSIONS);
     const ids = Array.from({ length: 30 }, (_, i) => `conv_${String(i).padStart(3, "0")}`);
