@@ -544,6 +544,50 @@ describe.each(BACKENDS)("store contract on %s", (backend) => {
     }
   });
 
+  describe("search whose words are each common but rarely together", () => {
+    // 2,600 conversations, each with "alpha" or "beta" (both in most of the newest), and both in
+    // every 700th: more rows than PostgreSQL's bounded walk reads for a page (2,000).
+    const docs = Array.from({ length: 2_600 }, (_, i) => ({
+      id: `w${String(i).padStart(4, "0")}`,
+      start: 10_000 + i,
+      both: i % 700 === 7,
+    }));
+
+    beforeEach(async () => {
+      await db.conversations.upsertConversations(
+        docs.map((d) =>
+          makeRecord(d.id, {
+            start: d.start,
+            messages: [d.both ? "alpha and beta" : d.start % 2 === 0 ? "alpha only" : "beta only"],
+          }),
+        ),
+      );
+    });
+
+    for (const direction of ["desc", "asc"] as const) {
+      it(`finds every match through the cursors, in list order (${direction})`, async () => {
+        const expected = docs.filter((d) => d.both).map((d) => d.id);
+        if (direction === "desc") expected.reverse();
+        const seen: string[] = [];
+        const sizes: number[] = [];
+        let cursor: ListQuery["cursor"] = null;
+        for (let pages = 0; pages < 20; pages++) {
+          const page = await db.conversations.listConversations(
+            listQuery({ search: "alpha beta", direction, cursor, pageSize: 5 }),
+          );
+          seen.push(...idsOf(page.items));
+          sizes.push(page.items.length);
+          if (!page.hasMore) break;
+          cursor = page.nextCursor;
+        }
+        expect(seen).toEqual(expected);
+        // PostgreSQL reads such a search by a walk of at most 2,000 conversations a page: a page
+        // can end early, with fewer results and a cursor to carry on from.
+        if (backend === "postgres") expect(sizes.slice(0, -1).some((n) => n < 5)).toBe(true);
+      });
+    }
+  });
+
   describe("search", () => {
     beforeEach(async () => {
       await db.conversations.upsertConversations([

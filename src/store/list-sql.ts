@@ -220,7 +220,7 @@ export function unfilteredListQuery(query: ListQuery): ListQuery {
  * The filters a candidate walk by time reads rows through (one indexed equality and the start
  * time bounds, which an index serves in time order), and the rest, checked on each row read.
  */
-function splitWalkFilters(query: ListQuery): { walked: ListQuery; checked: ListQuery } {
+export function splitWalkFilters(query: ListQuery): { walked: ListQuery; checked: ListQuery } {
   const { agentId, userId, branchId, versionId, startBefore, startAfter, search: _search, ...rest } = query;
   const walked: ListQuery = {
     ...unfilteredListQuery(query),
@@ -279,5 +279,48 @@ export function buildCandidateWalkSql(
     `ORDER BY c.start_time DESC, c.conversation_id DESC LIMIT ${maxRows} + 1) w ` +
     `WHERE (w.hit AND w.n <= ${maxRows}) OR w.n >= ${maxRows} ` +
     `ORDER BY w.start_time DESC, w.conversation_id DESC LIMIT ${bind(limit + 1)}`;
+  return { sql, params };
+}
+
+/** A row of a bounded list walk (`buildBoundedListSql`): a list row, whether it matches, its place in the walk. */
+export interface BoundedListDbRow {
+  start_time: number;
+  conversation_id: string;
+  list_item: string;
+  transcript_summary: string | null;
+  eval_results: string | null;
+  data_results: string | null;
+  hit: boolean;
+  /** The row's place in the walk (1 for the first examined). */
+  n: number;
+}
+
+/**
+ * A list page with search read by a bounded walk: from the cursor, in the list's order, the
+ * conversations passing the indexed filters (one indexed equality, the start time bounds) are
+ * read, at most `budget` of them, and those passing the other filters and holding every search
+ * word (as `dialect` writes the condition, which should not be the trigram index's) are the
+ * page's rows. The statement stops once the page is full. When the walk reaches `budget` first,
+ * the rows at the budget and one past it come back too (`hit` may be false): the first is where
+ * the walk stopped, the second says it did not end there.
+ * The budget's placeholder is used more than once: for numbered placeholders (`$n`) only.
+ */
+export function buildBoundedListSql(query: ListQuery, budget: number, dialect: ListSqlDialect): SqlQuery {
+  const { params, bind } = createParams(dialect);
+  const { walked, checked } = splitWalkFilters(query);
+  const where = buildListConditions(walked, dialect, bind, false);
+  const cursor = cursorCondition(query, bind);
+  if (cursor) where.push(cursor);
+  const checks = buildListConditions(checked, dialect, bind, false);
+  const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
+  if (tokens.length > 0) checks.push(dialect.searchCondition(tokens, bind));
+  const hit = checks.length > 0 ? checks.map((check) => `(${check})`).join(" AND ") : "TRUE";
+  const order = listOrder(query);
+  const maxRows = bind(budget);
+  const sql =
+    "SELECT w.start_time, w.conversation_id, w.list_item, w.transcript_summary, w.eval_results, w.data_results, " +
+    `w.hit, w.n::int AS n FROM (SELECT ${LIST_COLUMNS}, (${hit}) AS hit, row_number() OVER (${order}) AS n ` +
+    `FROM conversations c${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ${order} LIMIT ${maxRows} + 1) w ` +
+    `WHERE (w.hit AND w.n <= ${maxRows}) OR w.n >= ${maxRows} ORDER BY w.n LIMIT ${bind(query.pageSize + 3)}`;
   return { sql, params };
 }

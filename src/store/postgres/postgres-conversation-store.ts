@@ -4,7 +4,7 @@ import { type ListPage, type ListQuery, tokenizeSearch } from "../../domain/list
 import { type AudioDbRow, audioAssignments, audioColumns, audioValues, toAudio } from "../audio-columns.js";
 import type { AudioInfo } from "../audio-info.js";
 import { type ListDbRow, toListPage } from "../db-rows.js";
-import { buildListSql } from "../list-sql.js";
+import { type BoundedListDbRow, buildBoundedListSql, buildListSql } from "../list-sql.js";
 import { createParams } from "../sql-params.js";
 import {
   type ConversationStore,
@@ -24,6 +24,9 @@ import { textArrayParam } from "./pg-text-array.js";
 import { inTransaction, withoutStatementTimeout } from "./pg-transaction.js";
 import { postgresListDialect, postgresMatchesDialect, postgresScanDialect } from "./postgres-list-dialect.js";
 
+/** One conversation's document and audio columns, by id. */
+const GET_CONVERSATION_SQL = `SELECT doc, ${audioColumns()} FROM conversations WHERE conversation_id = $1`;
+
 /** A search matching fewer than this many conversations fetches its matches through the trigram index. */
 const COMMON_SEARCH_MATCHES = 200;
 /** The newest conversations a search is tried on, to tell how common its words are among them. */
@@ -33,6 +36,13 @@ const COMMON_SEARCH_SAMPLE = 200;
  * reads about 100 conversations a result, less than fetching and sorting every match at a million.
  */
 const COMMON_SEARCH_SAMPLE_MATCHES = 2;
+/**
+ * Rows of the sample a word alone must be in for the trigram index to be no help with it (5 %):
+ * the index builds the bitmap of each of its trigrams, rows by the ten thousand at a million.
+ */
+const COMMON_WORD_SAMPLE_MATCHES = 10;
+/** Conversations a bounded list walk reads at most for one page (see `listByBoundedWalk`). */
+const BOUNDED_WALK_ROWS = 2_000;
 
 /** Whether a list query filters on anything besides its search words. */
 function hasFiltersBesidesSearch(query: ListQuery): boolean {
@@ -336,10 +346,12 @@ export class PostgresConversationStore implements ConversationStore {
   }
 
   async getConversation(conversationId: string): Promise<StoredConversation | undefined> {
-    const result = await this.pool.query<AudioDbRow & { doc: string }>(
-      `SELECT doc, ${audioColumns()} FROM conversations WHERE conversation_id = $1`,
-      [toPgText(conversationId)],
-    );
+    // Named, so each connection parses and plans it once: the hottest read of all.
+    const result = await this.pool.query<AudioDbRow & { doc: string }>({
+      name: "get-conversation",
+      text: GET_CONVERSATION_SQL,
+      values: [toPgText(conversationId)],
+    });
     const row = result.rows[0];
     return row ? { json: row.doc, audio: toAudio(row) } : undefined;
   }
@@ -351,43 +363,80 @@ export class PostgresConversationStore implements ConversationStore {
 
   async listConversations(query: ListQuery): Promise<ListPage<ListRow>> {
     const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
-    const common = tokens.length > 0 && (await this.isCommonSearch(tokens, query));
+    const plan = tokens.length === 0 ? "list" : await this.searchPlan(tokens, query);
+    if (plan === "bounded") return this.listByBoundedWalk(query);
     const dialect =
-      tokens.length === 0 ? postgresListDialect : common ? postgresScanDialect : postgresMatchesDialect;
+      plan === "list" ? postgresListDialect : plan === "scan" ? postgresScanDialect : postgresMatchesDialect;
     const { sql, params } = buildListSql(query, dialect);
     const result = await this.pool.query<ListDbRow>(sql, params.map(toPgText));
     return toListPage(result.rows, query.pageSize);
   }
 
   /**
-   * Whether the search words occur together in many conversations. They are first tried on the
-   * newest conversations (200 rows of the start-time index): a first page, newest first, with no
-   * other filter, whose results are all among them walks the start-time index at once (it reads at most those
-   * rows). Otherwise a probe through the trigram index stops at COMMON_SEARCH_MATCHES, and only a
-   * search found that often and among 1 % of the newest walks the start-time index: a word in
-   * 0.1 % of a million conversations (a thousand matches) is fetched and sorted, where walking would
-   * read a thousand conversations for each result. The sample comes first because the probe is
-   * not cheap for a common word: the trigram index builds the bitmap of every match before the
-   * LIMIT applies (100 ms for a word in every conversation of a million).
+   * How a list search is read. The words are first tried on the newest conversations (200 rows of
+   * the start-time index): a first page, newest first, with no other filter, whose results are all
+   * among them walks the start-time index at once (`scan`: it reads at most those rows). Several
+   * words that are each common there (in 5 % of the sample) are read by a bounded walk
+   * (`bounded`): the trigram index cannot narrow them (it builds the bitmap of every trigram of
+   * every word, rows by the hundred thousand at a million, before checking a row), and when they
+   * are rarely together, a walk until the page is full could read the whole table. Otherwise a probe through the trigram index stops at COMMON_SEARCH_MATCHES, and
+   * only a search found that often and among 1 % of the newest walks the start-time index
+   * (`scan`): a word in 0.1 % of a million conversations (a thousand matches) is fetched and
+   * sorted (`matches`), where walking would read a thousand conversations for each result. The
+   * sample comes first because the probe is not cheap for a common word: the trigram index builds
+   * the bitmap of every match before the LIMIT applies (100 ms for a word in every conversation of
+   * a million).
    */
-  private async isCommonSearch(tokens: string[], query: ListQuery): Promise<boolean> {
+  private async searchPlan(tokens: string[], query: ListQuery): Promise<"scan" | "matches" | "bounded"> {
     const { params, bind } = createParams(postgresListDialect);
     const condition = postgresListDialect.searchCondition(tokens, bind);
-    const sampled = await this.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT c.search_text FROM conversations c
-        ORDER BY c.start_time DESC, c.conversation_id DESC LIMIT ${COMMON_SEARCH_SAMPLE}) c WHERE ${condition}`,
+    const each =
+      tokens.length > 1
+        ? tokens.map(
+            (token, i) =>
+              `, count(*) FILTER (WHERE ${postgresListDialect.searchCondition([token], bind)})::int AS w${i}`,
+          )
+        : [];
+    const sampled = await this.pool.query<Record<string, number>>(
+      `SELECT count(*) FILTER (WHERE ${condition})::int AS n${each.join("")} FROM (SELECT c.search_text FROM conversations c
+        ORDER BY c.start_time DESC, c.conversation_id DESC LIMIT ${COMMON_SEARCH_SAMPLE}) c`,
       params.map(toPgText),
     );
-    const inSample = sampled.rows[0]?.n ?? 0;
+    const row = sampled.rows[0] ?? {};
+    const inSample = row.n ?? 0;
     const firstNewestPage =
       query.cursor === null && query.direction === "desc" && !hasFiltersBesidesSearch(query);
-    if (firstNewestPage && inSample > query.pageSize) return true;
-    if (inSample < COMMON_SEARCH_SAMPLE_MATCHES) return false;
+    if (firstNewestPage && inSample > query.pageSize) return "scan";
+    const everyWordCommon =
+      tokens.length > 1 && tokens.every((_, i) => (row[`w${i}`] ?? 0) >= COMMON_WORD_SAMPLE_MATCHES);
+    if (everyWordCommon) return "bounded";
+    if (inSample < COMMON_SEARCH_SAMPLE_MATCHES) return "matches";
     const result = await this.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM (SELECT 1 FROM conversations c WHERE ${condition} LIMIT ${COMMON_SEARCH_MATCHES}) s`,
       params.map(toPgText),
     );
-    return (result.rows[0]?.n ?? 0) >= COMMON_SEARCH_MATCHES;
+    return (result.rows[0]?.n ?? 0) >= COMMON_SEARCH_MATCHES ? "scan" : "matches";
+  }
+
+  /**
+   * A list page read by a bounded walk (`buildBoundedListSql`): when the walk stops at
+   * BOUNDED_WALK_ROWS before the page is full, the page holds what it found (maybe nothing) and a
+   * cursor at the last row read, with `has_more`, so following the cursors still finds every match.
+   */
+  private async listByBoundedWalk(query: ListQuery): Promise<ListPage<ListRow>> {
+    const { sql, params } = buildBoundedListSql(query, BOUNDED_WALK_ROWS, postgresScanDialect);
+    const result = await this.pool.query<BoundedListDbRow>(sql, params.map(toPgText));
+    const hits = result.rows.filter((r) => r.hit && r.n <= BOUNDED_WALK_ROWS);
+    if (hits.length > query.pageSize) return toListPage(hits, query.pageSize);
+    const stop = result.rows.find((r) => r.n === BOUNDED_WALK_ROWS);
+    const goesOn = result.rows.some((r) => r.n > BOUNDED_WALK_ROWS);
+    const page = toListPage(hits, query.pageSize);
+    if (!stop || !goesOn) return page;
+    return {
+      ...page,
+      nextCursor: { startTime: stop.start_time, conversationId: stop.conversation_id },
+      hasMore: true,
+    };
   }
 
   async deleteConversation(conversationId: string): Promise<DeletedConversation | undefined> {
