@@ -150,6 +150,14 @@ describe("OpenAPI description (/openapi.json, /docs)", () => {
     expect([...documented.keys()].sort()).toEqual([...registered].sort());
   });
 
+  it("lists 503 on every operation: any route answers it while the server stops, or when a query times out", () => {
+    for (const [route, operation] of documentedOperations(doc)) {
+      expect(Object.keys(operation.responses ?? {}), `${route} does not list 503`).toContain("503");
+    }
+    const get = documentedOperations(doc).get("GET /v1/convai/conversations/{conversation_id}");
+    expect(JSON.stringify(get?.responses?.["503"])).toContain("query_timeout");
+  });
+
   it("resolves every reference, and every schema compiles as JSON Schema 2020-12", () => {
     for (const ref of collectRefs(doc)) {
       expect(ref).toMatch(/^#\//);

@@ -14,7 +14,7 @@ import type { PublicRoutes } from "../public-routes.js";
 import { AGENT_OPERATIONS } from "./agent-operations.js";
 import { CONVERSATION_OPERATIONS } from "./conversation-operations.js";
 import { INGEST_OPERATIONS } from "./ingest-operations.js";
-import { ERROR_RESPONSE_SCHEMA, type OperationDoc } from "./response-docs.js";
+import { ERROR_RESPONSE_SCHEMA, errorResponses, type OperationDoc } from "./response-docs.js";
 import { RUNTIME_OPERATIONS } from "./runtime-operations.js";
 import { WEBHOOK_DELIVERY_OPERATIONS } from "./webhook-delivery-operations.js";
 import { WEBHOOK_OPERATIONS } from "./webhook-operations.js";
@@ -79,6 +79,11 @@ function dropFiniteKeyword(node: unknown): void {
   }
 }
 
+/** The 503 any route can answer, for operations that declare no 503 of their own. */
+const ANY_ROUTE_503 = errorResponses([503], {
+  503: "The server is stopping (`shutting_down`: retry on another node), or (PostgreSQL) a query ran past the statement timeout (`query_timeout`: narrow the request).",
+});
+
 /** Adds to each generated operation what its route schemas cannot say; the document's components. */
 function describeOperations(document: Record<string, unknown>): Record<string, unknown> {
   const paths = document.paths as Record<string, Record<string, Operation>>;
@@ -104,6 +109,14 @@ function describeOperations(document: Record<string, unknown>): Record<string, u
           schema: { type: "string" },
         },
       ];
+    }
+  }
+  // Every route can answer 503: from SIGTERM on (`shutting_down`), and on PostgreSQL when a
+  // query runs past the statement timeout (`query_timeout`).
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item)) {
+      const responses = (operation.responses ?? {}) as Record<string, unknown>;
+      if (!("503" in responses)) operation.responses = { ...responses, ...ANY_ROUTE_503 };
     }
   }
   const components = (document.components ?? {}) as Record<string, unknown>;
