@@ -316,11 +316,14 @@ export function buildBoundedListSql(query: ListQuery, budget: number, dialect: L
   if (tokens.length > 0) checks.push(dialect.searchCondition(tokens, bind));
   const hit = checks.length > 0 ? checks.map((check) => `(${check})`).join(" AND ") : "TRUE";
   const order = listOrder(query);
+  // The outer order is the inner one (not `n`), so the planner streams the walk and stops once
+  // the page is full, rather than reading the whole budget to sort by `n`.
+  const outerOrder = order.replaceAll("c.", "w.");
   const maxRows = bind(budget);
   const sql =
     "SELECT w.start_time, w.conversation_id, w.list_item, w.transcript_summary, w.eval_results, w.data_results, " +
     `w.hit, w.n::int AS n FROM (SELECT ${LIST_COLUMNS}, (${hit}) AS hit, row_number() OVER (${order}) AS n ` +
     `FROM conversations c${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ${order} LIMIT ${maxRows} + 1) w ` +
-    `WHERE (w.hit AND w.n <= ${maxRows}) OR w.n >= ${maxRows} ORDER BY w.n LIMIT ${bind(query.pageSize + 3)}`;
+    `WHERE (w.hit AND w.n <= ${maxRows}) OR w.n >= ${maxRows} ${outerOrder} LIMIT ${bind(query.pageSize + 3)}`;
   return { sql, params };
 }

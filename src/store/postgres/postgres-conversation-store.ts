@@ -364,7 +364,9 @@ export class PostgresConversationStore implements ConversationStore {
   async listConversations(query: ListQuery): Promise<ListPage<ListRow>> {
     const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
     const plan = tokens.length === 0 ? "list" : await this.searchPlan(tokens, query);
-    if (plan === "bounded") return this.listByBoundedWalk(query);
+    // Several words walked in list order are read by the bounded walk: the planner multiplies
+    // their LIKEs' selectivities, finds the walk too long and scans the whole table in parallel.
+    if (plan === "bounded" || (plan === "scan" && tokens.length > 1)) return this.listByBoundedWalk(query);
     const dialect =
       plan === "list" ? postgresListDialect : plan === "scan" ? postgresScanDialect : postgresMatchesDialect;
     const { sql, params } = buildListSql(query, dialect);
@@ -379,7 +381,8 @@ export class PostgresConversationStore implements ConversationStore {
    * words that are each common there (in 5 % of the sample) are read by a bounded walk
    * (`bounded`): the trigram index cannot narrow them (it builds the bitmap of every trigram of
    * every word, rows by the hundred thousand at a million, before checking a row), and when they
-   * are rarely together, a walk until the page is full could read the whole table. Otherwise a probe through the trigram index stops at COMMON_SEARCH_MATCHES, and
+   * are rarely together, a walk until the page is full could read the whole table (several words
+   * planned as `scan` take the bounded walk too, see `listConversations`). Otherwise a probe through the trigram index stops at COMMON_SEARCH_MATCHES, and
    * only a search found that often and among 1 % of the newest walks the start-time index
    * (`scan`): a word in 0.1 % of a million conversations (a thousand matches) is fetched and
    * sorted (`matches`), where walking would read a thousand conversations for each result. The
