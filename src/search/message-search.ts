@@ -214,7 +214,12 @@ export async function searchMessagesByText(
   // differ (new rows, another node) and rank another window.
   let windowTop = cursor?.mode === "score" ? cursor.top : null;
   let path = cursor?.mode === "score" ? cursor.path : undefined;
-  if (!windowTop) {
+  // A walk through the planner's statement does not stop at the budget, so its first batch from
+  // the top is the window's first batch: the window's newest conversation is its first candidate,
+  // and no step is spent on finding it (on PostgreSQL, each step reads every match of rare words).
+  if (!windowTop) path ??= await store.chooseWalkPath?.(request.query);
+  const fromTop = !windowTop && path === "planner";
+  if (!windowTop && !fromTop) {
     const first = await store.walkCandidates(request.query, null, 1, maxExamined, path);
     path ??= first.path;
     const [newest] = first.candidates;
@@ -229,11 +234,17 @@ export async function searchMessagesByText(
   // Documents are read for every candidate a walk returns: after a first whole batch, the next ones
   // ask for about what the characters left to rank take at the documents' size so far.
   let batchSize = CANDIDATE_BATCH;
-  while (from) {
+  let atTop = fromTop;
+  while (from || atTop) {
     const walk = await store.walkCandidates(request.query, from, batchSize, maxExamined - examined, path);
     path ??= walk.path;
     examined += walk.examined;
     const batch = walk.candidates;
+    if (atTop) {
+      atTop = false;
+      const [newest] = batch;
+      if (newest) windowTop = { startTime: newest.startTime, conversationId: newest.conversationId };
+    }
     for (const candidate of batch) {
       if (scanned >= MAX_CANDIDATE_CONVERSATIONS || ranked >= MAX_RANKED_CHARS) break;
       scanned++;

@@ -147,6 +147,12 @@ export interface MessageSearchStore {
     budget: number,
     path?: CandidateWalkPath,
   ): Promise<CandidateWalk>;
+  /**
+   * The path `walkCandidates` would take for this query now, from a store that chooses one
+   * (PostgreSQL); undefined otherwise. A search that knows its walk goes through the planner
+   * starts its ranking window with its first batch.
+   */
+  chooseWalkPath?(query: ListQuery): Promise<CandidateWalkPath | undefined>;
   /** Conversations whose embeddings need (re)making for `model`, at most `limit`, in id order. */
   findPendingEmbeddings(model: string, limit: number): Promise<PendingEmbedding[]>;
   /**

@@ -288,6 +288,47 @@ describe.each(BACKENDS)("hostile message search on %s", (backend) => {
     );
   });
   it.runIf(backend === "postgres")(
+    "starts a window read through the planner with its first batch: no step spent on the newest match",
+    async () => {
+      /** Walks through the planner and records each step's start and limit. */
+      class RecordingStore extends PostgresMessageSearchStore {
+        steps: { from: unknown; limit: number }[] = [];
+        protected override async probeWalkByTime(): Promise<boolean> {
+          return false;
+        }
+        override async walkCandidates(...args: Parameters<PostgresMessageSearchStore["walkCandidates"]>) {
+          this.steps.push({ from: args[1], limit: args[2] });
+          return super.walkCandidates(...args);
+        }
+      }
+      const pool = new pg.Pool({ connectionString: storage.databaseUrl, max: 2 });
+      try {
+        const request = {
+          query: { ...QUERY, search: "understood", agentId: "agent_odd" },
+          words: ["understood"],
+          sortBy: "search_score" as const,
+          pageSize: 5,
+          cursor: null,
+        };
+        const store = new RecordingStore(pool);
+        const first = await searchMessagesByText(store, request);
+        // The first step reads a whole batch from the top (before: one candidate, to find the newest).
+        expect(store.steps[0]).toEqual({ from: null, limit: 50 });
+        expect(store.steps.slice(1).every((step) => step.from !== null)).toBe(true);
+        const cursor = first.next_cursor ? (decodeSearchCursor(first.next_cursor) ?? null) : null;
+        expect(cursor?.mode === "score" ? cursor.path : undefined).toBe("planner");
+        // The cursor's window starts at the newest match, as a walk from the top finds it.
+        const newest = await store.findCandidates(request.query, null, 1);
+        expect(cursor?.mode === "score" ? cursor.top : undefined).toEqual({
+          startTime: newest[0]?.startTime,
+          conversationId: newest[0]?.conversationId,
+        });
+      } finally {
+        await pool.end();
+      }
+    },
+  );
+  it.runIf(backend === "postgres")(
     "ranks the window the first page chose on later pages, whatever the walk would choose then",
     async () => {
       /** A store whose choice between time order and the planner is fixed (two nodes that disagree). */

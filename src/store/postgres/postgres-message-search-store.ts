@@ -121,7 +121,7 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
       const candidates = await this.findCandidates(query, from, limit);
       return { candidates, examined: candidates.length, resume: null };
     }
-    const chosen = path ?? ((await this.walkByTime(tokens)) ? "time" : "planner");
+    const chosen = path ?? (await this.chooseWalkPath(query)) ?? "planner";
     if (chosen === "planner") {
       const candidates = await this.findCandidates(query, from, limit);
       return { candidates, examined: candidates.length, resume: null, path: chosen };
@@ -150,6 +150,12 @@ export class PostgresMessageSearchStore implements MessageSearchStore {
           : null,
       path: chosen,
     };
+  }
+
+  async chooseWalkPath(query: ListQuery): Promise<CandidateWalkPath | undefined> {
+    const tokens = query.search === undefined ? [] : tokenizeSearch(query.search);
+    if (tokens.length === 0) return undefined;
+    return (await this.walkByTime(tokens)) ? "time" : "planner";
   }
 
   /**
