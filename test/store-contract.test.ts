@@ -561,6 +561,8 @@ describe.each(BACKENDS)("store contract on %s", (backend) => {
           makeRecord(d.id, {
             start: d.start,
             messages: [d.both ? "alpha and beta" : d.start % 2 === 0 ? "alpha only" : "beta only"],
+            // Two fail, 2,500 apart: a filter the walk could only check row by row.
+            callSuccessful: d.start % 2_500 === 0 ? "failure" : "success",
           }),
         ),
       );
@@ -588,6 +590,22 @@ describe.each(BACKENDS)("store contract on %s", (backend) => {
         if (backend === "postgres") expect(sizes.slice(0, -1).some((n) => n < 5)).toBe(true);
       });
     }
+
+    it("fills every page when another filter can only be checked row by row", async () => {
+      // Common words with a rare filter: a walk of 2,000 conversations a page would end the first
+      // page early; the planner's statement finds both.
+      const pages: string[][] = [];
+      let cursor: ListQuery["cursor"] = null;
+      for (let n = 0; n < 5; n++) {
+        const page = await db.conversations.listConversations(
+          listQuery({ search: "alpha only", callSuccessful: ["failure"], cursor, pageSize: 2 }),
+        );
+        pages.push(idsOf(page.items));
+        if (!page.hasMore) break;
+        cursor = page.nextCursor;
+      }
+      expect(pages).toEqual([["w2500", "w0000"]]);
+    });
   });
 
   describe("search", () => {

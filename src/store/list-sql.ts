@@ -318,7 +318,8 @@ export function buildBoundedListSql(query: ListQuery, budget: number, dialect: L
   const order = listOrder(query);
   // The outer order is the inner one (not `n`), so the planner streams the walk and stops once
   // the page is full, rather than reading the whole budget to sort by `n`.
-  const outerOrder = order.replaceAll("c.", "w.");
+  const dir = query.direction === "desc" ? "DESC" : "ASC";
+  const outerOrder = `ORDER BY w.start_time ${dir}, w.conversation_id ${dir}`;
   const maxRows = bind(budget);
   const sql =
     "SELECT w.start_time, w.conversation_id, w.list_item, w.transcript_summary, w.eval_results, w.data_results, " +

@@ -2,6 +2,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analysisSettingsSchema } from "../../src/analysis/analysis-settings.js";
 import { CONSOLE_PAGES } from "../../src/api/console/console-routes.js";
+import { ANSWERED_WHILE_STOPPING } from "../../src/api/health/stopping-guard.js";
 import { MAX_SIP_MESSAGES } from "../../src/api/ingest/sip-message-ingest-routes.js";
 import { MAX_TOPICS_PER_AGENT } from "../../src/api/ingest/topic-ingest-routes.js";
 import wireSchemas from "../../src/conversations/wire-schemas.json" with { type: "json" };
@@ -150,9 +151,12 @@ describe("OpenAPI description (/openapi.json, /docs)", () => {
     expect([...documented.keys()].sort()).toEqual([...registered].sort());
   });
 
-  it("lists 503 on every operation: any route answers it while the server stops, or when a query times out", () => {
+  it("lists 503 with shutting_down on every operation but those answered while the server stops", () => {
     for (const [route, operation] of documentedOperations(doc)) {
-      expect(Object.keys(operation.responses ?? {}), `${route} does not list 503`).toContain("503");
+      const described = JSON.stringify(operation.responses?.["503"] ?? null);
+      const path = route.split(" ")[1]?.replace(/\{([^}]+)\}/g, ":$1") ?? "";
+      if (ANSWERED_WHILE_STOPPING.has(path)) expect(described, route).not.toContain("retry on another node");
+      else expect(described, `${route} does not list 503 shutting_down`).toContain("shutting_down");
     }
     const get = documentedOperations(doc).get("GET /v1/convai/conversations/{conversation_id}");
     expect(JSON.stringify(get?.responses?.["503"])).toContain("query_timeout");

@@ -6,7 +6,12 @@ import { READINESS_PATH } from "./readiness-routes.js";
  * Routes that still answer while the node stops: the health checks, the metrics (a drain is worth
  * watching), and the agent WebSocket (it closes new connections 1013 itself).
  */
-const ANSWERED_WHILE_STOPPING = new Set(["/healthz", READINESS_PATH, "/metrics", CONVERSATION_SOCKET_PATH]);
+export const ANSWERED_WHILE_STOPPING: ReadonlySet<string> = new Set([
+  "/healthz",
+  READINESS_PATH,
+  "/metrics",
+  CONVERSATION_SOCKET_PATH,
+]);
 
 /**
  * From SIGTERM until the server closes, a new request is answered 503 `shutting_down` in the API's

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
+import { ANSWERED_WHILE_STOPPING } from "../health/stopping-guard.js";
 import type { PublicRoutes } from "../public-routes.js";
 import { AGENT_OPERATIONS } from "./agent-operations.js";
 import { CONVERSATION_OPERATIONS } from "./conversation-operations.js";
@@ -79,10 +80,16 @@ function dropFiniteKeyword(node: unknown): void {
   }
 }
 
+/** What a 503 of any route but the exempt ones may also mean. */
+const STOPPING_503 = "Also from SIGTERM on: the server is stopping (`shutting_down`: retry on another node).";
+
 /** The 503 any route can answer, for operations that declare no 503 of their own. */
 const ANY_ROUTE_503 = errorResponses([503], {
-  503: "The server is stopping (`shutting_down`: retry on another node), or (PostgreSQL) a query ran past the statement timeout (`query_timeout`: narrow the request).",
+  503: `(PostgreSQL) A query ran past the statement timeout (\`query_timeout\`: narrow the request). ${STOPPING_503}`,
 });
+
+/** The paths still answered while the server stops, in OpenAPI's form. */
+const STOPPING_EXEMPT = new Set([...ANSWERED_WHILE_STOPPING].map(toOpenApiPath));
 
 /** Adds to each generated operation what its route schemas cannot say; the document's components. */
 function describeOperations(document: Record<string, unknown>): Record<string, unknown> {
@@ -113,10 +120,16 @@ function describeOperations(document: Record<string, unknown>): Record<string, u
   }
   // Every route can answer 503: from SIGTERM on (`shutting_down`), and on PostgreSQL when a
   // query runs past the statement timeout (`query_timeout`).
-  for (const item of Object.values(paths)) {
+  // The routes still answered while the server stops never send `shutting_down`.
+  for (const [openApiPath, item] of Object.entries(paths)) {
+    if (STOPPING_EXEMPT.has(openApiPath)) continue;
     for (const operation of Object.values(item)) {
-      const responses = (operation.responses ?? {}) as Record<string, unknown>;
-      if (!("503" in responses)) operation.responses = { ...responses, ...ANY_ROUTE_503 };
+      const responses = (operation.responses ?? {}) as Record<string, { description?: string }>;
+      const own = responses["503"];
+      if (own === undefined) operation.responses = { ...responses, ...ANY_ROUTE_503 };
+      else if (!own.description?.includes("shutting_down")) {
+        responses["503"] = { ...own, description: `${own.description ?? ""} ${STOPPING_503}`.trim() };
+      }
     }
   }
   const components = (document.components ?? {}) as Record<string, unknown>;

@@ -4,7 +4,7 @@ import { type ListPage, type ListQuery, tokenizeSearch } from "../../domain/list
 import { type AudioDbRow, audioAssignments, audioColumns, audioValues, toAudio } from "../audio-columns.js";
 import type { AudioInfo } from "../audio-info.js";
 import { type ListDbRow, toListPage } from "../db-rows.js";
-import { type BoundedListDbRow, buildBoundedListSql, buildListSql } from "../list-sql.js";
+import { type BoundedListDbRow, buildBoundedListSql, buildListSql, splitWalkFilters } from "../list-sql.js";
 import { createParams } from "../sql-params.js";
 import {
   type ConversationStore,
@@ -366,7 +366,12 @@ export class PostgresConversationStore implements ConversationStore {
     const plan = tokens.length === 0 ? "list" : await this.searchPlan(tokens, query);
     // Several words walked in list order are read by the bounded walk: the planner multiplies
     // their LIKEs' selectivities, finds the walk too long and scans the whole table in parallel.
-    if (plan === "bounded" || (plan === "scan" && tokens.length > 1)) return this.listByBoundedWalk(query);
+    // Not with a filter the walk can only check row by row (a tag, a dynamic variable…): a rare
+    // one would leave most pages empty, where the planner drives the query from its index.
+    const walkable = !hasFiltersBesidesSearch(splitWalkFilters(query).checked);
+    if (walkable && (plan === "bounded" || (plan === "scan" && tokens.length > 1))) {
+      return this.listByBoundedWalk(query);
+    }
     const dialect =
       plan === "list" ? postgresListDialect : plan === "scan" ? postgresScanDialect : postgresMatchesDialect;
     const { sql, params } = buildListSql(query, dialect);
