@@ -208,10 +208,11 @@ export async function searchMessagesByText(
   // By score: rank every hit in the window of newest candidates. Later pages keep the window the
   // first page saw (conversations newer than its newest one are left out), so pages do not shift.
   // The window is walked from its newest conversation with the same budget on every page, so every
-  // page ranks the same conversations; the first page finds that conversation first.
+  // page ranks the same conversations; the first page finds that conversation first (or, walking
+  // through the planner, takes it from its first batch).
   // How the window is walked (PostgreSQL chooses between time order and its planner) is chosen
-  // once, by the first page's first walk, and carried in the cursor: a choice made again could
-  // differ (new rows, another node) and rank another window.
+  // once, by the first page (the store's `chooseWalkPath`, or its first walk), and carried in the
+  // cursor: a choice made again could differ (new rows, another node) and rank another window.
   let windowTop = cursor?.mode === "score" ? cursor.top : null;
   let path = cursor?.mode === "score" ? cursor.path : undefined;
   // A walk through the planner's statement does not stop at the budget, so its first batch from

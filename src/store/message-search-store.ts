@@ -150,7 +150,9 @@ export interface MessageSearchStore {
   /**
    * The path `walkCandidates` would take for this query now, from a store that chooses one
    * (PostgreSQL); undefined otherwise. A search that knows its walk goes through the planner
-   * starts its ranking window with its first batch.
+   * starts its ranking window with its first batch, which relies on two things: a step with the
+   * path "planner" never stops at its budget (`resume` null, `examined` the candidates returned),
+   * and the answer is the choice `walkCandidates` would make itself.
    */
   chooseWalkPath?(query: ListQuery): Promise<CandidateWalkPath | undefined>;
   /** Conversations whose embeddings need (re)making for `model`, at most `limit`, in id order. */

@@ -314,15 +314,23 @@ describe.each(BACKENDS)("hostile message search on %s", (backend) => {
         const first = await searchMessagesByText(store, request);
         // The first step reads a whole batch from the top (before: one candidate, to find the newest).
         expect(store.steps[0]).toEqual({ from: null, limit: 50 });
-        expect(store.steps.slice(1).every((step) => step.from !== null)).toBe(true);
         const cursor = first.next_cursor ? (decodeSearchCursor(first.next_cursor) ?? null) : null;
         expect(cursor?.mode === "score" ? cursor.path : undefined).toBe("planner");
-        // The cursor's window starts at the newest match, as a walk from the top finds it.
-        const newest = await store.findCandidates(request.query, null, 1);
-        expect(cursor?.mode === "score" ? cursor.top : undefined).toEqual({
-          startTime: newest[0]?.startTime,
-          conversationId: newest[0]?.conversationId,
+        // A store that does not say its path takes the other flow (a step to find the newest
+        // match): the page, its total and its cursor are the same.
+        const recorded = new RecordingStore(pool);
+        const control = new Proxy(recorded, {
+          get: (target, key) => {
+            if (key === "chooseWalkPath") return undefined;
+            const value: unknown = Reflect.get(target, key, target);
+            return typeof value === "function" ? value.bind(target) : value;
+          },
         });
+        const same = await searchMessagesByText(control, request);
+        expect(recorded.steps[0]).toEqual({ from: null, limit: 1 });
+        expect(same.results).toEqual(first.results);
+        expect(same.meta.total).toBe(first.meta.total);
+        expect(same.next_cursor && decodeSearchCursor(same.next_cursor)).toEqual(cursor);
       } finally {
         await pool.end();
       }
