@@ -1,5 +1,6 @@
 import type { FacetKind } from "../domain/conversation.js";
 import { type KeyedCondition, type ListQuery, tokenizeSearch } from "../domain/list-query.js";
+import type { ListDbRow } from "./db-rows.js";
 import type { CandidatePosition } from "./message-search-store.js";
 import { type Bind, createParams, type SqlPlaceholders, type SqlQuery } from "./sql-params.js";
 
@@ -283,13 +284,7 @@ export function buildCandidateWalkSql(
 }
 
 /** A row of a bounded list walk (`buildBoundedListSql`): a list row, whether it matches, its place in the walk. */
-export interface BoundedListDbRow {
-  start_time: number;
-  conversation_id: string;
-  list_item: string;
-  transcript_summary: string | null;
-  eval_results: string | null;
-  data_results: string | null;
+export interface BoundedListDbRow extends ListDbRow {
   hit: boolean;
   /** The row's place in the walk (1 for the first examined). */
   n: number;
