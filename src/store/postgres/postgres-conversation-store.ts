@@ -387,13 +387,13 @@ export class PostgresConversationStore implements ConversationStore {
    * (`bounded`): the trigram index cannot narrow them (it builds the bitmap of every trigram of
    * every word, rows by the hundred thousand at a million, before checking a row), and when they
    * are rarely together, a walk until the page is full could read the whole table (several words
-   * planned as `scan` take the bounded walk too, see `listConversations`). Otherwise a probe through the trigram index stops at COMMON_SEARCH_MATCHES, and
-   * only a search found that often and among 1 % of the newest walks the start-time index
-   * (`scan`): a word in 0.1 % of a million conversations (a thousand matches) is fetched and
-   * sorted (`matches`), where walking would read a thousand conversations for each result. The
-   * sample comes first because the probe is not cheap for a common word: the trigram index builds
-   * the bitmap of every match before the LIMIT applies (100 ms for a word in every conversation of
-   * a million).
+   * planned as `scan` take the bounded walk too, see `listConversations`). Otherwise a probe
+   * through the trigram index stops at COMMON_SEARCH_MATCHES, and only a search found that often
+   * and among 1 % of the newest walks the start-time index (`scan`): a word in 0.1 % of a million
+   * conversations (a thousand matches) is fetched and sorted (`matches`), where walking would read
+   * a thousand conversations for each result. The sample comes first because the probe is not
+   * cheap for a common word: the trigram index builds the bitmap of every match before the LIMIT
+   * applies (100 ms for a word in every conversation of a million).
    */
   private async searchPlan(tokens: string[], query: ListQuery): Promise<"scan" | "matches" | "bounded"> {
     const { params, bind } = createParams(postgresListDialect);
