@@ -32,6 +32,13 @@ const QUERY: ListQuery = {
   dynamicVariables: [],
 };
 
+/** One agent's conversations searched for "understood", by score: the PostgreSQL path tests' search. */
+const ODD_UNDERSTOOD_BY_SCORE = {
+  query: { ...QUERY, search: "understood", agentId: "agent_odd" },
+  words: ["understood"],
+  sortBy: "search_score" as const,
+};
+
 /** The longest query a client may send: one word of 500 characters. */
 const LONG_WORD = "ab".repeat(250);
 /** The most words a query is split into, 30 letters each (495 characters). */
@@ -303,13 +310,7 @@ describe.each(BACKENDS)("hostile message search on %s", (backend) => {
       }
       const pool = new pg.Pool({ connectionString: storage.databaseUrl, max: 2 });
       try {
-        const request = {
-          query: { ...QUERY, search: "understood", agentId: "agent_odd" },
-          words: ["understood"],
-          sortBy: "search_score" as const,
-          pageSize: 5,
-          cursor: null,
-        };
+        const request = { ...ODD_UNDERSTOOD_BY_SCORE, pageSize: 5, cursor: null };
         const store = new RecordingStore(pool);
         const first = await searchMessagesByText(store, request);
         // The first step reads a whole batch from the top (before: one candidate, to find the newest).
@@ -354,9 +355,7 @@ describe.each(BACKENDS)("hostile message search on %s", (backend) => {
       const pool = new pg.Pool({ connectionString: storage.databaseUrl, max: 2 });
       try {
         const request = {
-          query: { ...QUERY, search: "understood", agentId: "agent_odd" },
-          words: ["understood"],
-          sortBy: "search_score" as const,
+          ...ODD_UNDERSTOOD_BY_SCORE,
           // By time the window is the 60 newest conversations; through the planner, many more.
           maxExamined: 60,
         };
