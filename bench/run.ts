@@ -415,7 +415,7 @@ function scenarioLine(s: ScenarioResult, t: Targets): string {
       : target === undefined
         ? ""
         : `p99 ≤ ${target} ms: ${s.p99 <= target ? "met" : "**missed**"}`;
-  return `| ${s.name} | ${Math.round(s.rps).toLocaleString("en")} | ${(s.ceilingRatio ?? 0).toFixed(2)} | ${s.p50} | ${s.p99} | ${s.p999} | ${s.verified} | ${verdict} |`;
+  return `| ${s.name} | ${Math.round(s.rps).toLocaleString("en")} | ${(s.ceilingRatio ?? 0).toFixed(2)} | ${s.p50} | ${s.p99} | ${s.p999} | ${s.peakRssAfterMb === undefined ? "-" : Math.round(s.peakRssAfterMb)} | ${s.verified} | ${verdict} |`;
 }
 
 function renderMarkdown(results: RunResult[], meta: Record<string, string>): string {
@@ -441,9 +441,9 @@ function renderMarkdown(results: RunResult[], meta: Record<string, string>): str
     );
     lines.push("");
     lines.push(
-      `| scenario | req/s | × ceiling | p50 ms | p99 ms | p99.9 ms | checked | target (${r.backend}) |`,
+      `| scenario | req/s | × ceiling | p50 ms | p99 ms | p99.9 ms | peak RSS after, MB | checked | target (${r.backend}) |`,
     );
-    lines.push("|---|---:|---:|---:|---:|---:|---|---|");
+    lines.push("|---|---:|---:|---:|---:|---:|---:|---|---|");
     for (const s of [...r.scenarios, sem.scenario]) lines.push(scenarioLine(s, t));
     lines.push("");
     const scope =

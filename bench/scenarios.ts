@@ -26,6 +26,8 @@ export interface ScenarioResult {
   /** Mean response body size of the checked sample. */
   bodyBytes: number;
   ceilingRatio?: number;
+  /** The server's peak RSS (VmHWM) once this scenario ended: where it rises, this scenario raised it. */
+  peakRssAfterMb?: number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -317,7 +319,7 @@ export async function runScenarios(options: {
 
   const results: ScenarioResult[] = [];
   const record = (scenario: Scenario, r: autocannon.Result, checked: { text: string; bodyBytes: number }) => {
-    results.push(toResult(scenario, r, checked, seconds));
+    results.push({ ...toResult(scenario, r, checked, seconds), peakRssAfterMb: server.peakRssMb() });
   };
   for (const scenario of scenarios) {
     const checked = await verify(url, apiKey, scenario);
