@@ -68,6 +68,41 @@ export interface Hit {
   result: MessageSearchResult;
 }
 
+/** A candidate conversation as a walk returns it. */
+type Candidate = { conversationId: string; startTime: number; agentId: string; json: string };
+
+/**
+ * The best `size` hits seen so far in `compare` order (best first), kept sorted: a hit that would
+ * not make it is turned away before its result is built. Keys are unique, so the order is total.
+ */
+class BestHits {
+  private readonly hits: Hit[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly compare: (a: ResultKey, b: ResultKey) => number,
+  ) {}
+
+  /** Whether a hit with this key would be kept now. */
+  wouldKeep(key: ResultKey): boolean {
+    const worst = this.hits[this.hits.length - 1];
+    return this.hits.length < this.size || (worst !== undefined && this.compare(key, worst.key) < 0);
+  }
+
+  add(hit: Hit): void {
+    if (!this.wouldKeep(hit.key)) return;
+    let at = this.hits.length;
+    while (at > 0 && this.compare(hit.key, (this.hits[at - 1] as Hit).key) < 0) at--;
+    this.hits.splice(at, 0, hit);
+    if (this.hits.length > this.size) this.hits.pop();
+  }
+
+  /** The hits kept, best first. */
+  sorted(): Hit[] {
+    return this.hits;
+  }
+}
+
 /** Lets other requests run between batches: SQLite answers synchronously, so `await` alone never yields. */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -110,25 +145,26 @@ export async function searchMessagesByText(
   const prepared = prepareQuery(request.words);
   const { cursor, pageSize } = request;
   const page = (cursor?.page ?? 0) + 1;
-  const hitsOf = (candidate: {
-    conversationId: string;
-    startTime: number;
-    agentId: string;
-    json: string;
-  }) => {
+  /** Calls `take` with each scored chunk of a candidate; `take` says whether it keeps the hit. */
+  const scoreCandidate = (
+    candidate: Candidate,
+    take: (key: ResultKey) => boolean,
+    keep: (hit: Hit) => void,
+  ) => {
     const doc = JSON.parse(candidate.json) as ConversationDoc;
-    const hits: Hit[] = [];
     for (const chunk of extractMessageChunks(doc)) {
       const score = scoreChunk(chunk.text, prepared);
       if (score <= 0) continue;
-      hits.push({
-        key: {
-          score,
-          startTime: candidate.startTime,
-          conversationId: candidate.conversationId,
-          transcriptIndex: chunk.transcriptIndex,
-          chunk: chunk.chunk,
-        },
+      const key: ResultKey = {
+        score,
+        startTime: candidate.startTime,
+        conversationId: candidate.conversationId,
+        transcriptIndex: chunk.transcriptIndex,
+        chunk: chunk.chunk,
+      };
+      if (!take(key)) continue;
+      keep({
+        key,
         result: {
           conversation_id: candidate.conversationId,
           agent_id: candidate.agentId,
@@ -141,6 +177,14 @@ export async function searchMessagesByText(
         },
       });
     }
+  };
+  const hitsOf = (candidate: Candidate): Hit[] => {
+    const hits: Hit[] = [];
+    scoreCandidate(
+      candidate,
+      () => true,
+      (hit) => hits.push(hit),
+    );
     return hits;
   };
 
@@ -227,7 +271,16 @@ export async function searchMessagesByText(
     if (newest) windowTop = { startTime: newest.startTime, conversationId: newest.conversationId };
     await yieldToEventLoop();
   }
-  const hits: Hit[] = [];
+  // Only the page (and one more, for has_more) is kept, best first: a window can hold tens of
+  // thousands of hits, all scored and counted (`meta.total`), none of them held past its turn.
+  const after = cursor?.mode === "score" ? cursor.last : null;
+  const best = new BestHits(pageSize + 1, compareByScore);
+  let total = 0;
+  const take = (key: ResultKey) => {
+    total++;
+    return (!after || compareByScore(key, after) > 0) && best.wouldKeep(key);
+  };
+  const keep = (hit: Hit) => best.add(hit);
   let scanned = 0;
   let examined = 0;
   let ranked = 0;
@@ -251,7 +304,7 @@ export async function searchMessagesByText(
       scanned++;
       ranked += candidate.json.length;
       if (scanned % SCORED_PER_YIELD === 0) await yieldToEventLoop();
-      hits.push(...hitsOf(candidate));
+      scoreCandidate(candidate, take, keep);
     }
     const lastCandidate = batch[batch.length - 1];
     if (
@@ -273,13 +326,9 @@ export async function searchMessagesByText(
     batchSize = Math.min(CANDIDATE_BATCH, Math.max(8, Math.ceil(charsLeft / (ranked / scanned)) + 1));
     await yieldToEventLoop();
   }
-  hits.sort((a, b) => compareByScore(a.key, b.key));
-  const total = hits.length;
-  const after = cursor?.mode === "score" ? cursor.last : null;
-  const remaining = after ? hits.filter((h) => compareByScore(h.key, after) > 0) : hits;
   const windowStart = windowTop ?? { startTime: 0, conversationId: "" };
   return highlighted(
-    toPage(remaining, pageSize, page, total, (last) => ({
+    toPage(best.sorted(), pageSize, page, total, (last) => ({
       mode: "score",
       page,
       top: windowStart,

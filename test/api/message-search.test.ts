@@ -152,6 +152,8 @@ describe.each(BACKENDS)("message search on %s", (backend) => {
           seen.push(...ids(page));
           cursor = page.nextCursor ?? undefined;
           expect(page.hasMore).toBe(cursor !== undefined);
+          // By score, every hit of the window is counted, not only the page's.
+          if (sortBy === "search_score") expect(page.meta.total).toBe(all.results.length);
           pages++;
           if (pages === 1) {
             // A newer matching conversation arriving between pages does not shift later pages.
