@@ -153,7 +153,7 @@ describe.each(BACKENDS)("message search on %s", (backend) => {
           cursor = page.nextCursor ?? undefined;
           expect(page.hasMore).toBe(cursor !== undefined);
           // By score, every hit of the window is counted, not only the page's.
-          if (sortBy === "search_score") expect(page.meta.total).toBe(all.results.length);
+          if (sortBy === "search_score") expect(page.meta?.total).toBe(all.results.length);
           pages++;
           if (pages === 1) {
             // A newer matching conversation arriving between pages does not shift later pages.
