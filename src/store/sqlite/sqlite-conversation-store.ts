@@ -43,6 +43,94 @@ const AUDIO = audioColumns();
 /** The audio columns' assignments, in `audioValues` order. */
 const SET_AUDIO = audioAssignments(() => "?");
 
+/** A conversation row's written columns, by name. */
+interface RowValues {
+  conversation_id: string;
+  sort_key: number;
+  agent_id: string;
+  status: string;
+  start_time: number;
+  duration: number;
+  call_successful: string;
+  user_id: string | null;
+  branch_id: string | null;
+  version_id: string | null;
+  main_language: string | null;
+  initiation_source: string | null;
+  text_only: 0 | 1 | null;
+  rating: number | null;
+  has_feedback_comment: 0 | 1;
+  parent_conversation_id: string | null;
+  conversation_product: string | null;
+  doc: string;
+  list_item: string;
+  transcript_summary: string | null;
+  eval_results: string | null;
+  data_results: string | null;
+  updated_at: number;
+}
+
+type RowColumn = keyof RowValues;
+
+/** The columns an insert writes. */
+const INSERTED: readonly RowColumn[] = [
+  "conversation_id",
+  "sort_key",
+  "agent_id",
+  "status",
+  "start_time",
+  "duration",
+  "call_successful",
+  "user_id",
+  "branch_id",
+  "version_id",
+  "main_language",
+  "initiation_source",
+  "text_only",
+  "rating",
+  "has_feedback_comment",
+  "parent_conversation_id",
+  "conversation_product",
+  "doc",
+  "list_item",
+  "transcript_summary",
+  "eval_results",
+  "data_results",
+  "updated_at",
+];
+/** The columns an update writes (the id stays). */
+const UPDATED = INSERTED.filter((column) => column !== "conversation_id");
+/** The columns of an update that leaves every indexed column as it is. */
+const UNINDEXED: readonly RowColumn[] = [
+  "status",
+  "duration",
+  "call_successful",
+  "main_language",
+  "initiation_source",
+  "text_only",
+  "rating",
+  "has_feedback_comment",
+  "conversation_product",
+  "doc",
+  "list_item",
+  "transcript_summary",
+  "eval_results",
+  "data_results",
+  "updated_at",
+];
+
+function assignments(columns: readonly RowColumn[]): string {
+  return columns.map((column) => `${column} = ?`).join(", ");
+}
+
+/**
+ * A row's values in `columns` order. The statements take positional parameters: better-sqlite3
+ * binds named ones by looking each name up on the object, which allocates on every write.
+ */
+function valuesOf(row: RowValues, columns: readonly RowColumn[]): unknown[] {
+  return columns.map((column) => row[column]);
+}
+
 /** Conversations in SQLite: one row per conversation, facet rows for the multi-valued filters, FTS5 for search. */
 export class SqliteConversationStore implements ConversationStore {
   private readonly statements;
@@ -59,33 +147,13 @@ export class SqliteConversationStore implements ConversationStore {
           ${AUDIO} FROM conversations WHERE conversation_id = ?`,
       ),
       sortKeyTaken: db.prepare("SELECT 1 FROM conversations WHERE sort_key = ?"),
-      insert: db.prepare(`INSERT INTO conversations (
-          conversation_id, sort_key, agent_id, status, start_time, duration, call_successful, user_id, branch_id,
-          version_id, main_language, initiation_source, text_only, rating, has_feedback_comment,
-          parent_conversation_id, conversation_product, doc, list_item, transcript_summary, eval_results,
-          data_results, updated_at)
-        VALUES (@conversationId, @sortKey, @agentId, @status, @startTime, @duration, @callSuccessful, @userId,
-          @branchId, @versionId, @mainLanguage, @initiationSource, @textOnly, @rating, @hasFeedbackComment,
-          @parentConversationId, @conversationProduct, @doc, @listItem, @transcriptSummary, @evalResults,
-          @dataResults, @updatedAt)`),
-      update: db.prepare(`UPDATE conversations SET
-          sort_key = @sortKey, agent_id = @agentId, status = @status, start_time = @startTime, duration = @duration,
-          call_successful = @callSuccessful, user_id = @userId, branch_id = @branchId, version_id = @versionId,
-          main_language = @mainLanguage, initiation_source = @initiationSource, text_only = @textOnly, rating = @rating,
-          has_feedback_comment = @hasFeedbackComment, parent_conversation_id = @parentConversationId,
-          conversation_product = @conversationProduct, doc = @doc, list_item = @listItem,
-          transcript_summary = @transcriptSummary, eval_results = @evalResults, data_results = @dataResults,
-          updated_at = @updatedAt
-        WHERE seq = @seq`),
+      insert: db.prepare(
+        `INSERT INTO conversations (${INSERTED.join(", ")}) VALUES (${INSERTED.map(() => "?").join(", ")})`,
+      ),
+      update: db.prepare(`UPDATE conversations SET ${assignments(UPDATED)} WHERE seq = ?`),
       // The update of a row whose indexed columns stay as they are (a live session's writes): SQLite
       // rewrites the entries of every index on a column an UPDATE assigns, changed or not.
-      updateUnindexed: db.prepare(`UPDATE conversations SET
-          status = @status, duration = @duration, call_successful = @callSuccessful,
-          main_language = @mainLanguage, initiation_source = @initiationSource, text_only = @textOnly, rating = @rating,
-          has_feedback_comment = @hasFeedbackComment, conversation_product = @conversationProduct, doc = @doc,
-          list_item = @listItem, transcript_summary = @transcriptSummary, eval_results = @evalResults,
-          data_results = @dataResults, updated_at = @updatedAt
-        WHERE seq = @seq`),
+      updateUnindexed: db.prepare(`UPDATE conversations SET ${assignments(UNINDEXED)} WHERE seq = ?`),
       facetsOf: db.prepare("SELECT kind, key, value, num FROM facets WHERE seq = ?"),
       deleteFacets: db.prepare("DELETE FROM facets WHERE seq = ?"),
       insertFacet: db.prepare(
@@ -148,29 +216,41 @@ export class SqliteConversationStore implements ConversationStore {
     }
     const sortKey =
       existing && sameSecond ? existing.sort_key : this.freeSortKey(i.startTime, i.conversationId);
-    const row = {
-      ...i,
-      sortKey,
-      textOnly: i.textOnly === null ? null : i.textOnly ? 1 : 0,
-      hasFeedbackComment: i.hasFeedbackComment ? 1 : 0,
+    const row: RowValues = {
+      conversation_id: i.conversationId,
+      sort_key: sortKey,
+      agent_id: i.agentId,
+      status: i.status,
+      start_time: i.startTime,
+      duration: i.duration,
+      call_successful: i.callSuccessful,
+      user_id: i.userId,
+      branch_id: i.branchId,
+      version_id: i.versionId,
+      main_language: i.mainLanguage,
+      initiation_source: i.initiationSource,
+      text_only: i.textOnly === null ? null : i.textOnly ? 1 : 0,
+      rating: i.rating,
+      has_feedback_comment: i.hasFeedbackComment ? 1 : 0,
+      parent_conversation_id: i.parentConversationId,
+      conversation_product: i.conversationProduct,
       doc: record.json,
-      listItem: record.listItemJson,
-      transcriptSummary: record.transcriptSummary,
-      evalResults: record.evaluationResultsJson,
-      dataResults: record.dataCollectionResultsJson,
-      updatedAt: now,
+      list_item: record.listItemJson,
+      transcript_summary: record.transcriptSummary,
+      eval_results: record.evaluationResultsJson,
+      data_results: record.dataCollectionResultsJson,
+      updated_at: now,
     };
     let seq: number;
     let facetsStored = false;
     if (existing) {
       seq = existing.seq;
-      if (sortKey === existing.sort_key && sameIndexedColumns(existing, i))
-        s.updateUnindexed.run({ ...row, seq });
-      else s.update.run({ ...row, seq });
+      const unindexed = sortKey === existing.sort_key && sameIndexedColumns(existing, i);
+      (unindexed ? s.updateUnindexed : s.update).run(...valuesOf(row, unindexed ? UNINDEXED : UPDATED), seq);
       facetsStored = sameFacets(s.facetsOf.all(seq) as Facet[], record.facets);
       if (!facetsStored) s.deleteFacets.run(seq);
     } else {
-      seq = Number(s.insert.run(row).lastInsertRowid);
+      seq = Number(s.insert.run(...valuesOf(row, INSERTED)).lastInsertRowid);
     }
     if (!facetsStored) for (const f of record.facets) s.insertFacet.run(seq, f.kind, f.key, f.value, f.num);
     if (record.searchText.length > 0) texts.set(sortKey, record.searchText);
