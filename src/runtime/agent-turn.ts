@@ -39,6 +39,11 @@ const END_CALL: AgentTool = {
   config: {},
 };
 
+/** Resolves once the event loop has gone round: what the current tick queued (its frames) is out. */
+function nextTurnOfEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * How a voice session speaks a turn's replies: each response's text as it streams (`text`), spoken
  * sentence by sentence; `finish` resolves once all its audio is sent (it throws when the speech
@@ -275,6 +280,9 @@ export class AgentTurn {
       round.recorded = true;
       round.open = [...calls];
     }
+    // The parts streamed in this tick leave before the reply is written: a session's frames go out
+    // when the tick's work is done (frame-batcher.ts), and a write on SQLite is part of that work.
+    if (text) await nextTurnOfEventLoop();
     await recorder.save();
     if (text && !this.cancelled) {
       send(agentResponseFrame(text, round.eventId));
