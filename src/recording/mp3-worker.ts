@@ -10,13 +10,24 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { createMp3Encoder } from "wasm-media-encoders";
 import { type MixdownTrack, mixTracks } from "./mixdown.js";
-import type { RecordingTracks } from "./track-segments.js";
+import type { RecordingTracks, TrackSegments } from "./track-segments.js";
 
-/** What the main thread hands the worker (as `workerData`, the buffers transferred). */
+/**
+ * What the main thread hands the worker (as `workerData`, a buffer of samples transferred). A
+ * recording's tracks come without their segments, which follow in `piecesToCome` messages
+ * (`Mp3TrackPiece`): copying them all at once, inside the Worker constructor, held the main
+ * thread for milliseconds.
+ */
 export type Mp3EncodeRequest = { sampleRate: number; kbps: number } & (
   | { samples: Int16Array }
-  | { tracks: RecordingTracks; track: MixdownTrack }
+  | { tracks: RecordingTracks; track: MixdownTrack; piecesToCome?: number }
 );
+
+/** Some of a track's segments, posted to the worker after its request. */
+export interface Mp3TrackPiece {
+  track: "user" | "agent";
+  segments: TrackSegments["segments"];
+}
 
 /** What the worker posts back: the MP3 bytes and how long the encode ran on the worker. */
 export type Mp3EncodeReply = { ok: true; mp3: Uint8Array; encodeMs: number } | { ok: false; message: string };
@@ -57,11 +68,33 @@ async function encode(request: Mp3EncodeRequest): Promise<Uint8Array> {
   return mp3;
 }
 
+/** Adds the segments the main thread posts after the request to its tracks, until all have come. */
+function receivePieces(tracks: RecordingTracks, count: number): Promise<void> {
+  return new Promise((resolve) => {
+    const port = parentPort;
+    if (!port || count <= 0) {
+      resolve();
+      return;
+    }
+    let left = count;
+    const take = (piece: Mp3TrackPiece) => {
+      tracks[piece.track].segments.push(...piece.segments);
+      left -= 1;
+      if (left > 0) return;
+      port.off("message", take);
+      resolve();
+    };
+    port.on("message", take);
+  });
+}
+
 async function run(): Promise<void> {
   let reply: Mp3EncodeReply;
+  const request = workerData as Mp3EncodeRequest;
+  if ("tracks" in request) await receivePieces(request.tracks, request.piecesToCome ?? 0);
   const started = performance.now();
   try {
-    const mp3 = await encode(workerData as Mp3EncodeRequest);
+    const mp3 = await encode(request);
     reply = { ok: true, mp3, encodeMs: performance.now() - started };
   } catch (error) {
     reply = { ok: false, message: error instanceof Error ? error.message : String(error) };
