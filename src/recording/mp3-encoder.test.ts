@@ -81,6 +81,35 @@ describe("encodeMp3", () => {
     expect(rms(aligned, RATE, 1.6, 2.4)).toBeGreaterThan(level * 0.8);
   });
 
+  it("hands a long recording's tracks to the worker in pieces and gets all of it back in place", async () => {
+    const recording = new CallRecording({ sampleRate: RATE, maxSeconds: 60 });
+    // The user speaks in even seconds and the agent in odd ones up to 40 s: 20 one-second
+    // segments a track, more than one piece (16) carries. Then 2 s of silence and a last tone.
+    for (let second = 0; second < 40; second++) {
+      if (second % 2 === 0) recording.addUser(second * 1000, tone(440, 1, RATE));
+      else recording.addAgent(second * 1000, tone(440, 1, RATE));
+    }
+    recording.addAgent(42_000, tone(440, 1, RATE));
+    const { mp3 } = await encodeRecordingMp3(recording, "mix");
+
+    const { samples } = await decode(mp3);
+    const aligned = samples.subarray(ENCODER_DELAY);
+    expect(aligned.length).toBeGreaterThanOrEqual(43 * RATE);
+    const level = 8000 / 32768 / Math.SQRT2;
+    // Seconds from each track's first and second piece, the silence, and the last tone.
+    for (const [from, to] of [
+      [4.1, 4.9],
+      [5.1, 5.9],
+      [34.1, 34.9],
+      [37.1, 37.9],
+      [42.1, 42.9],
+    ] as const) {
+      expect(rms(aligned, RATE, from, to)).toBeGreaterThan(level * 0.8);
+      expect(rms(aligned, RATE, from, to)).toBeLessThan(level * 1.2);
+    }
+    expect(rms(aligned, RATE, 40.2, 41.8)).toBeLessThan(level / 50);
+  });
+
   it("transfers a buffer it owns whole and copies a view into a larger one", async () => {
     const owned = tone(440, 0.5, RATE);
     const { mp3, encodeMs } = await encodeMp3WithStats(owned, RATE);

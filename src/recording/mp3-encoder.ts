@@ -198,7 +198,14 @@ function runWorker(
     void (async () => {
       for (const piece of pieces) {
         if (settled) return;
-        worker.postMessage(piece);
+        try {
+          worker.postMessage(piece);
+        } catch (error) {
+          finish(
+            new Error(`could not hand the recording to the MP3 encoder thread (${String(error)}); retry`),
+          );
+          return;
+        }
         await new Promise((next) => setImmediate(next));
       }
     })();
