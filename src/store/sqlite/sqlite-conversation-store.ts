@@ -100,24 +100,19 @@ const INSERTED: readonly RowColumn[] = [
 ];
 /** The columns an update writes (the id stays). */
 const UPDATED = INSERTED.filter((column) => column !== "conversation_id");
+/** The columns an index reads: the id, the sort key, and those `sameIndexedColumns` compares. */
+const INDEXED: ReadonlySet<RowColumn> = new Set<RowColumn>([
+  "conversation_id",
+  "sort_key",
+  "agent_id",
+  "start_time",
+  "user_id",
+  "branch_id",
+  "version_id",
+  "parent_conversation_id",
+]);
 /** The columns of an update that leaves every indexed column as it is. */
-const UNINDEXED: readonly RowColumn[] = [
-  "status",
-  "duration",
-  "call_successful",
-  "main_language",
-  "initiation_source",
-  "text_only",
-  "rating",
-  "has_feedback_comment",
-  "conversation_product",
-  "doc",
-  "list_item",
-  "transcript_summary",
-  "eval_results",
-  "data_results",
-  "updated_at",
-];
+const UNINDEXED = INSERTED.filter((column) => !INDEXED.has(column));
 
 function assignments(columns: readonly RowColumn[]): string {
   return columns.map((column) => `${column} = ?`).join(", ");
