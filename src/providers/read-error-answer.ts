@@ -1,3 +1,4 @@
+import type { StreamedAnswer } from "./http/stream-post.js";
 import { ProviderError } from "./provider-error.js";
 
 /** Most bytes of an error answer read, for its message. */
@@ -9,28 +10,36 @@ export function isTransientStatus(status: number): boolean {
 }
 
 /**
- * The provider's error message from at most 64 KiB of an error answer: `{error: {message}}`,
- * `{error: "…"}`, `{detail: "…"}` (FastAPI servers) or the text itself, on one line, at most 300
- * characters. An answer that cannot be read gives "".
+ * The provider's error message from at most 64 KiB of an error answer (see `errorMessageOf`); the
+ * body is closed after. A body that breaks off gives the message of what arrived (possibly ""),
+ * unless `brokenOff` is given: then what it makes of the read's error is thrown.
  */
-export async function readErrorMessage(response: Response): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
+export async function readErrorMessage(
+  answer: StreamedAnswer,
+  brokenOff?: (error: unknown) => unknown,
+): Promise<string> {
   const parts: Uint8Array[] = [];
   let size = 0;
   try {
-    while (size < MAX_ERROR_BYTES) {
-      const read = await reader.read();
-      if (read.done) break;
-      parts.push(read.value);
-      size += read.value.byteLength;
+    for await (const part of answer.body) {
+      parts.push(part);
+      size += part.byteLength;
+      if (size >= MAX_ERROR_BYTES) break;
     }
-  } catch {
+  } catch (error) {
+    if (brokenOff) throw brokenOff(error);
     // What arrived is enough for a message.
   } finally {
-    await reader.cancel().catch(() => undefined);
+    answer.cancel();
   }
-  const text = new TextDecoder().decode(Buffer.concat(parts).subarray(0, MAX_ERROR_BYTES));
+  return errorMessageOf(new TextDecoder().decode(Buffer.concat(parts).subarray(0, MAX_ERROR_BYTES)));
+}
+
+/**
+ * A provider's error message from the text of an error: `{error: {message}}`, `{error: "…"}`,
+ * `{detail: "…"}` (FastAPI servers) or the text itself, on one line, at most 300 characters.
+ */
+export function errorMessageOf(text: string): string {
   return extractMessage(text).replace(/\s+/g, " ").trim().slice(0, 300);
 }
 

@@ -19,7 +19,7 @@ export interface SpeechCallNames {
  * StreamDeadlines does the same for chat streams, with LLM wording.)
  */
 export class SpeechCallDeadlines {
-  /** Aborts the fetch and its body. */
+  /** Aborts the request (`streamPost`) and the reading of its body. */
   readonly controller = new AbortController();
   private expired: "first_byte" | "total" | undefined;
   private firstByteTimer: NodeJS.Timeout | undefined;

@@ -1,11 +1,12 @@
 /**
  * The HTTP client of the providers' hot path: a POST whose answer is read as it streams (a model's
- * server-sent events). It uses undici's `request` with one keep-alive pool per origin: the
- * platform `fetch` builds WHATWG streams, headers and a Response for every call, which cost about
- * 0.5 ms of CPU per model request at live-session loads (measured; see docs/design-notes.md).
- * undici is imported here and nowhere else.
+ * server-sent events, a speech answer's audio), used by the streaming LLM, the text-to-speech and
+ * the speech-to-text adapters. It uses undici's `request` with one keep-alive pool per origin,
+ * shared by all of them: the platform `fetch` builds WHATWG streams, headers and a Response for
+ * every call, which cost about 0.5 ms of CPU per model request at live-session loads (measured;
+ * see docs/design-notes.md). undici is imported here and nowhere else.
  */
-import { Agent, request } from "undici";
+import { Agent, FormData, request } from "undici";
 
 /**
  * Idle keep-alive connections are closed after this long, unless the server says sooner: below
@@ -19,8 +20,9 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * undici's own header and body timeouts are off: the caller's signal carries the limits (the
- * LLM's first-token and total timeouts, up to ten minutes each), and undici's would cut them
- * short with an error that reads like a network failure.
+ * LLM's first-token and total timeouts, up to ten minutes each, and the speech providers'
+ * first-byte and total ones), and undici's would cut them short with an error that reads like a
+ * network failure.
  */
 const dispatcher = new Agent({
   keepAliveTimeout: KEEP_ALIVE_MS,
@@ -40,10 +42,19 @@ export interface StreamedAnswer {
   cancel(): void;
 }
 
+/** One field of a multipart/form-data body: a text, or a file's bytes with its name and type. */
+export type FormField =
+  | { name: string; value: string }
+  | { name: string; file: Uint8Array; filename: string; type: string };
+
 /** What a streamed POST sends. */
 export interface StreamPost {
   headers: Record<string, string>;
-  body: string;
+  /**
+   * Text, bytes, or the fields of a multipart/form-data body (encoded by undici as `fetch` encodes
+   * a FormData, with the `content-type` header, its boundary included, set for it).
+   */
+  body: string | Uint8Array | { form: readonly FormField[] };
   /** Aborts the request, the connecting included, and the reading of its body. */
   signal: AbortSignal;
 }
@@ -60,7 +71,7 @@ export function streamPost(url: string, post: StreamPost): Promise<StreamedAnswe
   const pending = request(url, {
     method: "POST",
     headers: post.headers,
-    body: post.body,
+    body: toBody(post.body),
     signal,
     dispatcher,
   });
@@ -85,6 +96,23 @@ export function streamPost(url: string, post: StreamPost): Promise<StreamedAnswe
       },
     );
   });
+}
+
+function toBody(body: StreamPost["body"]): string | Uint8Array | FormData {
+  if (typeof body === "string" || body instanceof Uint8Array) return body;
+  const form = new FormData();
+  for (const field of body.form) {
+    if ("file" in field) {
+      // The File copies the bytes (the cast only satisfies the DOM typing of its parts).
+      form.append(
+        field.name,
+        new File([field.file as Uint8Array<ArrayBuffer>], field.filename, { type: field.type }),
+      );
+    } else {
+      form.append(field.name, field.value);
+    }
+  }
+  return form;
 }
 
 function wrap(answer: Awaited<ReturnType<typeof request>>): StreamedAnswer {

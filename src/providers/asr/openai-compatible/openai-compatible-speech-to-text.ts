@@ -1,4 +1,5 @@
 import type { SpeechToTextConfig } from "../../../config/speech-config.js";
+import { type FormField, type StreamedAnswer, streamPost } from "../../http/stream-post.js";
 import { ProviderError } from "../../provider-error.js";
 import { httpError, isTransientStatus, readErrorMessage } from "../../read-error-answer.js";
 import { SpeechCallDeadlines } from "../../speech-call-deadlines.js";
@@ -33,7 +34,9 @@ interface RetryableFailure {
  * Transcribes through an OpenAI-compatible `POST {base}/audio/transcriptions` (multipart: `file`
  * as `speech.wav`, `model`, `language`, `response_format=json`), as OpenAI, whisper.cpp's server,
  * faster-whisper servers and vLLM take it. A transcription is idempotent, so a connection error
- * or a 408/429/5xx answer is tried once more, within the same time limits.
+ * or a 408/429/5xx answer is tried once more, within the same time limits. The request goes
+ * through `streamPost` (undici's `request`, the keep-alive pool the LLM and the TTS use too), not
+ * the platform `fetch`: one call per utterance of every live session.
  */
 export class OpenAiCompatibleSpeechToText implements SpeechToText {
   constructor(
@@ -76,21 +79,21 @@ export class OpenAiCompatibleSpeechToText implements SpeechToText {
     language: string | undefined,
     deadlines: SpeechCallDeadlines,
   ): Promise<Transcript | RetryableFailure> {
-    const form = new FormData();
-    // The WAV is built on an ordinary ArrayBuffer (never a shared one), which is what Blob takes.
-    form.append("file", new Blob([wav as Uint8Array<ArrayBuffer>], { type: "audio/wav" }), "speech.wav");
-    form.append("model", this.config.model);
-    if (language !== undefined && toIso639(language) !== "") form.append("language", toIso639(language));
-    form.append("response_format", "json");
-    let response: Response;
+    const form: FormField[] = [
+      { name: "file", file: wav, filename: "speech.wav", type: "audio/wav" },
+      { name: "model", value: this.config.model },
+    ];
+    if (language !== undefined && toIso639(language) !== "")
+      form.push({ name: "language", value: toIso639(language) });
+    form.push({ name: "response_format", value: "json" });
+    let answer: StreamedAnswer;
     try {
-      response = await fetch(`${this.config.baseUrl}/audio/transcriptions`, {
-        method: "POST",
+      answer = await streamPost(`${this.config.baseUrl}/audio/transcriptions`, {
         headers: {
           accept: "application/json",
           ...(this.config.apiKey ? { authorization: `Bearer ${this.config.apiKey}` } : {}),
         },
-        body: form,
+        body: { form },
         signal: deadlines.signal,
       });
     } catch (error) {
@@ -102,34 +105,33 @@ export class OpenAiCompatibleSpeechToText implements SpeechToText {
       throw failure;
     }
     deadlines.firstByteArrived();
-    if (!response.ok) {
-      const error = httpError(PROVIDER, "OPENCONVAI_ASR", response.status, await readErrorMessage(response));
-      if (isTransientStatus(response.status) && !deadlines.stopped) return { retry: error };
+    if (answer.status < 200 || answer.status > 299) {
+      const error = httpError(PROVIDER, "OPENCONVAI_ASR", answer.status, await readErrorMessage(answer));
+      if (isTransientStatus(answer.status) && !deadlines.stopped) return { retry: error };
       throw deadlines.stopped ? deadlines.failure(error, "") : error;
     }
-    const body = await this.readBody(response, deadlines);
-    return parseTranscription(body, response.headers.get("content-type") ?? "");
+    const body = await this.readBody(answer, deadlines);
+    return parseTranscription(body, answer.header("content-type") ?? "");
   }
 
   /** The answer's text, at most `maxResponseBytes`. */
-  private async readBody(response: Response, deadlines: SpeechCallDeadlines): Promise<string> {
+  private async readBody(answer: StreamedAnswer, deadlines: SpeechCallDeadlines): Promise<string> {
     const max = this.limits.maxResponseBytes;
     const tooLarge = () =>
       new ProviderError(
         `The ${PROVIDER} provider answered more than ${max} bytes: check that OPENCONVAI_ASR_BASE_URL is a transcription API.`,
         false,
       );
-    if (Number(response.headers.get("content-length") ?? 0) > max) {
-      await response.body?.cancel().catch(() => undefined);
+    if (Number(answer.header("content-length") ?? 0) > max) {
+      answer.cancel();
       throw tooLarge();
     }
-    if (!response.body) return "";
-    const reader = response.body.getReader();
+    const reader = answer.body[Symbol.asyncIterator]();
     const parts: Uint8Array[] = [];
     let size = 0;
     try {
       for (;;) {
-        const read = await reader.read().catch((error: unknown) => {
+        const read = await reader.next().catch((error: unknown) => {
           throw deadlines.failure(error, `The ${PROVIDER} provider's answer broke off`);
         });
         if (read.done) break;
@@ -138,7 +140,8 @@ export class OpenAiCompatibleSpeechToText implements SpeechToText {
         parts.push(read.value);
       }
     } finally {
-      await reader.cancel().catch(() => undefined);
+      // Read to its end, the connection goes back to the pool; else it is closed.
+      answer.cancel();
     }
     return new TextDecoder().decode(Buffer.concat(parts));
   }

@@ -40,17 +40,3 @@ export function toWireTools(tools: readonly ChatToolDefinition[]): object[] {
     function: { name: tool.name, description: tool.description, parameters: tool.parameters },
   }));
 }
-
-/** A provider's error message from a JSON error body (`{error: {message}}` or `{error: "…"}`), else the text itself. */
-export function readProviderErrorMessage(text: string): string {
-  let message = text;
-  try {
-    const body = JSON.parse(text) as { error?: { message?: unknown } | string | null } | null;
-    const error = body?.error;
-    if (typeof error === "string") message = error;
-    else if (typeof error?.message === "string") message = error.message;
-  } catch {
-    // Not JSON: the text as it came.
-  }
-  return message.replace(/\s+/g, " ").trim().slice(0, 300);
-}

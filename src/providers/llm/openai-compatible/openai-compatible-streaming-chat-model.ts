@@ -2,20 +2,18 @@ import { createParser, type ParseError } from "eventsource-parser";
 import type { LlmConfig } from "../../../config/ai-config.js";
 import { type StreamedAnswer, streamPost } from "../../http/stream-post.js";
 import { ProviderError } from "../../provider-error.js";
+import { isTransientStatus, readErrorMessage } from "../../read-error-answer.js";
 import type {
   StreamingChatChunk,
   StreamingChatModel,
   StreamingChatRequest,
 } from "../streaming-chat-model.js";
 import { ChatChunkReader } from "./chat-chunk-reader.js";
-import { readProviderErrorMessage, toWireMessages, toWireTools } from "./chat-stream-wire.js";
+import { toWireMessages, toWireTools } from "./chat-stream-wire.js";
 import { StreamDeadlines } from "./stream-deadlines.js";
 
 /** Most bytes one streamed answer may take (a reply of a few thousand tokens is well under 1 MiB). */
 export const MAX_STREAM_BYTES = 4 * 1024 * 1024;
-
-/** Most bytes of an error answer read, for its message. */
-const MAX_ERROR_BYTES = 64 * 1024;
 
 /** A provider that does not know `stream_options` refuses the request naming it. */
 const STREAM_OPTIONS_REFUSED = /stream_options|include_usage/i;
@@ -53,13 +51,13 @@ export class OpenAiCompatibleStreamingChatModel implements StreamingChatModel {
     try {
       let response = await this.post(request, model, deadlines);
       if (response.status === 400 && this.askUsage) {
-        const message = await readErrorMessage(response, deadlines);
+        const message = await readErrorMessage(response, brokenOff(deadlines));
         if (!STREAM_OPTIONS_REFUSED.test(message)) throw httpError(response.status, message);
         this.askUsage = false;
         response = await this.post(request, model, deadlines);
       }
       if (response.status < 200 || response.status > 299)
-        throw httpError(response.status, await readErrorMessage(response, deadlines));
+        throw httpError(response.status, await readErrorMessage(response, brokenOff(deadlines)));
       const type = response.header("content-type") ?? "";
       if (!type.includes("text/event-stream")) {
         response.cancel();
@@ -217,28 +215,13 @@ function releaseWhenRead(
 }
 
 function httpError(status: number, message: string): ProviderError {
-  const transient = status === 408 || status === 429 || status >= 500;
   return new ProviderError(
     `The LLM provider answered HTTP ${status}: ${message || "(no message)"}`,
-    transient,
+    isTransientStatus(status),
   );
 }
 
-/** The provider's error message, from at most MAX_ERROR_BYTES of the answer. */
-async function readErrorMessage(response: StreamedAnswer, deadlines: StreamDeadlines): Promise<string> {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for await (const part of response.body) {
-      parts.push(part);
-      size += part.byteLength;
-      if (size >= MAX_ERROR_BYTES) break;
-    }
-  } catch (error) {
-    throw deadlines.failure(error, "The LLM provider's error answer could not be read");
-  } finally {
-    response.cancel();
-  }
-  const text = new TextDecoder().decode(Buffer.concat(parts).subarray(0, MAX_ERROR_BYTES));
-  return readProviderErrorMessage(text);
+/** What a broken-off error answer is thrown as: a timeout, the caller's reason, or a network error. */
+function brokenOff(deadlines: StreamDeadlines): (error: unknown) => unknown {
+  return (error) => deadlines.failure(error, "The LLM provider's error answer could not be read");
 }

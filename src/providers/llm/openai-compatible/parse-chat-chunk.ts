@@ -1,5 +1,5 @@
 import { ProviderError } from "../../provider-error.js";
-import { readProviderErrorMessage } from "./chat-stream-wire.js";
+import { errorMessageOf } from "../../read-error-answer.js";
 
 /** One fragment of a streamed tool call, its shape checked. */
 export interface ToolCallFragment {
@@ -47,7 +47,7 @@ export function parseChatChunk(data: string): ChatChunk {
     throw new ProviderError("The LLM sent a stream chunk that is not a JSON object.", false);
   // Some providers send `"error": null` in every chunk: only a value is an error.
   if (chunk.error != null) {
-    const message = readProviderErrorMessage(JSON.stringify({ error: chunk.error }));
+    const message = errorMessageOf(JSON.stringify({ error: chunk.error }));
     throw new ProviderError(`The LLM provider reported an error in its stream: ${message}`, true);
   }
   const choice = firstChoice(chunk.choices);

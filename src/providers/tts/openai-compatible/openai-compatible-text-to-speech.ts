@@ -1,4 +1,5 @@
 import type { TextToSpeechConfig } from "../../../config/speech-config.js";
+import { type StreamedAnswer, streamPost } from "../../http/stream-post.js";
 import { ProviderError } from "../../provider-error.js";
 import { httpError, readErrorMessage } from "../../read-error-answer.js";
 import { SpeechCallDeadlines } from "../../speech-call-deadlines.js";
@@ -32,7 +33,9 @@ const NOT_AUDIO = /^(application\/json|text\/)/i;
  * response_format}`), streaming the samples as the answer's bytes arrive. `pcm` answers are raw
  * 16-bit little-endian mono at the configured rate; an answer that begins with a RIFF header is
  * read as WAV at its own rate. A connection error or a 408/429/5xx answer is tried once more,
- * but only before any audio was yielded (after, the listener has heard part of it).
+ * but only before any audio was yielded (after, the listener has heard part of it). The request
+ * goes through `streamPost` (undici's `request`, the keep-alive pool the LLM uses too), not the
+ * platform `fetch`: one call per sentence of every reply is on the live sessions' hot path.
  */
 export class OpenAiCompatibleTextToSpeech implements TextToSpeech {
   constructor(
@@ -87,33 +90,34 @@ export class OpenAiCompatibleTextToSpeech implements TextToSpeech {
       }
       throw error;
     };
-    let response: Response;
+    let answer: StreamedAnswer;
     try {
-      response = await this.post(text, voice, deadlines);
+      answer = await this.post(text, voice, deadlines);
     } catch (error) {
       return retryOrThrow(error);
     }
-    if (!response.ok) {
-      const error = httpError(PROVIDER, "OPENCONVAI_TTS", response.status, await readErrorMessage(response));
+    if (answer.status < 200 || answer.status > 299) {
+      const error = httpError(PROVIDER, "OPENCONVAI_TTS", answer.status, await readErrorMessage(answer));
       if (deadlines.stopped) throw deadlines.failure(error, "");
       return retryOrThrow(error);
     }
-    const type = response.headers.get("content-type") ?? "";
-    if (NOT_AUDIO.test(type) || !response.body) {
-      await response.body?.cancel().catch(() => undefined);
+    const type = answer.header("content-type") ?? "";
+    // 204 and 205 answers have no body (fetch gave them a null one).
+    if (NOT_AUDIO.test(type) || answer.status === 204 || answer.status === 205) {
+      answer.cancel();
       throw new ProviderError(
         `The ${PROVIDER} provider answered "${type || "no body"}" instead of audio: check that OPENCONVAI_TTS_BASE_URL is an OpenAI-compatible speech API.`,
         false,
       );
     }
     const decoder = new PcmStreamDecoder(this.config.sampleRate);
-    const reader = response.body.getReader();
+    const reader = answer.body[Symbol.asyncIterator]();
     let bytes = 0;
     try {
       for (;;) {
-        let read: Awaited<ReturnType<typeof reader.read>>;
+        let read: IteratorResult<Uint8Array>;
         try {
-          read = await reader.read();
+          read = await reader.next();
         } catch (error) {
           return retryOrThrow(deadlines.failure(error, `The ${PROVIDER} provider's audio stream broke off`));
         }
@@ -127,6 +131,7 @@ export class OpenAiCompatibleTextToSpeech implements TextToSpeech {
             false,
           );
         }
+        // undici's chunks are views of the socket's read buffers; the decoder copies what it keeps.
         const samples = decoder.push(read.value);
         // Bytes read in one piece are not yielded once the caller aborted or a limit passed.
         if (deadlines.stopped)
@@ -149,15 +154,15 @@ export class OpenAiCompatibleTextToSpeech implements TextToSpeech {
       }
       return undefined;
     } finally {
-      // Closes the HTTP stream when the consumer stops early, or a failure ends the call.
-      await reader.cancel().catch(() => undefined);
+      // Closes the HTTP stream when the consumer stops early, or a failure ends the call (read to
+      // its end, the connection goes back to the pool).
+      answer.cancel();
     }
   }
 
-  private async post(text: string, voice: string, deadlines: SpeechCallDeadlines): Promise<Response> {
+  private async post(text: string, voice: string, deadlines: SpeechCallDeadlines): Promise<StreamedAnswer> {
     try {
-      return await fetch(`${this.config.baseUrl}/audio/speech`, {
-        method: "POST",
+      return await streamPost(`${this.config.baseUrl}/audio/speech`, {
         headers: {
           "content-type": "application/json",
           ...(this.config.apiKey ? { authorization: `Bearer ${this.config.apiKey}` } : {}),

@@ -53,6 +53,26 @@ describe("PcmStreamDecoder", () => {
     expect([...decoder.finish()]).toEqual([]);
   });
 
+  it("keeps copies of what it holds back: a Buffer pushed and then overwritten changes nothing", () => {
+    // undici's body chunks are Buffers, whose `slice` is a view: a kept view would see the overwrite.
+    const decoder = new PcmStreamDecoder(24_000);
+    const bytes = Buffer.from(pcm(1000, -1000, 7, 8, 9));
+    const read = Buffer.alloc(8);
+    /** Pushes bytes [from, to) through the one reused buffer, as a reader reusing its buffer would. */
+    const push = (from: number, to: number) => {
+      read.fill(0xff);
+      bytes.copy(read, 0, from, to);
+      return [...decoder.push(read.subarray(0, to - from))];
+    };
+    // Too short to tell PCM from RIFF: held back whole.
+    expect(push(0, 3)).toEqual([]);
+    expect(push(3, 8)).toEqual([1000, -1000, 7, 8]);
+    // An odd byte on its own: held back.
+    expect(push(8, 9)).toEqual([]);
+    expect(push(9, 10)).toEqual([9]);
+    expect([...decoder.finish()]).toEqual([]);
+  });
+
   it("reads a WAV header split across reads, skips a LIST chunk and takes the header's rate", () => {
     const decoder = new PcmStreamDecoder(24_000);
     const bytes = Buffer.concat([wav({ rate: 16_000, dataBytes: 0xffffffff, list: true }), pcm(5, -5, 9)]);

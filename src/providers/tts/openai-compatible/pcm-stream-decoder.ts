@@ -6,7 +6,9 @@ import { readWavHeader, startsWithRiff } from "./wav-header.js";
  * raw little-endian PCM at `pcmSampleRate`, unless it begins with a RIFF header: then the
  * header's rate is used and the header skipped (some servers answer WAV whatever is asked). A
  * sample split between two reads waits for its second byte; bytes after a WAV's declared data
- * (trailing chunks) are dropped.
+ * (trailing chunks) are dropped. What it keeps of the bytes pushed is copied, never a view of them:
+ * they may be views of a buffer the caller reuses, or of a much larger one (undici's body chunks
+ * are views of the socket's reads), which a kept view would hold in memory.
  */
 export class PcmStreamDecoder {
   /** Bytes not yet turned into samples: the start of the answer while it is being identified, or an odd byte. */
@@ -35,13 +37,13 @@ export class PcmStreamDecoder {
     } else {
       data = this.pending.byteLength === 0 ? bytes : concat(this.pending, bytes);
       if (data.byteLength < 4) {
-        this.pending = data;
+        this.pending = data === bytes ? copy(bytes) : data;
         return new Int16Array(0);
       }
       if (startsWithRiff(data)) {
         const header = readWavHeader(data);
         if (!header) {
-          this.pending = data;
+          this.pending = data === bytes ? copy(bytes) : data;
           return new Int16Array(0);
         }
         this.rate = header.sampleRate;
@@ -52,8 +54,8 @@ export class PcmStreamDecoder {
     }
     this.pending = new Uint8Array(0);
     const whole = data.byteLength - (data.byteLength % 2);
-    // Copied: `data` may be a view of the reader's buffer, which is reused.
-    if (whole < data.byteLength) this.pending = data.slice(whole);
+    // Copied (see the class comment): `data` may be a view of the bytes pushed.
+    if (whole < data.byteLength) this.pending = copy(data.subarray(whole));
     return toSamples(data.subarray(0, whole));
   }
 
@@ -79,6 +81,14 @@ export class PcmStreamDecoder {
     this.remaining -= taken.byteLength;
     return taken;
   }
+}
+
+/**
+ * A copy of `bytes`. Not `bytes.slice()`: on a Node Buffer (what undici's chunks are) `slice` makes
+ * a view, not a copy.
+ */
+function copy(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
