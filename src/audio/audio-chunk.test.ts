@@ -1,12 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { decodeAudioChunk, MAX_CLOSE_REASON_BYTES } from "./audio-chunk.js";
-import { getAudioFormat } from "./audio-format.js";
+import { AudioChunkDecoder, type AudioChunkResult, MAX_CLOSE_REASON_BYTES } from "./audio-chunk.js";
+import { type AudioFormat, getAudioFormat } from "./audio-format.js";
 
 const pcm = getAudioFormat("pcm_16000");
 const ulaw = getAudioFormat("ulaw_8000");
 const LIMIT = 64 * 1024;
 
-function reasonOf(result: ReturnType<typeof decodeAudioChunk>): string {
+/** One chunk through a decoder of its own. */
+function decodeAudioChunk(format: AudioFormat, base64: string, maxBytes: number): AudioChunkResult {
+  return new AudioChunkDecoder(format, maxBytes).decode(base64);
+}
+
+function reasonOf(result: AudioChunkResult): string {
   if (result.ok) throw new Error("expected the chunk to be refused");
   return result.reason;
 }
@@ -15,15 +20,36 @@ describe("decodeAudioChunk", () => {
   it("decodes a valid chunk to its bytes", () => {
     const bytes = Uint8Array.from({ length: 1024 }, (_, i) => (i * 37) & 0xff);
     const result = decodeAudioChunk(pcm, Buffer.from(bytes).toString("base64"), LIMIT);
-    expect(result).toEqual({ ok: true, bytes });
-    if (result.ok) expect(result.bytes.byteOffset).toBe(0);
+    expect(result.ok && Array.from(result.bytes)).toEqual(Array.from(bytes));
+  });
+
+  it("reuses one buffer for a session's chunks, each decoded whole over the last", () => {
+    const decoder = new AudioChunkDecoder(pcm, LIMIT);
+    const first = decoder.decode(Buffer.from([1, 2, 3, 4, 5, 6]).toString("base64"));
+    const firstBuffer = first.ok ? first.bytes.buffer : undefined;
+    const second = decoder.decode(Buffer.from([9, 8]).toString("base64"));
+    expect(second.ok && Array.from(second.bytes)).toEqual([9, 8]);
+    expect(second.ok && second.bytes.buffer).toBe(firstBuffer);
+    const refused = decoder.decode("AQ=="); // one byte: not a whole pcm sample
+    expect(refused.ok).toBe(false);
+    const third = decoder.decode(Buffer.from([7, 7, 7, 7]).toString("base64"));
+    expect(third.ok && Array.from(third.bytes)).toEqual([7, 7, 7, 7]);
+  });
+
+  it("grows its buffer for a longer chunk, up to the limit", () => {
+    const decoder = new AudioChunkDecoder(pcm, 4096);
+    const long = Uint8Array.from({ length: 4096 }, (_, i) => i & 0xff);
+    expect(decoder.decode("AAA=").ok).toBe(true);
+    const result = decoder.decode(Buffer.from(long).toString("base64"));
+    expect(result.ok && Array.from(result.bytes)).toEqual(Array.from(long));
   });
 
   it("accepts each padding length when the sample size allows it", () => {
-    expect(decodeAudioChunk(ulaw, "AQ==", LIMIT)).toEqual({ ok: true, bytes: Uint8Array.from([1]) });
-    expect(decodeAudioChunk(pcm, "AQI=", LIMIT)).toEqual({ ok: true, bytes: Uint8Array.from([1, 2]) });
-    expect(decodeAudioChunk(ulaw, "AQID", LIMIT)).toEqual({ ok: true, bytes: Uint8Array.from([1, 2, 3]) });
-    expect(decodeAudioChunk(pcm, "", LIMIT)).toEqual({ ok: true, bytes: new Uint8Array(0) });
+    const bytesOf = (result: AudioChunkResult) => (result.ok ? Array.from(result.bytes) : result.reason);
+    expect(bytesOf(decodeAudioChunk(ulaw, "AQ==", LIMIT))).toEqual([1]);
+    expect(bytesOf(decodeAudioChunk(pcm, "AQI=", LIMIT))).toEqual([1, 2]);
+    expect(bytesOf(decodeAudioChunk(ulaw, "AQID", LIMIT))).toEqual([1, 2, 3]);
+    expect(bytesOf(decodeAudioChunk(pcm, "", LIMIT))).toEqual([]);
   });
 
   it("refuses text that Buffer would decode leniently", () => {

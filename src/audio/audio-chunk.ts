@@ -7,7 +7,7 @@
 
 import type { AudioFormat } from "./audio-format.js";
 
-/** The outcome of `decodeAudioChunk`: the decoded bytes, or why the chunk is refused. */
+/** The outcome of `AudioChunkDecoder.decode`: the decoded bytes, or why the chunk is refused. */
 export type AudioChunkResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
 
 /** The longest close reason a WebSocket allows, in bytes (125 minus the 2-byte code). */
@@ -18,17 +18,46 @@ const BASE64_SHAPE = /^[A-Za-z0-9+/]*={0,2}$/;
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /**
- * Decodes one `user_audio_chunk` for `format`. Refuses text that is not canonical, padded,
- * standard base64 (no whitespace, no base64url), more than `maxBytes` decoded bytes (checked
- * before decoding), and a length that is not a whole number of samples (odd, for pcm). An empty
- * string is a valid, empty chunk.
+ * Decodes a session's `user_audio_chunk`s for its `format`. Refuses text that is not canonical,
+ * padded, standard base64 (no whitespace, no base64url), more than `maxBytes` decoded bytes
+ * (checked before decoding), and a length that is not a whole number of samples (odd, for pcm);
+ * an empty string is a valid, empty chunk. The bytes go into one buffer that the decoder reuses: the bytes of a chunk are valid until the next `decode`, so the caller copies
+ * what it keeps. A live session decodes about 31 chunks a second; bytes of their own for each
+ * would be memory outside V8's heap that only a garbage collection frees, and a high rate of it
+ * starts full collections early (see docs/design-notes.md).
  */
-export function decodeAudioChunk(format: AudioFormat, base64: string, maxBytes: number): AudioChunkResult {
-  if (!Number.isInteger(maxBytes) || maxBytes < 0) {
-    throw new RangeError(
-      `maxBytes must be a whole number ≥ 0, got ${maxBytes}; pass the session's chunk limit.`,
-    );
+export class AudioChunkDecoder {
+  private scratch = Buffer.alloc(0);
+
+  constructor(
+    private readonly format: AudioFormat,
+    private readonly maxBytes: number,
+  ) {
+    checkMaxBytes(maxBytes);
   }
+
+  /** The chunk's bytes (a view of the reused buffer), or why it is refused. */
+  decode(base64: string): AudioChunkResult {
+    const checked = checkAudioChunk(this.format, base64, this.maxBytes);
+    if (!checked.ok) return checked;
+    if (this.scratch.length < checked.byteLength) {
+      // Grown by doubling up to the limit, so a stream of equal chunks allocates once.
+      this.scratch = Buffer.allocUnsafeSlow(
+        Math.min(this.maxBytes, Math.max(checked.byteLength, 2 * this.scratch.length, 1024)),
+      );
+    }
+    const written = this.scratch.write(base64, 0, "base64");
+    return { ok: true, bytes: this.scratch.subarray(0, written) };
+  }
+}
+
+/** The decoded length of a valid chunk, or why it is refused (see `AudioChunkDecoder`). */
+function checkAudioChunk(
+  format: AudioFormat,
+  base64: string,
+  maxBytes: number,
+): { ok: true; byteLength: number } | { ok: false; reason: string } {
+  checkMaxBytes(maxBytes);
   // Refuse an oversized text before scanning it: 4 characters carry 3 bytes.
   if (base64.length > Math.ceil(maxBytes / 3) * 4) return tooLarge(maxBytes);
   if (base64.length % 4 !== 0 || !BASE64_SHAPE.test(base64) || !hasZeroPadBits(base64)) {
@@ -43,11 +72,18 @@ export function decodeAudioChunk(format: AudioFormat, base64: string, maxBytes: 
       reason: `user_audio_chunk has ${byteLength} bytes; ${format.name} needs whole ${format.bytesPerSample}-byte samples`,
     };
   }
-  // Copied out of Buffer's shared pool, so the bytes own their ArrayBuffer (offset 0).
-  return { ok: true, bytes: new Uint8Array(Buffer.from(base64, "base64")) };
+  return { ok: true, byteLength };
 }
 
-function tooLarge(maxBytes: number): AudioChunkResult {
+function checkMaxBytes(maxBytes: number): void {
+  if (!Number.isInteger(maxBytes) || maxBytes < 0) {
+    throw new RangeError(
+      `maxBytes must be a whole number ≥ 0, got ${maxBytes}; pass the session's chunk limit.`,
+    );
+  }
+}
+
+function tooLarge(maxBytes: number): { ok: false; reason: string } {
   return { ok: false, reason: `user_audio_chunk is larger than the limit of ${maxBytes} bytes` };
 }
 

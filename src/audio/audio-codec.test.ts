@@ -27,6 +27,24 @@ describe("pcm decoding and encoding", () => {
     expect(Array.from(decodeToPcm(pcm16, backing.subarray(1, 5)))).toEqual([0x1234, -0x1234]);
   });
 
+  it("writes into a caller's array when it is long enough, else into a new one", () => {
+    for (const format of [pcm16, ulaw]) {
+      const samples = Int16Array.from([0, 1000, -1000, 32767, -32768]);
+      const bytesInto = new Uint8Array(64).fill(0xee);
+      const bytes = encodeFromPcm(format, samples, bytesInto);
+      expect(bytes.buffer).toBe(bytesInto.buffer);
+      expect(Array.from(bytes)).toEqual(Array.from(encodeFromPcm(format, samples)));
+      expect(bytesInto[bytes.length]).toBe(0xee);
+      const samplesInto = new Int16Array(16);
+      const back = decodeToPcm(format, bytes, samplesInto);
+      expect(back.buffer).toBe(samplesInto.buffer);
+      expect(Array.from(back)).toEqual(Array.from(decodeToPcm(format, bytes)));
+      const short = new Int16Array(2);
+      expect(decodeToPcm(format, bytes, short).buffer).not.toBe(short.buffer);
+      expect(encodeFromPcm(format, samples, new Uint8Array(1)).length).toBe(bytes.length);
+    }
+  });
+
   it("refuses an odd number of bytes, saying what to pass", () => {
     expect(() => decodeToPcm(pcm16, new Uint8Array(3))).toThrow(/odd length \(3 bytes\)/);
   });

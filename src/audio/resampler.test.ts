@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createResampler, type Resampler } from "./resampler.js";
+import { createResampler, type Resampler, resamplePieces } from "./resampler.js";
 
 const AMPLITUDE = 10_000;
 
@@ -125,5 +125,35 @@ describe("createResampler", () => {
     expect(() => createResampler(16_000, 22_050.5)).toThrow(RangeError);
     expect(() => createResampler(-8_000, 8_000)).toThrow(RangeError);
     expect(() => createResampler(16_000, 10_000_000)).toThrow(RangeError);
+  });
+});
+
+describe("resamplePieces", () => {
+  it("gives the whole signal's output, sample for sample, however it was cut", () => {
+    const input = sine(300, 24_000, 0.7);
+    for (const [from, to] of [
+      [24_000, 16_000],
+      [16_000, 44_100],
+      [8_000, 48_000],
+    ] as const) {
+      const signal = from === 24_000 ? input : sine(300, from, 0.7);
+      const whole = Array.from(runChunked(createResampler(from, to), signal, [signal.length]));
+      const cuts = [1, 7, 480, 4_800, 3];
+      const pieces: Int16Array[] = [];
+      for (let at = 0, i = 0; at < signal.length; i++) {
+        pieces.push(signal.subarray(at, at + (cuts[i % cuts.length] as number)));
+        at += cuts[i % cuts.length] as number;
+      }
+      expect(Array.from(resamplePieces(pieces, from, to))).toEqual(whole);
+      expect(Array.from(resamplePieces([signal], from, to))).toEqual(whole);
+    }
+  });
+
+  it("joins pieces of equal rates, and gives a single piece back as it is", () => {
+    const a = Int16Array.from([1, 2, 3]);
+    const b = Int16Array.from([4, 5]);
+    expect(Array.from(resamplePieces([a, b], 16_000, 16_000))).toEqual([1, 2, 3, 4, 5]);
+    expect(resamplePieces([a], 16_000, 16_000)).toBe(a);
+    expect(resamplePieces([], 24_000, 16_000).length).toBe(0);
   });
 });

@@ -16,8 +16,12 @@
 
 /** A stateful converter from one sample rate to another. */
 export interface Resampler {
-  /** Converts the next chunk of the stream; the result may be empty when the chunk is short. */
-  push(samples: Int16Array): Int16Array;
+  /**
+   * Converts the next chunk of the stream; the result may be empty when the chunk is short. It is
+   * written into `into` when that is given and long enough for any output of the chunk (the
+   * result is then a view of it), else into a new array; the identity returns `samples` itself.
+   */
+  push(samples: Int16Array, into?: Int16Array): Int16Array;
   /**
    * Ends the stream: returns the samples still owed (the tail held back for interpolation), so
    * the whole output has round(input length × to / from) samples (±1 for very short streams).
@@ -66,11 +70,12 @@ export function createResampler(fromRate: number, toRate: number): Resampler {
   let emitted = 0; // output samples in this stream
 
   return {
-    push(samples) {
+    push(samples, into) {
       const n = samples.length;
       if (n === 0) return EMPTY;
       const at = (i: number): number => (i < 0 ? last : (samples[i] as number));
-      const out = new Int16Array(Math.ceil(((n + 1) * to) / from) + 1);
+      const most = Math.ceil(((n + 1) * to) / from) + 1;
+      const out = into && into.length >= most ? into : new Int16Array(most);
       let count = 0;
       // An output needs the sample at `index`, and the next one too when it falls between two.
       while ((remainder === 0 ? index : index + 1) < n) {
@@ -99,4 +104,40 @@ export function createResampler(fromRate: number, toRate: number): Resampler {
       return tail;
     },
   };
+}
+
+/**
+ * Converts a whole signal that arrived in pieces (a synthesis as it streamed) into one array: the
+ * pieces are not joined first, and each one's output is written in place, so a sentence of speech
+ * costs one new array rather than three (see docs/design-notes.md, "Memory outside the heap").
+ * The result may be a view of a slightly longer array; with equal rates and a single piece, it is
+ * that piece.
+ */
+export function resamplePieces(pieces: readonly Int16Array[], fromRate: number, toRate: number): Int16Array {
+  let total = 0;
+  for (const piece of pieces) total += piece.length;
+  if (fromRate === toRate) {
+    if (pieces.length === 1) return pieces[0] as Int16Array;
+    const joined = new Int16Array(total);
+    let at = 0;
+    for (const piece of pieces) {
+      joined.set(piece, at);
+      at += piece.length;
+    }
+    return joined;
+  }
+  const resampler = createResampler(fromRate, toRate);
+  // Room for the most any push can write (as `push` reckons it), plus the flushed tail.
+  let room = Math.round((total * toRate) / fromRate) + 1;
+  for (const piece of pieces) room += Math.ceil(((piece.length + 1) * toRate) / fromRate) + 2;
+  const out = new Int16Array(room);
+  let at = 0;
+  for (const piece of pieces) {
+    const part = resampler.push(piece, out.subarray(at));
+    if (part.buffer !== out.buffer) out.set(part, at);
+    at += part.length;
+  }
+  const tail = resampler.flush();
+  out.set(tail, at);
+  return out.subarray(0, at + tail.length);
 }

@@ -10,7 +10,7 @@
  *   the turn), `convai_asr_service_latency` (speech recognition), `convai_llm_service_ttf_sentence`
  *   (the model's first complete sentence) and `convai_tts_service_ttfb` (that sentence's speech).
  */
-import { decodeAudioChunk } from "../audio/audio-chunk.js";
+import { AudioChunkDecoder } from "../audio/audio-chunk.js";
 import { bytesForMs } from "../audio/audio-format.js";
 import { encodeWav } from "../audio/wav.js";
 import type { SpeechToText } from "../providers/asr/speech-to-text.js";
@@ -75,7 +75,7 @@ export class VoiceChannel {
   readonly recording: CallRecording | undefined;
   private readonly input: VoiceInput;
   private readonly output: SpeechOutput;
-  private readonly maxChunkBytes: number;
+  private readonly chunks: AudioChunkDecoder;
   private transcribing: Promise<void> = Promise.resolve();
   private pendingTranscriptions = 0;
   private readonly controller = new AbortController();
@@ -100,12 +100,15 @@ export class VoiceChannel {
       nowMs: () => host.nowMs(),
       ...(this.recording ? { recording: this.recording } : {}),
     });
-    this.maxChunkBytes = bytesForMs(settings.inputFormat, MAX_AUDIO_CHUNK_MS);
+    this.chunks = new AudioChunkDecoder(
+      settings.inputFormat,
+      bytesForMs(settings.inputFormat, MAX_AUDIO_CHUNK_MS),
+    );
   }
 
   /** Takes one `user_audio_chunk`; returns why it is refused (the session closes 1008), or undefined. */
   audio(base64: string): string | undefined {
-    const decoded = decodeAudioChunk(this.settings.inputFormat, base64, this.maxChunkBytes);
+    const decoded = this.chunks.decode(base64);
     if (!decoded.ok) return decoded.reason;
     const result = this.input.push(decoded.bytes, this.host.nowMs());
     for (const score of result.scores) this.host.send(vadScoreFrame(score));

@@ -11,7 +11,7 @@
  */
 import { encodeFromPcm } from "../../audio/audio-codec.js";
 import type { AudioFormat } from "../../audio/audio-format.js";
-import { createResampler } from "../../audio/resampler.js";
+import { resamplePieces } from "../../audio/resampler.js";
 import type { TextToSpeech } from "../../providers/tts/text-to-speech.js";
 import type { CallRecording } from "../../recording/call-recording.js";
 import { type AudioAlignment, estimateAlignment, splitAlignment } from "./alignment.js";
@@ -51,18 +51,6 @@ export interface SpeechOutputOptions {
   recording?: CallRecording;
 }
 
-/** Resamples a whole signal. */
-function resampleAll(samples: Int16Array, from: number, to: number): Int16Array {
-  if (from === to) return samples;
-  const resampler = createResampler(from, to);
-  const head = resampler.push(samples);
-  const tail = resampler.flush();
-  const out = new Int16Array(head.length + tail.length);
-  out.set(head);
-  out.set(tail, head.length);
-  return out;
-}
-
 /** Speaks replies; one reply at a time (`begin` starts the next). */
 export class SpeechOutput {
   readonly playback = new PlaybackClock();
@@ -77,6 +65,8 @@ export class SpeechOutput {
   /** Call times of the reply's first complete sentence and its first audio event. */
   firstSentenceAtMs: number | undefined;
   firstAudioAtMs: number | undefined;
+  /** The wire bytes of the `audio` event being built (reused: each event's base64 is made from it). */
+  private encoded = new Uint8Array(0);
 
   constructor(private readonly options: SpeechOutputOptions) {}
 
@@ -168,14 +158,18 @@ export class SpeechOutput {
   private async speak(sentence: string, spoken: string, signal: AbortSignal): Promise<void> {
     const { format, recording } = this.options;
     const speech = await this.render(sentence, signal);
-    if (signal.aborted || speech.samples.length === 0) return;
-    const samples = resampleAll(speech.samples, speech.sampleRate, format.sampleRate);
-    const recorded = recording
-      ? resampleAll(speech.samples, speech.sampleRate, VOICE_SAMPLE_RATE)
-      : undefined;
+    if (signal.aborted || speech.pieces.length === 0) return;
+    const samples = resamplePieces(speech.pieces, speech.sampleRate, format.sampleRate);
+    const recorded = !recording
+      ? undefined
+      : format.sampleRate === VOICE_SAMPLE_RATE
+        ? samples
+        : resamplePieces(speech.pieces, speech.sampleRate, VOICE_SAMPLE_RATE);
     const durationMs = (samples.length * 1000) / format.sampleRate;
     const alignment = estimateAlignment(spoken, durationMs);
     const step = Math.round((format.sampleRate * AUDIO_CHUNK_MS) / 1000);
+    if (this.encoded.length < step * format.bytesPerSample)
+      this.encoded = new Uint8Array(step * format.bytesPerSample);
     const durations: number[] = [];
     for (let at = 0; at < samples.length; at += step)
       durations.push((Math.min(step, samples.length - at) * 1000) / format.sampleRate);
@@ -193,18 +187,22 @@ export class SpeechOutput {
         recording?.addAgent(scheduled.playsAtMs, recorded.subarray(at(offset), at(offset + chunkMs)));
       }
       this.firstAudioAtMs ??= now;
-      const base64 = Buffer.from(encodeFromPcm(format, chunk)).toString("base64");
+      const bytes = encodeFromPcm(format, chunk, this.encoded);
+      const base64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64");
       this.options.sendAudio(base64, this.eventId, part);
     });
   }
 
-  /** The sentence's speech: from the provider (whole), or the development voice. */
+  /** The sentence's speech, whole, in the pieces it came in: from the provider, or the development voice. */
   private async render(
     sentence: string,
     signal: AbortSignal,
-  ): Promise<{ samples: Int16Array; sampleRate: number }> {
+  ): Promise<{ pieces: Int16Array[]; sampleRate: number }> {
     const { tts, format, voiceId } = this.options;
-    if (!tts) return synthesizeSpeech(sentence, format.sampleRate);
+    if (!tts) {
+      const speech = synthesizeSpeech(sentence, format.sampleRate);
+      return { pieces: speech.samples.length > 0 ? [speech.samples] : [], sampleRate: speech.sampleRate };
+    }
     const pieces: Int16Array[] = [];
     let length = 0;
     let sampleRate = format.sampleRate;
@@ -218,12 +216,6 @@ export class SpeechOutput {
           "tts_cascade_error",
         );
     }
-    const samples = new Int16Array(length);
-    let at = 0;
-    for (const piece of pieces) {
-      samples.set(piece, at);
-      at += piece.length;
-    }
-    return { samples, sampleRate };
+    return { pieces: pieces.filter((piece) => piece.length > 0), sampleRate };
   }
 }

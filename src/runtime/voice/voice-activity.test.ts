@@ -72,6 +72,23 @@ describe("VoiceActivityDetector", () => {
     const samples = signal(3000, [[700, 1900]]);
     const bySize = run(samples, 300).map((f) => [f.startMs, f.score]);
     expect(bySize).toEqual(run(samples, 512).map((f) => [f.startMs, f.score]));
+    expect(run(samples, 700).map((f) => [f.startMs, f.score])).toEqual(bySize);
+  });
+
+  it("keeps its leftover samples, not a view of the caller's chunk", () => {
+    const samples = signal(3000, [[700, 1900]]);
+    const vad = new VoiceActivityDetector(RATE);
+    const reused = new Int16Array(700);
+    const frames: VadFrame[] = [];
+    for (let offset = 0; offset < samples.length; offset += 700) {
+      const chunk = samples.subarray(offset, offset + 700);
+      reused.set(chunk);
+      frames.push(...vad.push(reused.subarray(0, chunk.length), (offset * 1000) / RATE));
+      reused.fill(32767); // the caller's buffer is overwritten before the next chunk
+    }
+    expect(frames.map((f) => [f.startMs, f.score])).toEqual(
+      run(samples, 512).map((f) => [f.startMs, f.score]),
+    );
   });
 
   it("adapts its floor to a louder steady noise, which then stops counting as speech", () => {

@@ -62,6 +62,8 @@ export class VoiceInput {
   private keptLength = 0;
   private keptStartMs = 0;
   private readonly maxKept = ((MAX_USER_TURN_MS + PRE_ROLL_MS + 2_000) * VOICE_SAMPLE_RATE) / 1000;
+  /** The decoded samples of the chunk being pushed (reused: everything that keeps audio copies it). */
+  private decoded = new Int16Array(0);
 
   constructor(
     private readonly format: AudioFormat,
@@ -77,9 +79,14 @@ export class VoiceInput {
     return this.turns.isUserSpeaking;
   }
 
-  /** Takes one decoded chunk (whole samples of the format) that arrived at call time `arrivalMs`. */
+  /**
+   * Takes one chunk's bytes (whole samples of the format) that arrived at call time `arrivalMs`;
+   * they are read before `push` returns and not kept.
+   */
   push(bytes: Uint8Array, arrivalMs: number): VoiceInputResult {
-    const samples = this.resampler.push(decodeToPcm(this.format, bytes));
+    const count = bytes.length / this.format.bytesPerSample;
+    if (this.decoded.length < count) this.decoded = new Int16Array(Math.max(count, 2 * this.decoded.length));
+    const samples = this.resampler.push(decodeToPcm(this.format, bytes, this.decoded));
     const result: VoiceInputResult = { scores: [], started: [], ended: [] };
     if (samples.length === 0) return result;
     let atMs = this.timelineMs();
