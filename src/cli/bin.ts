@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env -S node --max-semi-space-size=32 --heap-growing-percent=100
 import { ConfigError } from "../config/config-error.js";
 import { SchemaTooNewError } from "../store/store.js";
 import { exitCodeFor, runProgram, USAGE_EXIT_CODE } from "./program.js";
