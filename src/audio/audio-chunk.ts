@@ -21,10 +21,11 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
  * Decodes a session's `user_audio_chunk`s for its `format`. Refuses text that is not canonical,
  * padded, standard base64 (no whitespace, no base64url), more than `maxBytes` decoded bytes
  * (checked before decoding), and a length that is not a whole number of samples (odd, for pcm);
- * an empty string is a valid, empty chunk. The bytes go into one buffer that the decoder reuses: the bytes of a chunk are valid until the next `decode`, so the caller copies
- * what it keeps. A live session decodes about 31 chunks a second; bytes of their own for each
- * would be memory outside V8's heap that only a garbage collection frees, and a high rate of it
- * starts full collections early (see docs/design-notes.md).
+ * an empty string is a valid, empty chunk. The bytes go into one buffer that the decoder reuses:
+ * a chunk's bytes are valid until the next `decode`, so the caller copies what it keeps. A live
+ * session decodes about 31 chunks a second; bytes of their own for each would be memory outside
+ * V8's heap that only a garbage collection frees, and a high rate of it starts full collections
+ * early (see docs/design-notes.md, "Memory outside the heap").
  */
 export class AudioChunkDecoder {
   private scratch = Buffer.alloc(0);
