@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AudioFlags, renderStoredBytes, renderStoredDocument } from "./stored-document.js";
+import { type AudioFlags, renderStoredDocument, SERVED_TAILS } from "./stored-document.js";
 
 const JSON_TEXT = '{"conversation_id":"c1","status":"done"}';
 
@@ -10,9 +10,10 @@ const COMBINATIONS: AudioFlags[] = [false, true].flatMap((hasAudio) =>
 );
 
 describe("the served has_* keys", () => {
-  it.each(COMBINATIONS)("renders %o the same from text and from bytes", (flags) => {
+  it.each(COMBINATIONS)("renders %o, and the served tail of its index is the same text", (flags) => {
     const text = renderStoredDocument(JSON_TEXT, flags);
-    expect(renderStoredBytes(Buffer.from(JSON_TEXT), flags).toString("utf8")).toBe(text);
+    const index = (flags.hasAudio ? 4 : 0) + (flags.hasUserAudio ? 2 : 0) + (flags.hasResponseAudio ? 1 : 0);
+    expect(JSON_TEXT.slice(0, -1) + SERVED_TAILS[index]).toBe(text);
     expect(JSON.parse(text)).toEqual({
       conversation_id: "c1",
       status: "done",
@@ -24,12 +25,19 @@ describe("the served has_* keys", () => {
   });
 
   it("reads missing speaker flags as false (audio that arrived as one file)", () => {
-    expect(
-      JSON.parse(renderStoredBytes(Buffer.from(JSON_TEXT), { hasAudio: true }).toString()),
-    ).toMatchObject({
+    expect(JSON.parse(renderStoredDocument(JSON_TEXT, { hasAudio: true }))).toMatchObject({
       has_audio: true,
       has_user_audio: false,
       has_response_audio: false,
+    });
+  });
+
+  it("serves an empty stored object with the keys alone", () => {
+    expect(JSON.parse(renderStoredDocument("{}", { hasAudio: false }))).toEqual({
+      has_audio: false,
+      has_user_audio: false,
+      has_response_audio: false,
+      has_auxiliary_audio: false,
     });
   });
 });

@@ -41,28 +41,17 @@ function audioKeys(audio: AudioFlags): string {
   );
 }
 
-/** A number 0–7 for the three flags: the index of their tail in `AUDIO_TAILS`. */
-function tailIndex(audio: AudioFlags): number {
-  return (
-    (audio.hasAudio ? 4 : 0) +
-    (audio.hasUserAudio === true ? 2 : 0) +
-    (audio.hasResponseAudio === true ? 1 : 0)
-  );
-}
-
-/** The tail appended to stored bytes, one per combination of the three flags (built once). */
-const AUDIO_TAILS: Buffer[] = Array.from({ length: 8 }, (_, i) =>
-  Buffer.from(
+/**
+ * The text appended to a stored document's bytes, after its closing `}` is dropped, for each
+ * combination of the three flags: index 4 × hasAudio + 2 × hasUserAudio + hasResponseAudio. A store
+ * that renders the served document where it reads it (SQLite, in its SELECT) picks one by the row's
+ * audio columns, so the served bytes come out of the database in one piece.
+ */
+export const SERVED_TAILS: readonly string[] = Array.from(
+  { length: 8 },
+  (_, i) =>
     `,${audioKeys({ hasAudio: i >= 4, hasUserAudio: (i & 2) !== 0, hasResponseAudio: (i & 1) !== 0 })}}`,
-  ),
 );
-
-/** `renderStoredDocument` on UTF-8 bytes: one copy, no decoding. */
-export function renderStoredBytes(bytes: Buffer, audio: AudioFlags): Buffer {
-  const tail = AUDIO_TAILS[tailIndex(audio)];
-  if (bytes.length <= 2 || !tail) return Buffer.from(renderStoredDocument(bytes.toString("utf8"), audio));
-  return Buffer.concat([bytes.subarray(0, bytes.length - 1), tail], bytes.length - 1 + tail.length);
-}
 
 /**
  * Serves a stored document: appends the server-owned keys to the stored JSON text without

@@ -30,8 +30,9 @@ export interface StoredConversation {
   audio: AudioInfo | null;
 }
 
-/** A stored conversation as raw UTF-8 JSON bytes, without the server-owned `has_*` keys. */
-export interface StoredConversationBytes {
+/** A stored conversation as GET serves it: UTF-8 JSON bytes with the server-owned `has_*` keys. */
+export interface ServedConversationBytes {
+  /** `renderStoredDocument` of the stored document, encoded: the exact bytes to send. */
   bytes: Buffer;
   audio: AudioInfo | null;
 }
@@ -81,8 +82,11 @@ export interface ConversationStore {
   putConversation(record: ConversationRecord, deliveries?: QueuedDeliveries): Promise<PutOutcome>;
   /** The stored conversation; undefined if it does not exist. */
   getConversation(conversationId: string): Promise<StoredConversation | undefined>;
-  /** The stored document as UTF-8 bytes (the fast path for serving it as is); undefined if it does not exist. */
-  getConversationBytes(conversationId: string): Promise<StoredConversationBytes | undefined>;
+  /**
+   * The document as GET serves it, as UTF-8 bytes in one buffer (the fast path: no decoding to a JS
+   * string, and one allocation a request); undefined if it does not exist.
+   */
+  getServedConversationBytes(conversationId: string): Promise<ServedConversationBytes | undefined>;
   listConversations(query: ListQuery): Promise<ListPage<ListRow>>;
   /**
    * Removes a conversation and its index rows (and, in the same transaction, its uploaded files'

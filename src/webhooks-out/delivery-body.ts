@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import type { BlobStore } from "../blobs/blob-store.js";
 import type { ConversationDoc } from "../domain/conversation.js";
-import { renderStoredBytes } from "../domain/stored-document.js";
 import { buildConversationTrace } from "../domain/trace/conversation-trace.js";
-import { type AudioInfo, audioFlagsOf } from "../store/audio-info.js";
+import type { AudioInfo } from "../store/audio-info.js";
 import type { OutgoingDelivery } from "../store/outgoing-webhook-store.js";
 import type { ConversationStore } from "../store/store.js";
 
@@ -72,9 +71,9 @@ function conversationOf(delivery: OutgoingDelivery): string | BuiltBody {
 async function transcriptionBody(delivery: OutgoingDelivery, deps: DeliveryBodyDeps): Promise<BuiltBody> {
   const id = conversationOf(delivery);
   if (typeof id !== "string") return id;
-  const stored = await deps.conversations.getConversationBytes(id);
+  const stored = await deps.conversations.getServedConversationBytes(id);
   if (!stored) return gone(id);
-  const served = renderStoredBytes(stored.bytes, audioFlagsOf(stored.audio));
+  const served = stored.bytes;
   if (!delivery.excludeTranscript) {
     return { status: "ready", body: { kind: "bytes", bytes: envelope(delivery, served) } };
   }
@@ -165,7 +164,7 @@ async function findAudio(
   deps: DeliveryBodyDeps,
 ): Promise<{ bytes: Buffer; audio: AudioInfo | null } | "gone" | "missing"> {
   for (let attempt = 1; attempt <= AUDIO_OPEN_ATTEMPTS; attempt++) {
-    const stored = await deps.conversations.getConversationBytes(id);
+    const stored = await deps.conversations.getServedConversationBytes(id);
     if (!stored) return "gone";
     if (!stored.audio || (await deps.blobs.size(stored.audio.blobKey)) !== undefined) return stored;
   }

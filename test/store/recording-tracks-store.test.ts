@@ -59,7 +59,7 @@ describe.each(BACKENDS)("speaker tracks in the %s store", (backend) => {
   it("records the tracks with the recording and reads them back on every read", async () => {
     expect(await db.conversations.setAudio("c1", RECORDING)).toEqual({ replaced: null });
     expect((await db.conversations.getConversation("c1"))?.audio).toEqual(RECORDING);
-    expect((await db.conversations.getConversationBytes("c1"))?.audio).toEqual(RECORDING);
+    expect((await db.conversations.getServedConversationBytes("c1"))?.audio).toEqual(RECORDING);
     expect((await db.conversations.scanConversations(null, 10))[0]?.audio).toEqual(RECORDING);
     const replaced = await db.conversations.putConversation(
       buildConversationRecord(buildConversation({ id: "c1" })),

@@ -16,7 +16,7 @@ import { newAudioBlobKey } from "../../src/blobs/blob-keys.js";
 import { FsBlobStore } from "../../src/blobs/fs/fs-blob-store.js";
 import type { WebhooksOutConfig } from "../../src/config/webhooks-out-config.js";
 import { buildConversationRecord } from "../../src/domain/conversation-record.js";
-import { renderStoredBytes } from "../../src/domain/stored-document.js";
+import { renderStoredDocument } from "../../src/domain/stored-document.js";
 import { buildConversationTrace } from "../../src/domain/trace/conversation-trace.js";
 import { audioFlagsOf } from "../../src/store/audio-info.js";
 import type { NewOutgoingDelivery, WorkspaceWebhook } from "../../src/store/outgoing-webhook-store.js";
@@ -201,9 +201,9 @@ describe.each(BACKENDS)("the webhook dispatcher on %s", (backend) => {
 
   /** The body GET /v1/convai/conversations/{id} serves for a conversation. */
   async function getBody(id: string): Promise<unknown> {
-    const stored = await db.conversations.getConversationBytes(id);
+    const stored = await db.conversations.getConversation(id);
     if (!stored) throw new Error(`no conversation ${id}`);
-    return JSON.parse(renderStoredBytes(stored.bytes, audioFlagsOf(stored.audio)).toString("utf8"));
+    return JSON.parse(renderStoredDocument(stored.json, audioFlagsOf(stored.audio)));
   }
 
   /** Verifies a received request the way a receiver using the SDK does, and returns the event. */
@@ -257,12 +257,12 @@ describe.each(BACKENDS)("the webhook dispatcher on %s", (backend) => {
     };
     expect(await verified(request)).toEqual(expected);
     // Byte for byte: the stored document as GET serves it, inside the envelope.
-    const served = renderStoredBytes(
-      (await db.conversations.getConversationBytes("c1"))?.bytes ?? Buffer.alloc(0),
+    const served = renderStoredDocument(
+      (await db.conversations.getConversation("c1"))?.json ?? "",
       audioFlagsOf(null),
     );
     expect(request?.body).toBe(
-      `{"type":"post_call_transcription","event_timestamp":${EVENT_TIMESTAMP},"data":${served.toString("utf8")}}`,
+      `{"type":"post_call_transcription","event_timestamp":${EVENT_TIMESTAMP},"data":${served}}`,
     );
     expect(request?.headers).toMatchObject({
       "content-type": "application/json",
@@ -562,8 +562,10 @@ describe.each(BACKENDS)("the webhook dispatcher on %s", (backend) => {
     const real = db.conversations;
     // The real store, with reads of one conversation failing as a broken connection would.
     const faulty = Object.assign(Object.create(real) as ConversationStore, {
-      getConversationBytes: (id: string) =>
-        id === "c-broken" ? Promise.reject(new Error("connection reset")) : real.getConversationBytes(id),
+      getServedConversationBytes: (id: string) =>
+        id === "c-broken"
+          ? Promise.reject(new Error("connection reset"))
+          : real.getServedConversationBytes(id),
     });
     expect(await dispatcher({}, { conversations: faulty }).runOnce()).toBe(2);
     expect((await stored("dlv_2")).delivery.status).toBe("delivered");

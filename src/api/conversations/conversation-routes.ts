@@ -4,7 +4,6 @@ import type { BlobStore, ByteRange } from "../../blobs/blob-store.js";
 import type { ConversationService } from "../../conversations/conversation-service.js";
 import type { ConversationDoc } from "../../domain/conversation.js";
 import { NotFoundError } from "../../domain/errors.js";
-import { renderStoredBytes } from "../../domain/stored-document.js";
 import { renderWithTrace } from "../../domain/trace/render-with-trace.js";
 import { type AudioInfo, audioFlagsOf, MP3_CONTENT_TYPE, type SpeakerTrack } from "../../store/audio-info.js";
 import type { ConversationStore, ListRow } from "../../store/store.js";
@@ -164,11 +163,11 @@ export async function conversationRoutes(app: FastifyInstance, deps: Conversatio
         reply.type("application/json");
         return renderWithTrace(stored.json, audioFlagsOf(stored.audio));
       }
-      // The hot path: the stored UTF-8 bytes go out as they are, never decoded to a JS string.
-      const stored = await store.getConversationBytes(id);
+      // The hot path: the served UTF-8 bytes go out as the store hands them over, never decoded.
+      const stored = await store.getServedConversationBytes(id);
       if (!stored) throw new NotFoundError("conversation", id);
       reply.type("application/json");
-      return renderStoredBytes(stored.bytes, audioFlagsOf(stored.audio));
+      return stored.bytes;
     },
   );
 

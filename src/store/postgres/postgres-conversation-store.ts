@@ -1,8 +1,9 @@
 import type pg from "pg";
 import type { ConversationRecord } from "../../domain/conversation.js";
 import { type ListPage, type ListQuery, tokenizeSearch } from "../../domain/list-query.js";
+import { renderStoredDocument } from "../../domain/stored-document.js";
 import { type AudioDbRow, audioAssignments, audioColumns, audioValues, toAudio } from "../audio-columns.js";
-import type { AudioInfo } from "../audio-info.js";
+import { type AudioInfo, audioFlagsOf } from "../audio-info.js";
 import { type ListDbRow, toListPage } from "../db-rows.js";
 import { type BoundedListDbRow, buildBoundedListSql, buildListSql, splitWalkFilters } from "../list-sql.js";
 import { createParams } from "../sql-params.js";
@@ -14,8 +15,8 @@ import {
   type QueuedDeliveries,
   RecordsRefusedError,
   type ScannedConversation,
+  type ServedConversationBytes,
   type StoredConversation,
-  type StoredConversationBytes,
   type UpsertOutcome,
 } from "../store.js";
 import { insertDeliveries } from "./outbox-sql.js";
@@ -356,9 +357,11 @@ export class PostgresConversationStore implements ConversationStore {
     return row ? { json: row.doc, audio: toAudio(row) } : undefined;
   }
 
-  async getConversationBytes(conversationId: string): Promise<StoredConversationBytes | undefined> {
+  async getServedConversationBytes(conversationId: string): Promise<ServedConversationBytes | undefined> {
     const stored = await this.getConversation(conversationId);
-    return stored ? { bytes: Buffer.from(stored.json, "utf8"), audio: stored.audio } : undefined;
+    if (!stored) return undefined;
+    const served = renderStoredDocument(stored.json, audioFlagsOf(stored.audio));
+    return { bytes: Buffer.from(served, "utf8"), audio: stored.audio };
   }
 
   async listConversations(query: ListQuery): Promise<ListPage<ListRow>> {

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { ConversationRecord, Facet } from "../../domain/conversation.js";
 import { type ListPage, type ListQuery, tokenizeSearch } from "../../domain/list-query.js";
+import { SERVED_TAILS } from "../../domain/stored-document.js";
 import { type AudioDbRow, audioAssignments, audioColumns, audioValues, toAudio } from "../audio-columns.js";
 import type { AudioInfo } from "../audio-info.js";
 import { type ListDbRow, toListPage } from "../db-rows.js";
@@ -13,8 +14,8 @@ import {
   type QueuedDeliveries,
   RecordsRefusedError,
   type ScannedConversation,
+  type ServedConversationBytes,
   type StoredConversation,
-  type StoredConversationBytes,
   type UpsertOutcome,
 } from "../store.js";
 import { SqliteOutbox } from "./outbox-sql.js";
@@ -40,6 +41,26 @@ function refusedRecords(error: unknown): unknown {
 
 /** The audio columns, as every statement that reads them lists them. */
 const AUDIO = audioColumns();
+/**
+ * The served document (`renderStoredDocument`), made by the SELECT that reads the row: the stored
+ * UTF-8 bytes without their closing `}`, then the tail the row's audio columns pick, cast to BLOB so
+ * it arrives as one Buffer, never decoded to a JS string. Rendering it in JavaScript took a second
+ * buffer of the document's size a request (Buffer.concat); with documents of ~15 KB at 20,000 reads a
+ * second, that external memory set off a full collection about every 0.1 s (docs/design-notes.md,
+ * "Memory outside the heap"). Byte arithmetic on the BLOB keeps multibyte characters whole: only
+ * the last byte, an ASCII `}`, is cut.
+ */
+const SERVED_BYTES = (() => {
+  const tailIndex =
+    "(CASE WHEN audio_key IS NULL THEN 0 ELSE 4 + 2 * (user_audio_key IS NOT NULL) + (agent_audio_key IS NOT NULL) END)";
+  const tails = SERVED_TAILS.map((tail, i) => `WHEN ${i} THEN '${tail}'`).join(" ");
+  const tail = `(CASE ${tailIndex} ${tails} END)`;
+  const bytes = "CAST(doc AS BLOB)";
+  return (
+    `CAST(CASE WHEN length(${bytes}) > 2 THEN substr(${bytes}, 1, length(${bytes}) - 1) || ${tail} ` +
+    `ELSE '{' || substr(${tail}, 2) END AS BLOB)`
+  );
+})();
 /** The audio columns' assignments, in `audioValues` order. */
 const SET_AUDIO = audioAssignments(() => "?");
 
@@ -157,9 +178,8 @@ export class SqliteConversationStore implements ConversationStore {
       deleteText: db.prepare("DELETE FROM conversation_text WHERE rowid = ?"),
       insertText: db.prepare("INSERT INTO conversation_text (rowid, body) VALUES (?, ?)"),
       get: db.prepare(`SELECT doc, ${AUDIO} FROM conversations WHERE conversation_id = ?`),
-      // CAST to BLOB hands over the stored UTF-8 bytes as a Buffer, with no decoding to a JS string.
-      getBytes: db.prepare(
-        `SELECT CAST(doc AS BLOB) AS bytes, ${AUDIO} FROM conversations WHERE conversation_id = ?`,
+      getServed: db.prepare(
+        `SELECT ${SERVED_BYTES} AS bytes, ${AUDIO} FROM conversations WHERE conversation_id = ?`,
       ),
       getForDelete: db.prepare(`SELECT seq, sort_key, ${AUDIO} FROM conversations WHERE conversation_id = ?`),
       delete: db.prepare("DELETE FROM conversations WHERE seq = ?"),
@@ -318,8 +338,8 @@ export class SqliteConversationStore implements ConversationStore {
     return row ? { json: row.doc, audio: toAudio(row) } : undefined;
   }
 
-  async getConversationBytes(conversationId: string): Promise<StoredConversationBytes | undefined> {
-    const row = this.statements.getBytes.get(conversationId) as (AudioDbRow & { bytes: Buffer }) | undefined;
+  async getServedConversationBytes(conversationId: string): Promise<ServedConversationBytes | undefined> {
+    const row = this.statements.getServed.get(conversationId) as (AudioDbRow & { bytes: Buffer }) | undefined;
     return row ? { bytes: row.bytes, audio: toAudio(row) } : undefined;
   }
 
