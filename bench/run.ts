@@ -506,9 +506,15 @@ async function main(): Promise<void> {
         backend,
         databaseUrl: args["database-url"] as string,
       });
+  // The console scenario runs last and needs Chromium: when it cannot run, what was measured
+  // before it is still written down, and the run fails after.
+  let consoleFailure: unknown;
   const consoleLoad = !runs("console")
     ? undefined
-    : await runConsoleScenario({ root, runs: args.quick ? 5 : 20 });
+    : await runConsoleScenario({ root, runs: args.quick ? 5 : 20 }).catch((error: unknown) => {
+        consoleFailure = error;
+        return undefined;
+      });
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const meta = {
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
@@ -546,6 +552,13 @@ async function main(): Promise<void> {
   process.stderr.write(
     `appended to bench/RESULTS.md; JSON in ${path.relative(root, jsonFile)} (${statSync(jsonFile).size} bytes)\n`,
   );
+  if (consoleFailure !== undefined) {
+    const reason = consoleFailure instanceof Error ? consoleFailure.message : String(consoleFailure);
+    process.stderr.write(
+      `the console scenario did not run: ${reason}\nInstall Chromium (apt-get install chromium) and run it alone: npm run bench -- --only console\n`,
+    );
+    process.exitCode = 1;
+  }
 }
 
 await main();
