@@ -36,9 +36,9 @@ describe("SQLite's page size", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("is SQLITE_PAGE_SIZE (16 KiB) for a new database", async () => {
+  it("is SQLITE_PAGE_SIZE (8 KiB) for a new database", async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), "openconvai-page-"));
-    expect(SQLITE_PAGE_SIZE).toBe(16_384);
+    expect(SQLITE_PAGE_SIZE).toBe(8192);
     db = openSqliteDatabase({ dataDir });
     await db.conversations.putConversation(buildConversationRecord(buildConversation({ id: "c1" })));
     await db.close();
